@@ -1,0 +1,12 @@
+// What a pipeline declaration imports: `import { source, bronze, silver, gold, check, pipeline, secret } from "mallard"`.
+
+export { secret, type SecretRef } from "./secret.ts";
+export { source, type Source, type PostgresSource, type PostgresSourceArgs } from "./sources.ts";
+export {
+  bronze, silver, gold, isStage,
+  type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type SilverModel, type GoldModel,
+  type ModelArgs, type Partitioning, type IncrementalArgs, type TransformFn,
+} from "./stages.ts";
+export { check, isRowCheck, type Check, type Severity, type RowCheck, type TableCheck } from "./checks.ts";
+export { pipeline, inputsOf, type Pipeline, type PipelineArgs, type EngineSettings } from "./pipeline.ts";
+export { parseDuration, type Duration } from "./duration.ts";

@@ -1,0 +1,125 @@
+// The pipeline: a name, a schedule and its stages. `pipeline()` checks the structure (names, inputs,
+// cycles, schedule) so a bad declaration fails at load time with one message per problem.
+
+import { ConfigError } from "../errors.ts";
+import type { Stage } from "./stages.ts";
+
+export interface EngineSettings {
+  /** DuckDB memory limit; a Flex Consumption instance has 2 or 4 GB. @default "1GB" */
+  memoryLimit?: string;
+  /** DuckDB threads. @default the number of cores */
+  threads?: number;
+  /** Where DuckDB spills when over the memory limit. @default a folder in the OS temp directory */
+  tempDirectory?: string;
+}
+
+export interface PipelineArgs {
+  /**
+   * When the Azure driver starts a run: NCRONTAB, six fields with seconds first.
+   * @example "0 *\/15 * * * *"
+   */
+  schedule: string;
+  /** Every stage of the pipeline; inputs must be listed too. */
+  stages: readonly Stage[];
+  engine?: EngineSettings;
+}
+
+export interface Pipeline {
+  readonly kind: "pipeline";
+  readonly name: string;
+  readonly schedule: string;
+  /** Stages in execution order (inputs before the stages that read them). */
+  readonly stages: readonly Stage[];
+  readonly engine: EngineSettings;
+}
+
+export function pipeline(name: string, args: PipelineArgs): Pipeline {
+  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule)];
+  problems.push(...checkStages(args.stages));
+  if (problems.length) throw new ConfigError(problems.map((p) => `pipeline "${name}": ${p}`));
+  return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {} };
+}
+
+/** Inputs of a stage by view name (a bronze table has none). */
+export function inputsOf(stage: Stage): Readonly<Record<string, Stage>> {
+  return stage.kind === "bronze.table" ? {} : stage.inputs;
+}
+
+function checkName(what: string, name: string): string[] {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
+    ? []
+    : [`${what} name "${name}" must start with a letter or _ and hold only letters, digits and _`];
+}
+
+function checkStages(stages: readonly Stage[]): string[] {
+  const problems: string[] = [];
+  const byName = new Map<string, Stage>();
+  for (const stage of stages) {
+    problems.push(...checkName(`stage`, stage.name));
+    const other = byName.get(stage.name);
+    if (other && other !== stage) problems.push(`stage "${stage.name}": duplicate name (two stages are called "${stage.name}")`);
+    byName.set(stage.name, stage);
+  }
+  for (const stage of stages) {
+    for (const [view, input] of Object.entries(inputsOf(stage))) {
+      if (byName.get(input.name) !== input) {
+        problems.push(`stage "${stage.name}": from.${view}: unknown input "${input.name}" (not in the pipeline's stages)`);
+      }
+    }
+    if (stage.kind !== "bronze.table") {
+      if (!stage.sql && !stage.transform) problems.push(`stage "${stage.name}": sql: a model needs sql or transform`);
+      if (stage.sql && stage.transform) problems.push(`stage "${stage.name}": sql: give sql or transform, not both`);
+    }
+  }
+  const cycle = findCycle(stages);
+  if (cycle) problems.push(`stage "${cycle[0]}": from: cycle ${cycle.join(" -> ")}`);
+  return problems;
+}
+
+function findCycle(stages: readonly Stage[]): string[] | undefined {
+  const state = new Map<Stage, "visiting" | "done">();
+  const path: Stage[] = [];
+  const visit = (stage: Stage): string[] | undefined => {
+    if (state.get(stage) === "done") return undefined;
+    if (state.get(stage) === "visiting") {
+      return [...path.slice(path.indexOf(stage)), stage].map((s) => s.name);
+    }
+    state.set(stage, "visiting");
+    path.push(stage);
+    for (const input of Object.values(inputsOf(stage))) {
+      const cycle = visit(input);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(stage, "done");
+    return undefined;
+  };
+  for (const stage of stages) {
+    const cycle = visit(stage);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+/** Topological order, stable with respect to the declared order. */
+function executionOrder(stages: readonly Stage[]): Stage[] {
+  const done = new Set<Stage>();
+  const order: Stage[] = [];
+  const visit = (stage: Stage) => {
+    if (done.has(stage)) return;
+    done.add(stage);
+    for (const input of Object.values(inputsOf(stage))) visit(input);
+    order.push(stage);
+  };
+  stages.forEach(visit);
+  return order;
+}
+
+const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
+const CRON_NAMES = /^[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3}(-[A-Za-z]{3})?)*$/;
+
+function checkSchedule(schedule: string): string[] {
+  const fields = schedule.trim().split(/\s+/);
+  const ok = fields.length === 6 && fields.every((f, i) => CRON_FIELD.test(f) || (i >= 4 && CRON_NAMES.test(f)));
+  return ok ? [] : [`schedule: "${schedule}" is not an NCRONTAB expression (six fields, seconds first, e.g. "0 */15 * * * *")`];
+}

@@ -1,0 +1,151 @@
+// Stage declarations: bronze tables, silver and gold models. Plain typed data: the DAG comes from the
+// objects passed as inputs; the run code is in runtime/stages/<kind>.ts and the resources in infra/stages/<kind>.ts.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Check } from "./checks.ts";
+import type { Duration } from "./duration.ts";
+import type { Source } from "./sources.ts";
+
+export type Layer = "bronze" | "silver" | "gold";
+
+/**
+ * How the driver splits a large bronze table into tasks that extract in parallel.
+ * - `range`: consecutive ranges of a numeric or date column, `step` wide.
+ * - `chunks`: `count` equal ranges between the column's min and max.
+ */
+export type Partitioning =
+  | { kind: "range"; column: string; step: number | Duration }
+  | { kind: "chunks"; column: string; count: number };
+
+export interface IncrementalArgs {
+  /**
+   * Cursor column(s). A composite cursor orders rows that share a timestamp, so none is skipped or
+   * loaded twice across runs. @example ["updated_at", "id"]
+   */
+  cursor: string | readonly string[];
+  /** Re-read rows this far behind the checkpoint to catch late-arriving rows. @example "10 minutes" */
+  lookBack?: Duration;
+}
+
+export interface BronzeTableArgs {
+  /** Source table, schema-qualified. @example "public.orders" */
+  table: string;
+  /** Stage name, also the view name models read. @default the table name without schema */
+  name?: string;
+  /** Columns that identify a row; used for latest-per-key. @example ["id"] */
+  primaryKey: string | readonly string[];
+  /** Incremental extraction. Omit for a full load every run. @example { cursor: ["updated_at", "id"] } */
+  incremental?: IncrementalArgs;
+  /** Split extraction into parallel tasks (Azure). @example { kind: "chunks", column: "id", count: 8 } */
+  partitions?: Partitioning;
+  /** Cron schedule (six fields, seconds first) when this table loads more often than the pipeline. */
+  schedule?: string;
+}
+
+export interface BronzeTable {
+  readonly kind: "bronze.table";
+  readonly layer: "bronze";
+  readonly name: string;
+  readonly source: Source;
+  readonly table: string;
+  readonly primaryKey: readonly string[];
+  readonly incremental?: { cursor: readonly string[]; lookBack?: Duration };
+  readonly partitions?: Partitioning;
+  readonly schedule?: string;
+}
+
+/** A TypeScript transform: reads its inputs (views named after them) and returns the result's SELECT. */
+export type TransformFn = (con: DuckDBConnection, inputs: Readonly<Record<string, string>>) => Promise<string>;
+
+export interface ModelArgs {
+  /**
+   * Inputs. One stage (its view is named after it) or an object whose keys are the view names.
+   * A bronze input reads as the latest row per primary key; `<name>__history` holds every loaded row.
+   * @example { orders, people }
+   */
+  from: Stage | Readonly<Record<string, Stage>>;
+  /** SQL file path relative to the project root, or inline SQL (anything containing whitespace). */
+  sql?: string;
+  /** A TypeScript transform instead of SQL. */
+  transform?: TransformFn;
+  /** Quality checks run before the model is published. */
+  checks?: readonly Check[];
+  /** Columns that identify a row, for documentation and for `unique` checks downstream. */
+  primaryKey?: string | readonly string[];
+}
+
+interface ModelStage {
+  readonly name: string;
+  readonly inputs: Readonly<Record<string, Stage>>;
+  readonly sql?: string;
+  readonly transform?: TransformFn;
+  readonly checks: readonly Check[];
+  readonly primaryKey?: readonly string[];
+}
+
+export interface SilverModel extends ModelStage {
+  readonly kind: "silver.model";
+  readonly layer: "silver";
+}
+
+export interface GoldModel extends ModelStage {
+  readonly kind: "gold.model";
+  readonly layer: "gold";
+}
+
+export type Stage = BronzeTable | SilverModel | GoldModel;
+export type StageKind = Stage["kind"];
+
+const list = (value: string | readonly string[]): readonly string[] => (typeof value === "string" ? [value] : [...value]);
+
+function inputsOf(from: ModelArgs["from"]): Record<string, Stage> {
+  if (isStage(from)) return { [from.name]: from };
+  return { ...from };
+}
+
+export function isStage(value: unknown): value is Stage {
+  return typeof value === "object" && value !== null && typeof (value as { kind?: unknown }).kind === "string" &&
+    /^(bronze|silver|gold)\./.test((value as { kind: string }).kind);
+}
+
+function model(name: string, args: ModelArgs) {
+  return {
+    name,
+    inputs: inputsOf(args.from),
+    sql: args.sql,
+    transform: args.transform,
+    checks: args.checks ?? [],
+    primaryKey: args.primaryKey === undefined ? undefined : list(args.primaryKey),
+  };
+}
+
+export const bronze = {
+  /** A table pulled from a source into append-only Parquet batches. */
+  table(from: Source, args: BronzeTableArgs): BronzeTable {
+    return {
+      kind: "bronze.table",
+      layer: "bronze",
+      name: args.name ?? args.table.split(".").pop()!.replace(/^"|"$/g, ""),
+      source: from,
+      table: args.table,
+      primaryKey: list(args.primaryKey),
+      incremental: args.incremental && { cursor: list(args.incremental.cursor), lookBack: args.incremental.lookBack },
+      partitions: args.partitions,
+      schedule: args.schedule,
+    };
+  },
+};
+
+export const silver = {
+  /** A SQL or TypeScript model over bronze or silver inputs, with quality checks. */
+  model(name: string, args: ModelArgs): SilverModel {
+    return { kind: "silver.model", layer: "silver", ...model(name, args) };
+  },
+};
+
+export const gold = {
+  /** An aggregate or business metric, published atomically. */
+  model(name: string, args: ModelArgs): GoldModel {
+    return { kind: "gold.model", layer: "gold", ...model(name, args) };
+  },
+};

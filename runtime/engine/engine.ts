@@ -1,0 +1,65 @@
+// The DuckDB engine: one in-process instance per run (or function instance), with its memory limit,
+// threads and spill folder set from the pipeline's engine settings.
+
+import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { mkdtemp, rm } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { EngineSettings } from "../declare/pipeline.ts";
+import { quoteLiteral } from "./sql.ts";
+
+export class Engine {
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    /** Scratch folder for this engine: spills, staged inputs, outputs before upload. */
+    readonly workDir: string,
+    private readonly ownsWorkDir: boolean,
+  ) {}
+
+  static async create(settings: EngineSettings = {}): Promise<Engine> {
+    const workDir = settings.tempDirectory ?? (await mkdtemp(join(tmpdir(), "mallard-")));
+    const instance = await DuckDBInstance.create(":memory:", {
+      memory_limit: settings.memoryLimit ?? "1GB",
+      threads: String(settings.threads ?? availableParallelism()),
+      temp_directory: join(workDir, "spill"),
+      // Results must not depend on thread scheduling (stable ids, reproducible files).
+      preserve_insertion_order: "true",
+    });
+    return new Engine(instance, workDir, settings.tempDirectory === undefined);
+  }
+
+  /** A new connection; close it when done. Connections share the instance's memory budget. */
+  async connect(): Promise<DuckDBConnection> {
+    const con = await this.instance.connect();
+    await con.run("SET TimeZone = 'UTC'");
+    return con;
+  }
+
+  /** Run `body` with a fresh connection that is closed afterwards, whatever happens. */
+  async withConnection<T>(body: (con: DuckDBConnection) => Promise<T>): Promise<T> {
+    const con = await this.connect();
+    try {
+      return await body(con);
+    } finally {
+      con.closeSync();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.instance.closeSync();
+    if (this.ownsWorkDir) await rm(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/** Rows of a query as plain objects (small results only: counts, check results, metadata). */
+export async function queryRows<T = Record<string, unknown>>(con: DuckDBConnection, sql: string): Promise<T[]> {
+  const reader = await con.runAndReadAll(sql);
+  return reader.getRowObjectsJS() as T[];
+}
+
+/** Write the result of a query to a Parquet file with Mallard's codec choice for the layer. */
+export async function copyToParquet(con: DuckDBConnection, query: string, file: string, codec: ParquetCodec = "zstd"): Promise<void> {
+  await con.run(`COPY (${query}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 122880)`);
+}
+
+export type ParquetCodec = "zstd" | "snappy" | "uncompressed";

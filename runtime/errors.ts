@@ -1,0 +1,54 @@
+// Errors a user can cause. The CLI prints their message (never a stack) and exits with their code.
+
+export abstract class MallardError extends Error {
+  abstract readonly exitCode: number;
+}
+
+/** A declaration, config file or command line is wrong. Exit code 2. */
+export class ConfigError extends MallardError {
+  readonly exitCode = 2;
+  constructor(readonly problems: readonly string[]) {
+    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** A source could not be read, or changed in a way Mallard will not follow silently. Exit code 1. */
+export class SourceError extends MallardError {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "SourceError";
+  }
+}
+
+/** A quality check with severity `fail` failed. Exit code 1. */
+export class CheckFailed extends MallardError {
+  readonly exitCode = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckFailed";
+  }
+}
+
+/** A stage failed at run time for a reason the user can act on (bad SQL, missing secret). Exit code 1. */
+export class StageError extends MallardError {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StageError";
+  }
+}
+
+/** Message of any thrown value, with connection-string passwords redacted. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return redact(text);
+}
+
+/** Hide credentials in URLs (`postgres://user:pw@host`) and `password=…` pairs. */
+export function redact(text: string): string {
+  return text
+    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, "$1***@")
+    .replace(/\b(password|pwd|accountkey|sharedaccesskey|sig)=([^;&\s]+)/gi, "$1=***");
+}

@@ -1,0 +1,54 @@
+// The lake: where bronze batches, published tables, checkpoints and run records live. Two
+// implementations: a local folder (laptop, CI) and Azure Storage (runtime/lake/azure-lake.ts).
+
+export interface LakeObject {
+  /** Path inside the lake, `/`-separated, no leading slash. @example "bronze/shop/orders/load_date=2026-11-24/0193…parquet" */
+  readonly path: string;
+  readonly size: number;
+}
+
+export interface Versioned<T> {
+  readonly value: T;
+  /** Opaque version tag for optimistic concurrency (an ETag in Azure, a content hash locally). */
+  readonly etag: string;
+}
+
+export interface WriteCondition {
+  /** Write only if the object still has this etag; `null`: only if it does not exist yet. */
+  ifMatch?: string | null;
+}
+
+/** A conditional write lost a race: someone else changed the object first. Re-read and retry. */
+export class PreconditionFailed extends Error {
+  constructor(readonly path: string) {
+    super(`lake object ${path} changed concurrently`);
+    this.name = "PreconditionFailed";
+  }
+}
+
+export interface Lake {
+  /** Where the lake is, for messages: a folder or a storage URL (never with credentials). */
+  readonly location: string;
+  /** A small JSON object (state, manifest, run record) with its etag; undefined when absent. */
+  readJson<T>(path: string): Promise<Versioned<T> | undefined>;
+  /** Write a small JSON object atomically, optionally only if unchanged; returns the new etag. */
+  writeJson(path: string, value: unknown, condition?: WriteCondition): Promise<string>;
+  /** Put a local file at `path`, all or nothing: readers see no object or the whole new one. */
+  putFile(localFile: string, path: string): Promise<LakeObject>;
+  /**
+   * Local file paths holding these lake objects, for DuckDB to read. The local lake returns them in
+   * place; a remote lake downloads them to its cache folder (kept until `release`).
+   */
+  localFiles(paths: readonly string[]): Promise<string[]>;
+  /** Objects under a prefix (recursively), in no particular order. */
+  list(prefix: string): AsyncIterable<LakeObject>;
+  /** Remove one object; absent is fine. */
+  delete(path: string): Promise<void>;
+  /** A URL or path an outside reader (DuckDB, Power BI) uses for an object. */
+  externalPath(path: string): string;
+}
+
+/** Join lake path segments with `/`, dropping empty ones. */
+export function lakePath(...parts: string[]): string {
+  return parts.flatMap((p) => p.split("/")).filter(Boolean).join("/");
+}
