@@ -1,0 +1,31 @@
+// What the Function App needs to know about the resources Pulumi made: one typed object, passed as app
+// settings. infra/ writes these names and runtime/functions reads them, so both import them from here.
+
+/** App setting names, the contract between infra/ and runtime/functions/. */
+export const APP_SETTINGS = {
+  /** Storage account of the lake (ADLS Gen2), reached through the managed identity. */
+  lakeAccount: "MALLARD_LAKE_ACCOUNT",
+  /** Blob endpoint of the lake account; optional, derived from the account name when absent. */
+  lakeBlobEndpoint: "MALLARD_LAKE_BLOB_ENDPOINT",
+  /** Connection string, only for Azurite or local runs; never set in Azure. */
+  lakeConnectionString: "MALLARD_LAKE_CONNECTION_STRING",
+  /** Name of the task queue; the Functions host moves poison messages to `<name>-poison`. */
+  taskQueue: "MALLARD_TASK_QUEUE",
+  /**
+   * Prefix of the identity-based connection the queue trigger uses
+   * (`MALLARD_STORAGE__queueServiceUri`, `MALLARD_STORAGE__credential`).
+   */
+  queueConnection: "MALLARD_STORAGE",
+  /** Key Vault URL; enables Key Vault in the secret chain. */
+  keyVaultUrl: "MALLARD_KEY_VAULT_URL",
+  /** DuckDB memory limit per instance. @example "3GB" */
+  engineMemoryLimit: "MALLARD_ENGINE_MEMORY_LIMIT",
+  /** Standard Application Insights setting. */
+  appInsights: "APPLICATIONINSIGHTS_CONNECTION_STRING",
+} as const;
+
+/** Containers of the lake account: the first segment of a lake path picks the container. */
+export const LAKE_CONTAINERS = { bronze: "bronze", silver: "silver", gold: "gold", _mallard: "state" } as const;
+
+/** Default task queue name. */
+export const DEFAULT_TASK_QUEUE = "mallard-tasks";
