@@ -1,6 +1,9 @@
 // Declaration of a `silver.dedup` stage: probabilistic record linkage (Fellegi–Sunter) over one input.
 // Plain typed data; the engine that runs it is runtime/dedup/, the YAML form is validated by `parseDedupArgs`.
 
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+
 /**
  * One level of a comparison, tried in declared order: the first level whose condition holds is the
  * pair's level for that comparison. A pair that matches none falls into the implicit `else` level.
@@ -155,4 +158,133 @@ export const dedupDefaults = {
   nulls: "neutral" as NullHandling,
 };
 
-export { dedupArgsSchema, parseDedupArgs, checkDedupArgs } from "./dedup-schema.ts";
+
+// ---- YAML form: the same args, `from` a stage name. Zod checks shapes; `checkDedupArgs` checks meaning.
+
+const label = z.string().min(1).optional();
+const unit01 = z.number().gt(0).lte(1);
+const levelSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("exact"), label }),
+  z.strictObject({ kind: z.literal("jaroWinkler"), threshold: unit01, label }),
+  z.strictObject({ kind: z.literal("jaro"), threshold: unit01, label }),
+  z.strictObject({ kind: z.literal("levenshtein"), max: z.number().int().min(0), label }),
+  z.strictObject({ kind: z.literal("damerauLevenshtein"), max: z.number().int().min(0), label }),
+  z.strictObject({ kind: z.literal("jaccard"), threshold: unit01, label }),
+  z.strictObject({ kind: z.literal("numericDifference"), max: z.number().min(0), label }),
+  z.strictObject({
+    kind: z.literal("dateDifference"),
+    max: z.number().min(0),
+    unit: z.enum(["day", "month", "year"]),
+    label,
+  }),
+  z.strictObject({ kind: z.literal("sql"), sql: z.string().min(1), label: z.string().min(1) }),
+]);
+const blockingRuleSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: "expected a column name or SQL expression, or a non-empty list of them (in YAML, quote expressions with commas)",
+});
+const survivorSchema = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("mostRecent"), column: z.string().min(1) }),
+  z.strictObject({ kind: z.literal("mostComplete"), columns: z.array(z.string().min(1)).optional() }),
+  z.strictObject({
+    kind: z.literal("sourcePriority"),
+    column: z.string().min(1),
+    order: z.array(z.string()).min(1),
+  }),
+]);
+
+/** Zod schema of the YAML (and JSON) form of `silver.dedup` args; `from` is the input stage's name. */
+export const dedupArgsSchema = z.strictObject({
+  from: z.string().min(1),
+  id: z.string().min(1),
+  blocking: z.array(blockingRuleSchema),
+  compare: z.record(
+    z.string(),
+    z.strictObject({
+      column: z.string().min(1).optional(),
+      levels: z.array(levelSchema),
+      termFrequency: z.boolean().optional(),
+      nulls: z.enum(["neutral", "disagree"]).optional(),
+      uses: z.array(z.string().min(1)).optional(),
+    }),
+  ),
+  threshold: z.number().gt(0).lt(1).optional(),
+  survivor: survivorSchema.optional(),
+  train: z.enum(["once", "every run"]).optional(),
+  pairBudget: z.number().int().positive().optional(),
+  training: z
+    .strictObject({
+      blocking: z.array(blockingRuleSchema).optional(),
+      uPairs: z.number().int().positive().optional(),
+      seed: z.number().int().optional(),
+      maxIterations: z.number().int().positive().optional(),
+      tolerance: z.number().positive().optional(),
+      prior: z.number().gt(0).lt(1).optional(),
+    })
+    .optional(),
+  incremental: z.boolean().optional(),
+  keepLinksAbove: z.number().min(0).lt(1).optional(),
+}) satisfies z.ZodType<SilverDedupArgs<string>>;
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+/**
+ * Validate the YAML form of a dedup stage; throws a ConfigError listing every problem, each naming the
+ * stage and field, e.g. `stage "people": compare.surname: no levels`. Pass the input's columns to also
+ * check that every referenced column exists.
+ */
+export function parseDedupArgs(stage: string, raw: unknown, columns?: readonly string[]): SilverDedupArgs<string> {
+  const parsed = dedupArgsSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const where = issue.path.length > 0 ? `${pathText(issue.path)}: ` : "";
+        return `stage "${stage}": ${where}${issue.message}`;
+      }),
+    );
+  }
+  const problems = checkDedupArgs(stage, parsed.data, columns);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/**
+ * Checks of meaning shared by the TypeScript and YAML forms: non-empty blocking and comparisons, levels,
+ * thresholds, and (given the input's columns) that every referenced column exists. Returns the problems.
+ */
+export function checkDedupArgs(stage: string, args: DedupSpec, columns?: readonly string[]): string[] {
+  const problems: string[] = [];
+  const at = (field: string, message: string) => problems.push(`stage "${stage}": ${field}: ${message}`);
+  const known = columns ? new Set(columns) : undefined;
+  const needColumn = (field: string, column: string) => {
+    if (known && !known.has(column)) {
+      at(field, `column "${column}" not found in the input (columns: ${[...known].join(", ")})`);
+    }
+  };
+  needColumn("id", args.id);
+  if (args.blocking.length === 0) at("blocking", "no blocking rules (every pair would be compared)");
+  args.blocking.forEach((rule, i) => {
+    const parts = typeof rule === "string" ? [rule] : rule;
+    if (parts.length === 0) at(`blocking[${i}]`, "empty rule");
+    for (const part of parts) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) needColumn(`blocking[${i}]`, part);
+  });
+  const names = Object.keys(args.compare);
+  if (names.length === 0) at("compare", "no comparisons");
+  for (const name of names) {
+    const c = args.compare[name];
+    const field = `compare.${name}`;
+    if (c.levels.length === 0) at(field, "no levels");
+    needColumn(`${field}.column`, c.column ?? name);
+    for (const column of c.uses ?? []) needColumn(`${field}.uses`, column);
+    if (c.termFrequency && !c.levels.some((l) => l.kind === "exact")) {
+      at(`${field}.termFrequency`, "needs an exact level to adjust");
+    }
+  }
+  const t = args.threshold;
+  if (t !== undefined && !(t > 0 && t < 1)) at("threshold", `must be between 0 and 1 (got ${t})`);
+  if (args.pairBudget !== undefined && !(args.pairBudget > 0)) at("pairBudget", "must be positive");
+  if (args.survivor?.kind === "mostRecent") needColumn("survivor.column", args.survivor.column);
+  if (args.survivor?.kind === "sourcePriority") needColumn("survivor.column", args.survivor.column);
+  return problems;
+}

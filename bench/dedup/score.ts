@@ -1,0 +1,74 @@
+// Score a dedup run against ground truth, all in SQL: blocking recall, pairwise and cluster-level
+// precision / recall / F1. Needs the run's working tables (keepIntermediate).
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { quoteDouble, quoteIdent } from "../../runtime/dedup/sql.ts";
+
+export interface Prf {
+  precision: number;
+  recall: number;
+  f1: number;
+}
+
+export interface Scores {
+  truePairs: number;
+  candidatePairs: number;
+  blockingRecall: number;
+  pairwise: Prf & { threshold: number; predicted: number };
+  /** Best pairwise F1 over all thresholds: shown for comparison with Splink's figure, never used to choose. */
+  bestPairwiseF1: { f1: number; threshold: number };
+  cluster: Prf & { entities: number };
+}
+
+const prf = (tp: number, predicted: number, truth: number): Prf => {
+  const precision = predicted > 0 ? tp / predicted : 1;
+  const recall = truth > 0 ? tp / truth : 1;
+  const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+  return { precision, recall, f1 };
+};
+
+export async function score(
+  con: DuckDBConnection,
+  prefix: string,
+  truthTable: string,
+  id: string,
+  threshold: number,
+): Promise<Scores> {
+  const t = (s: string) => quoteIdent(`${prefix}${s}`);
+  const truth = quoteIdent(truthTable);
+  await con.run(`CREATE OR REPLACE TEMP TABLE score_truth AS
+    SELECT r._dd_rid AS rid, t.truth FROM ${t("__records")} r JOIN ${truth} t ON t.id = r._dd_id`);
+  const q = async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS()[0];
+  const base = await q(`
+    SELECT (SELECT sum(n * (n - 1) // 2) FROM (SELECT count(*) AS n FROM score_truth GROUP BY truth)) AS true_pairs,
+           (SELECT count(*) FROM ${t("__pairs")}) AS candidates,
+           (SELECT count(*) FROM ${t("__pairs")} p JOIN score_truth a ON a.rid = p.l JOIN score_truth b ON b.rid = p.r
+             WHERE a.truth = b.truth) AS found`);
+  const truePairs = Number(base.true_pairs);
+  const pair = await q(`
+    SELECT count(*) AS predicted, count(*) FILTER (WHERE a.truth = b.truth) AS tp
+    FROM ${t("__scored")} s JOIN score_truth a ON a.rid = s.l JOIN score_truth b ON b.rid = s.r
+    WHERE s.match_probability >= ${quoteDouble(threshold)}`);
+  const best = await q(`
+    WITH s AS (
+      SELECT s.match_probability AS p, CAST(a.truth = b.truth AS INTEGER) AS hit
+      FROM ${t("__scored")} s JOIN score_truth a ON a.rid = s.l JOIN score_truth b ON b.rid = s.r
+    ), c AS (
+      SELECT p, sum(hit) OVER w AS tp, count(*) OVER w AS predicted FROM s
+      WINDOW w AS (ORDER BY p DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    )
+    SELECT arg_max(p, 2.0 * tp / (predicted + ${truePairs})) AS threshold, max(2.0 * tp / (predicted + ${truePairs})) AS f1 FROM c`);
+  const cluster = await q(`
+    WITH e AS (SELECT e.entity_id, t.truth FROM ${t("_entities")} e JOIN ${truth} t ON t.id = e.${quoteIdent(id)}),
+    tp AS (SELECT sum(n * (n - 1) // 2) AS v FROM (SELECT count(*) AS n FROM e GROUP BY entity_id, truth)),
+    pred AS (SELECT sum(n * (n - 1) // 2) AS v, count(*) AS entities FROM (SELECT count(*) AS n FROM e GROUP BY entity_id))
+    SELECT tp.v AS tp, pred.v AS predicted, pred.entities FROM tp, pred`);
+  return {
+    truePairs,
+    candidatePairs: Number(base.candidates),
+    blockingRecall: truePairs > 0 ? Number(base.found) / truePairs : 1,
+    pairwise: { threshold, predicted: Number(pair.predicted), ...prf(Number(pair.tp), Number(pair.predicted), truePairs) },
+    bestPairwiseF1: { f1: Number(best.f1 ?? 0), threshold: Number(best.threshold ?? 0) },
+    cluster: { entities: Number(cluster.entities), ...prf(Number(cluster.tp), Number(cluster.predicted), truePairs) },
+  };
+}

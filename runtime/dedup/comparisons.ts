@@ -1,0 +1,121 @@
+// Comparisons → SQL. Each comparison becomes a CASE expression giving the pair's level index (gamma):
+// -1 when a value is missing (and nulls are neutral), 0.. for the declared levels, levels.length for `else`.
+
+import type { ComparisonLevel } from "../declare/dedup.ts";
+import type { NormalComparison } from "./model.ts";
+import { col } from "./model.ts";
+import { quoteDouble, quoteIdent, quoteLiteral } from "./sql.ts";
+
+/** Gamma of the null level: excluded from m and u, weight 0. */
+export const NULL_LEVEL = -1;
+
+/** SQL condition for one level, over the pair aliases `l` and `r`. */
+export function levelSql(level: ComparisonLevel, column: string): string {
+  const l = `l.${quoteIdent(column)}`;
+  const r = `r.${quoteIdent(column)}`;
+  // String functions need VARCHAR; a DATE or number column compares on its text form.
+  const ls = `CAST(${l} AS VARCHAR)`;
+  const rs = `CAST(${r} AS VARCHAR)`;
+  switch (level.kind) {
+    case "exact":
+      return `${l} = ${r}`;
+    case "jaroWinkler":
+      return `jaro_winkler_similarity(${ls}, ${rs}) >= ${quoteDouble(level.threshold)}`;
+    case "jaro":
+      return `jaro_similarity(${ls}, ${rs}) >= ${quoteDouble(level.threshold)}`;
+    case "levenshtein":
+      return `levenshtein(${ls}, ${rs}) <= ${Math.floor(level.max)}`;
+    case "damerauLevenshtein":
+      return `damerau_levenshtein(${ls}, ${rs}) <= ${Math.floor(level.max)}`;
+    case "jaccard":
+      return `jaccard(${ls}, ${rs}) >= ${quoteDouble(level.threshold)}`;
+    case "numericDifference":
+      return `abs(TRY_CAST(${l} AS DOUBLE) - TRY_CAST(${r} AS DOUBLE)) <= ${quoteDouble(level.max)}`;
+    case "dateDifference": {
+      // Compared in days so "1 year" means 365.25 days, not "crosses one new year" as date_diff counts.
+      const days = level.max * { day: 1, month: 30.4375, year: 365.25 }[level.unit];
+      return `abs(date_diff('day', TRY_CAST(${l} AS DATE), TRY_CAST(${r} AS DATE))) <= ${quoteDouble(days)}`;
+    }
+    case "sql":
+      return `(${level.sql})`;
+  }
+}
+
+/** Human label of each level, `else` last; used in params and the links table. */
+export function levelLabels(c: NormalComparison): string[] {
+  const labels = c.spec.levels.map((level) => {
+    if (level.label) return level.label;
+    switch (level.kind) {
+      case "exact":
+        return "exact";
+      case "jaroWinkler":
+      case "jaro":
+      case "jaccard":
+        return `${level.kind} >= ${level.threshold}`;
+      case "levenshtein":
+      case "damerauLevenshtein":
+      case "numericDifference":
+        return `${level.kind} <= ${level.max}`;
+      case "dateDifference":
+        return `within ${level.max} ${level.unit}${level.max === 1 ? "" : "s"}`;
+      case "sql":
+        return level.label;
+    }
+  });
+  return [...labels, "else"];
+}
+
+/** CASE expression for the comparison's gamma. */
+export function gammaSql(c: NormalComparison): string {
+  const column = quoteIdent(c.column);
+  const elseLevel = c.spec.levels.length;
+  const nullGamma = c.spec.nulls === "disagree" ? elseLevel : NULL_LEVEL;
+  const whens = c.spec.levels.map((level, i) => `WHEN ${levelSql(level, c.column)} THEN ${i}`);
+  return [
+    `CASE WHEN l.${column} IS NULL OR r.${column} IS NULL THEN ${nullGamma}`,
+    ...whens,
+    `ELSE ${elseLevel} END`,
+  ].join(" ");
+}
+
+/** Per-level log2 Bayes factor log2(m/u); the null level weighs 0. */
+export function levelWeights(m: readonly number[], u: readonly number[]): number[] {
+  return m.map((mk, k) => Math.log2(mk / u[k]));
+}
+
+/**
+ * CASE expression for a comparison's match weight given its gamma column. With term frequencies, an
+ * exact match weighs log2(m / tf) instead of log2(m / u): agreeing on a value shared by 1% of records
+ * is stronger evidence than on one shared by 20% (u is the average of tf over values).
+ */
+export function weightSql(
+  c: NormalComparison,
+  gammaColumn: string,
+  tfColumn: string,
+  m: readonly number[],
+  u: readonly number[],
+): string {
+  const weights = levelWeights(m, u);
+  const whens = weights.map((w, k) => {
+    const level = c.spec.levels[k];
+    if (c.spec.termFrequency && level?.kind === "exact") {
+      const tf = quoteIdent(tfColumn);
+      return `WHEN ${k} THEN log2(${quoteDouble(m[k])}) - log2(coalesce(${tf}, ${quoteDouble(u[k])}))`;
+    }
+    return `WHEN ${k} THEN ${quoteDouble(w)}`;
+  });
+  return `CASE ${quoteIdent(gammaColumn)} ${whens.join(" ")} ELSE 0.0 END`;
+}
+
+/** The larger of the pair's term frequencies, for `weightSql` (NULL without term frequencies). */
+export function pairTfSql(c: NormalComparison): string {
+  if (!c.spec.termFrequency) return "CAST(NULL AS DOUBLE)";
+  const tf = quoteIdent(col.tf(c.name));
+  return `greatest(l.${tf}, r.${tf})`;
+}
+
+/** CASE expression turning a gamma column into its level label. */
+export function labelSql(c: NormalComparison, gammaColumn: string): string {
+  const whens = levelLabels(c).map((label, k) => `WHEN ${k} THEN ${quoteLiteral(label)}`);
+  return `CASE ${quoteIdent(gammaColumn)} ${whens.join(" ")} ELSE 'null' END`;
+}

@@ -1,0 +1,124 @@
+// Expectation maximisation for the Fellegi–Sunter model, on agreement-pattern counts. SQL reduces the
+// blocked pairs to one row per distinct pattern (at most Π levels, usually a few thousand), so the
+// iterations run here in microseconds instead of rescanning millions of pairs per iteration.
+
+/** One distinct comparison vector: a level index per comparison (-1 = null), and how many pairs had it. */
+export interface Pattern {
+  gammas: number[];
+  /** Per-training-rule flags: did the pair also agree on that rule's keys? (for the prior estimate) */
+  flags: boolean[];
+  count: number;
+}
+
+export interface EmOptions {
+  /** Which comparisons take part; inactive ones (blocked on in this session) are ignored entirely. */
+  active: boolean[];
+  /** Levels per comparison, `else` included. */
+  levels: number[];
+  maxIterations: number;
+  tolerance: number;
+  /** Keep u as given (estimated from random pairs), as Splink does by default. @default true */
+  fixU?: boolean;
+  /** Keep m as given: used to refine u and the match rate on random pairs. @default false */
+  fixM?: boolean;
+}
+
+export interface EmResult {
+  m: number[][];
+  u: number[][];
+  lambda: number;
+  iterations: number;
+  converged: boolean;
+}
+
+/** Smallest probability a level may have, so a weight is never ±∞ from a level unseen in training. */
+export const MIN_PROBABILITY = 1e-6;
+
+/** P(match | pattern) under the model. */
+export function posterior(p: Pattern, m: number[][], u: number[][], lambda: number, active: boolean[]): number {
+  // Work in log space: with many comparisons the products underflow for confident non-matches.
+  let logBf = 0;
+  for (let c = 0; c < p.gammas.length; c++) {
+    const g = p.gammas[c];
+    if (!active[c] || g < 0) continue;
+    logBf += Math.log(m[c][g]) - Math.log(u[c][g]);
+  }
+  const logOdds = Math.log(lambda) - Math.log(1 - lambda) + logBf;
+  return 1 / (1 + Math.exp(-logOdds));
+}
+
+/** Level shares weighted by `weight(pattern)`, per comparison, null level excluded; floored and renormalised. */
+function weightedShares(patterns: Pattern[], levels: number[], weight: (p: Pattern) => number): number[][] {
+  const sums = levels.map((n) => new Array<number>(n).fill(0));
+  for (const p of patterns) {
+    const w = weight(p) * p.count;
+    for (let c = 0; c < levels.length; c++) if (p.gammas[c] >= 0) sums[c][p.gammas[c]] += w;
+  }
+  return sums.map((s) => {
+    const total = s.reduce((a, b) => a + b, 0);
+    if (total <= 0) return s.map(() => 1 / s.length);
+    const floored = s.map((v) => Math.max(v / total, MIN_PROBABILITY));
+    const t = floored.reduce((a, b) => a + b, 0);
+    return floored.map((v) => v / t);
+  });
+}
+
+/** Level shares by count: u from random pairs (nearly all of which are different entities). */
+export function levelShares(patterns: Pattern[], levels: number[]): number[][] {
+  return weightedShares(patterns, levels, () => 1);
+}
+
+/**
+ * Run EM from the given start. E-step: each pattern's match probability. M-step: m (and u unless fixed)
+ * as the match-weighted (non-match-weighted) share of each level, and λ as the mean match probability.
+ * Inactive comparisons keep their start values.
+ */
+export function expectationMaximisation(
+  patterns: Pattern[],
+  start: { m: number[][]; u: number[][]; lambda: number },
+  options: EmOptions,
+): EmResult {
+  const fixU = options.fixU ?? true;
+  const fixM = options.fixM ?? false;
+  let m = start.m.map((row) => [...row]);
+  let u = start.u.map((row) => [...row]);
+  let lambda = start.lambda;
+  const total = patterns.reduce((a, p) => a + p.count, 0);
+  for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
+    const post = new Map<Pattern, number>();
+    let matched = 0;
+    for (const p of patterns) {
+      const q = posterior(p, m, u, lambda, options.active);
+      post.set(p, q);
+      matched += q * p.count;
+    }
+    const newM = fixM ? m : weightedShares(patterns, options.levels, (p) => post.get(p) ?? 0);
+    const newU = fixU ? u : weightedShares(patterns, options.levels, (p) => 1 - (post.get(p) ?? 0));
+    const keep = (next: number[][], prev: number[][]) => next.map((row, c) => (options.active[c] ? row : prev[c]));
+    const nextM = keep(newM, m);
+    const nextU = keep(newU, u);
+    const nextLambda = Math.min(Math.max(matched / total, 1e-12), 1 - 1e-12);
+    let delta = Math.abs(nextLambda - lambda);
+    for (let c = 0; c < m.length; c++) {
+      for (let k = 0; k < m[c].length; k++) {
+        delta = Math.max(delta, Math.abs(nextM[c][k] - m[c][k]), Math.abs(nextU[c][k] - u[c][k]));
+      }
+    }
+    m = nextM;
+    u = nextU;
+    lambda = nextLambda;
+    if (delta < options.tolerance) return { m, u, lambda, iterations: iteration, converged: true };
+  }
+  return { m, u, lambda, iterations: options.maxIterations, converged: false };
+}
+
+/** Starting m: most matches agree on the strongest level, few fall to `else`. */
+export function defaultM(levels: number): number[] {
+  if (levels === 1) return [1];
+  const m = new Array<number>(levels).fill(0);
+  m[0] = 0.7;
+  m[levels - 1] = 0.05;
+  for (let k = 1; k < levels - 1; k++) m[k] = 0.25 / (levels - 2);
+  if (levels === 2) m[0] = 0.95;
+  return m;
+}

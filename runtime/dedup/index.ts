@@ -1,0 +1,11 @@
+// The dedup engine's public surface: run a dedup, and save / load its trained parameters.
+
+export { runDedup, type DedupMetrics, type DedupRunOptions, type DedupRunResult } from "./run.ts";
+export {
+  paramsFromJson,
+  paramsToJson,
+  type ComparisonParams,
+  type DedupParams,
+  type LevelParams,
+} from "./params.ts";
+export type { TrainingReport, SessionReport } from "./train.ts";

@@ -1,0 +1,60 @@
+// Scoring: every candidate pair gets a level per comparison, a weight per comparison (log2 Bayes factor),
+// a total match weight (prior log-odds + Σ weights) and a match probability. All in one SQL pass.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { gammaSql, labelSql, pairTfSql, weightSql } from "./comparisons.ts";
+import { col, type Model, type TableNames } from "./model.ts";
+import type { DedupParams } from "./params.ts";
+import { quoteDouble, quoteIdent, quoteLiteral } from "./sql.ts";
+
+/** Create the scored pairs table: l, r, rule, g<i>, w<i>, match_weight, match_probability. */
+export async function scorePairs(
+  con: DuckDBConnection,
+  model: Model,
+  names: TableNames,
+  params: DedupParams,
+): Promise<void> {
+  const rid = quoteIdent(col.rid);
+  const gammas = model.comparisons.map((c, i) => `${gammaSql(c)} AS g${i}, ${pairTfSql(c)} AS tf${i}`);
+  const weights = model.comparisons.map((c, i) => {
+    const levels = params.comparisons[i].levels;
+    const m = levels.map((l) => l.m);
+    const u = levels.map((l) => l.u);
+    return `${weightSql(c, `g${i}`, `tf${i}`, m, u)} AS w${i}`;
+  });
+  const priorWeight = Math.log2(params.prior / (1 - params.prior));
+  const total = [quoteDouble(priorWeight), ...model.comparisons.map((_, i) => `w${i}`)].join(" + ");
+  const keep = ["l", "r", "rule", ...model.comparisons.flatMap((_, i) => [`g${i}`, `w${i}`])];
+  await con.run(`
+    CREATE OR REPLACE TABLE ${names.scored} AS
+    WITH g AS (
+      SELECT p.l, p.r, p.rule, ${gammas.join(", ")}
+      FROM ${names.pairs} p JOIN ${names.records} l ON l.${rid} = p.l JOIN ${names.records} r ON r.${rid} = p.r
+    ), w AS (SELECT *, ${weights.join(", ")} FROM g)
+    SELECT ${keep.join(", ")}, ${total} AS match_weight, 1.0 / (1.0 + pow(2.0, -(${total}))) AS match_probability
+    FROM w`);
+}
+
+/**
+ * The links table, one row per scored pair at or above `model.keepLinksAbove`: both ids, the total
+ * weight and probability, the blocking rule that found the pair, and per comparison its level and weight,
+ * so a reader sees which columns pushed the pair over (or under) the threshold.
+ */
+export async function writeLinks(con: DuckDBConnection, model: Model, names: TableNames): Promise<number> {
+  const rid = quoteIdent(col.rid);
+  const id = quoteIdent(col.id);
+  const rules = model.blocking.map((r, i) => `WHEN ${i} THEN ${quoteLiteral(r.text)}`).join(" ");
+  const perComparison = model.comparisons.flatMap((c, i) => [
+    `${labelSql(c, `g${i}`)} AS ${quoteIdent(`${c.name}_level`)}`,
+    `round(w${i}, 3) AS ${quoteIdent(`${c.name}_weight`)}`,
+  ]);
+  const result = await con.run(`
+    CREATE OR REPLACE TABLE ${names.links} AS
+    SELECT a.${id} AS ${quoteIdent(`${model.id}_l`)}, b.${id} AS ${quoteIdent(`${model.id}_r`)},
+           s.match_weight, s.match_probability, CASE s.rule ${rules} END AS blocking_rule,
+           ${perComparison.join(", ")}
+    FROM ${names.scored} s JOIN ${names.records} a ON a.${rid} = s.l JOIN ${names.records} b ON b.${rid} = s.r
+    WHERE s.match_probability >= ${quoteDouble(model.keepLinksAbove)}
+    ORDER BY s.match_weight DESC`);
+  return Number(result.rowsChanged);
+}

@@ -1,0 +1,130 @@
+// Public entry of the dedup engine: records in (a table or view), links, entities and the deduplicated
+// table out, with the trained parameters and metrics. All work happens in the given DuckDB connection.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { checkDedupArgs, type DedupSpec } from "../declare/dedup.ts";
+import { ConfigError } from "../errors.ts";
+import { checkPairBudget, countRulePairs, generatePairs } from "./blocking.ts";
+import { clusterRecords } from "./cluster.ts";
+import { assignEntityIds } from "./entity-ids.ts";
+import { col, normalise, tableNames } from "./model.ts";
+import { reusableParams, type DedupParams } from "./params.ts";
+import { scorePairs, writeLinks } from "./predict.ts";
+import { prepareRecords } from "./records.ts";
+import { quoteIdent } from "./sql.ts";
+import { writeDeduped } from "./survivor.ts";
+import { train, type TrainingReport } from "./train.ts";
+
+export interface DedupRunOptions {
+  /** Table or view holding the records (all of them: old and new), by name. */
+  input: string;
+  /** The stage's args, `from` already resolved to `input`. */
+  spec: DedupSpec;
+  /** Prefix of the tables this run creates: `<prefix>_links`, `<prefix>_entities`, `<prefix>_deduped`. */
+  prefix: string;
+  /** Stage name for error messages. @default prefix */
+  stage?: string;
+  /** What the last run left: its parameters and its entities table (`<id>`, `entity_id`), by name. */
+  previous?: { params?: DedupParams; entities?: string };
+  /** Keep the `<prefix>__*` working tables (for debugging and the benchmark). @default false */
+  keepIntermediate?: boolean;
+}
+
+export interface DedupMetrics {
+  records: number;
+  /** Records linked this run (all in a full run; those not in the previous entities when incremental). */
+  newRecords: number;
+  candidatePairs: number;
+  pairsByRule: { rule: string; pairs: number }[];
+  links: number;
+  entities: number;
+  entitiesCarriedOver: number;
+  clusterRounds: number;
+  trained: boolean;
+  training?: TrainingReport;
+  /** Milliseconds per phase. */
+  timings: { prepare: number; train: number; block: number; predict: number; cluster: number; output: number };
+}
+
+export interface DedupRunResult {
+  /** Quoted names of the output tables in the connection. */
+  tables: { links: string; entities: string; deduped: string };
+  params: DedupParams;
+  metrics: DedupMetrics;
+}
+
+export async function runDedup(con: DuckDBConnection, options: DedupRunOptions): Promise<DedupRunResult> {
+  const stage = options.stage ?? options.prefix;
+  const input = quoteIdent(options.input);
+  const columns = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${input}`))
+    .getRowObjectsJS()
+    .map((r) => String(r.column_name));
+  const problems = checkDedupArgs(stage, options.spec, columns);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const model = normalise(options.spec, columns);
+  const names = tableNames(options.prefix);
+  const clock = timer();
+
+  const counts = await prepareRecords(con, input, model, names, stage, options.previous?.entities);
+  const prepare = clock();
+
+  const saved = model.train === "once" ? reusableParams(model, options.previous?.params) : undefined;
+  let params = saved;
+  let training: TrainingReport | undefined;
+  if (!params) {
+    ({ params, report: training } = await train(con, model, names, stage, counts.total));
+  }
+  const trainMs = clock();
+
+  const ruleCounts = [];
+  for (let i = 0; i < model.blocking.length; i++) {
+    ruleCounts.push(await countRulePairs(con, names, col.blockKey(i), model.blocking[i], true));
+  }
+  checkPairBudget(stage, "blocking", ruleCounts, model.pairBudget);
+  const added = await generatePairs(con, model, names);
+  const block = clock();
+
+  await scorePairs(con, model, names, params);
+  const links = await writeLinks(con, model, names);
+  const predict = clock();
+
+  const incremental = options.previous?.entities !== undefined && model.incremental;
+  const clustering = await clusterRecords(con, model, names, incremental);
+  const ids = await assignEntityIds(con, model, names);
+  const cluster = clock();
+
+  await writeDeduped(con, input, model, names);
+  if (!options.keepIntermediate) {
+    for (const table of names.intermediate) await con.run(`DROP TABLE IF EXISTS ${table}`);
+  }
+  const output = clock();
+
+  return {
+    tables: { links: names.links, entities: names.entities, deduped: names.deduped },
+    params,
+    metrics: {
+      records: counts.total,
+      newRecords: counts.fresh,
+      candidatePairs: added.reduce((a, b) => a + b, 0),
+      pairsByRule: model.blocking.map((r, i) => ({ rule: r.text, pairs: added[i] })),
+      links,
+      entities: ids.entities,
+      entitiesCarriedOver: ids.carriedOver,
+      clusterRounds: clustering.rounds,
+      trained: saved === undefined,
+      training,
+      timings: { prepare, train: trainMs, block, predict, cluster, output },
+    },
+  };
+}
+
+/** Milliseconds since the previous call. */
+function timer(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const elapsed = now - last;
+    last = now;
+    return Math.round(elapsed);
+  };
+}

@@ -1,0 +1,171 @@
+// Unsupervised training: u from random pairs, m by EM one training rule at a time (each comparison
+// learns where it is not blocked on), then u refined and the prior estimated from the sessions.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { checkPairBudget, countRulePairs, trainingPairsFrom } from "./blocking.ts";
+import { defaultM, expectationMaximisation, levelShares, posterior, type Pattern } from "./em.ts";
+import { randomPairPatterns } from "./estimate-u.ts";
+import { col, type Model, type TableNames } from "./model.ts";
+import { buildParams, type DedupParams } from "./params.ts";
+import { patternCounts } from "./patterns.ts";
+import { quoteIdent } from "./sql.ts";
+
+export interface SessionReport {
+  rule: string;
+  pairs: number;
+  /** Match rate EM found among this rule's pairs. */
+  lambda: number;
+  iterations: number;
+  converged: boolean;
+  /** Comparisons whose m this session learned (those not reading the rule's columns). */
+  trained: string[];
+  /** Estimated share of all true pairs that this rule finds, from the other sessions' models. */
+  recall: number;
+}
+
+export interface TrainingReport {
+  randomPairs: number;
+  sessions: SessionReport[];
+  prior: number;
+  priorSource: "declared" | "estimated";
+  /** Match rate among random pairs with m fixed: a second, noisier prior estimate, for comparison. */
+  priorFromRandomPairs: number;
+}
+
+/** Rounds of (EM sessions → refine u): the second round starts from u with likely matches removed. */
+const ROUNDS = 2;
+
+export async function train(
+  con: DuckDBConnection,
+  model: Model,
+  names: TableNames,
+  stage: string,
+  recordCount: number,
+): Promise<{ params: DedupParams; report: TrainingReport }> {
+  const levels = model.comparisons.map((c) => c.spec.levels.length + 1);
+  const counts = [];
+  for (let s = 0; s < model.training.length; s++) {
+    counts.push(await countRulePairs(con, names, col.trainKey(s), model.training[s], false));
+  }
+  checkPairBudget(stage, "training.blocking", counts, model.pairBudget);
+
+  const random = await randomPairPatterns(con, model, names, recordCount);
+  const flags = model.training.map((_, j) => {
+    const key = quoteIdent(col.trainKey(j));
+    return `l.${key} = r.${key}`;
+  });
+  const sessions: { patterns: Pattern[]; active: boolean[]; pairs: number }[] = [];
+  for (let s = 0; s < model.training.length; s++) {
+    const rule = model.training[s];
+    const patterns = await patternCounts(con, model, trainingPairsFrom(names, s), flags);
+    const active = model.comparisons.map((c) => !c.columns.some((column) => rule.columns.includes(column)));
+    sessions.push({ patterns, active, pairs: patterns.reduce((a, p) => a + p.count, 0) });
+  }
+
+  let u = levelShares(random.patterns, levels);
+  let m = levels.map(defaultM);
+  const trained = model.comparisons.map((_, c) => sessions.some((s) => s.active[c] && s.pairs > 0));
+  const allPairs = (recordCount * (recordCount - 1)) / 2;
+  let prior = model.prior ?? 1e-4;
+  let priorFromRandom = prior;
+  let reports: SessionReport[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const fits = sessions.map((s) =>
+      s.pairs === 0
+        ? undefined
+        : expectationMaximisation(s.patterns, { m, u, lambda: 0.1 }, {
+            active: s.active,
+            levels,
+            maxIterations: model.maxIterations,
+            tolerance: model.tolerance,
+          }),
+    );
+    // m per comparison: mean over the sessions that could learn it (Splink does the same).
+    m = m.map((current, c) => {
+      const learned = fits.flatMap((f, s) => (f && sessions[s].active[c] ? [f.m[c]] : []));
+      if (learned.length === 0) return current;
+      return current.map((_, k) => learned.reduce((a, row) => a + row[k], 0) / learned.length);
+    });
+    reports = estimateRecalls(sessions, fits, model, m);
+    if (model.prior === undefined) prior = estimatePrior(reports, allPairs) ?? prior;
+    // Random pairs include some true matches, which inflate u for agreeing levels (badly so on small,
+    // duplicate-heavy inputs). Re-estimate u with m fixed, weighting each random pair by P(non-match).
+    const refined = expectationMaximisation(random.patterns, { m, u, lambda: prior }, {
+      active: levels.map(() => true),
+      levels,
+      maxIterations: model.maxIterations,
+      tolerance: model.tolerance,
+      fixM: true,
+      fixU: false,
+    });
+    u = refined.u;
+    priorFromRandom = refined.lambda;
+  }
+  const params = buildParams(model, prior, m, u, trained);
+  return {
+    params,
+    report: {
+      randomPairs: random.pairs,
+      sessions: reports,
+      prior,
+      priorSource: model.prior === undefined ? "estimated" : "declared",
+      priorFromRandomPairs: priorFromRandom,
+    },
+  };
+}
+
+type Fit = ReturnType<typeof expectationMaximisation> | undefined;
+
+/**
+ * Recall of each training rule among true pairs: in every other session's pairs, the match-weighted
+ * share that also agree on this rule's keys. Assumes the two rules are independent given a match, the
+ * same conditional independence the Fellegi–Sunter model rests on.
+ */
+function estimateRecalls(
+  sessions: { patterns: Pattern[]; active: boolean[]; pairs: number }[],
+  fits: Fit[],
+  model: Model,
+  m: number[][],
+): SessionReport[] {
+  return sessions.map((s, i) => {
+    const fit = fits[i];
+    const shares: number[] = [];
+    sessions.forEach((t, j) => {
+      const other = fits[j];
+      if (j === i || !other) return;
+      let matched = 0;
+      let agreeing = 0;
+      for (const p of t.patterns) {
+        const q = posterior(p, other.m, other.u, other.lambda, t.active) * p.count;
+        matched += q;
+        if (p.flags[i]) agreeing += q;
+      }
+      if (matched > 0) shares.push(agreeing / matched);
+    });
+    // With one session there is nothing to compare against: fall back on the blocked comparisons'
+    // chance of agreeing on their strongest level.
+    const recall =
+      shares.length > 0
+        ? shares.reduce((a, b) => a + b, 0) / shares.length
+        : model.comparisons.reduce((r, _, c) => (s.active[c] ? r : r * m[c][0]), 1);
+    return {
+      rule: model.training[i].text,
+      pairs: s.pairs,
+      lambda: fit?.lambda ?? 0,
+      iterations: fit?.iterations ?? 0,
+      converged: fit?.converged ?? false,
+      trained: model.comparisons.filter((_, c) => s.active[c]).map((c) => c.name),
+      recall,
+    };
+  });
+}
+
+/** Prior = (matches found in a rule's pairs ÷ the rule's recall) ÷ all pairs, averaged over rules. */
+function estimatePrior(reports: SessionReport[], allPairs: number): number | undefined {
+  const estimates = reports
+    .filter((r) => r.pairs > 0 && r.recall > 0.01)
+    .map((r) => Math.min(allPairs, (r.lambda * r.pairs) / r.recall) / allPairs);
+  if (estimates.length === 0 || allPairs <= 0) return undefined;
+  const mean = estimates.reduce((a, b) => a + b, 0) / estimates.length;
+  return Math.min(Math.max(mean, 1e-12), 0.5);
+}
