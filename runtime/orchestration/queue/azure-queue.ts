@@ -1,0 +1,91 @@
+// The task queue on Azure Storage Queue (Azurite in tests). Message bodies are base64 JSON, as the
+// Functions queue trigger reads them; the poison queue is `<name>-poison`, where the host moves a message
+// after `maxDequeueCount` failed deliveries.
+
+import type { TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
+import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
+import { APP_SETTINGS, DEFAULT_TASK_QUEUE } from "../../declare/deployment.ts";
+import { encodeTaskMessage, type TaskMessage } from "./message.ts";
+import { poisonQueueName, type ReceivedMessage, type ReceiveOptions, type SendOptions, type TaskQueue } from "./task-queue.ts";
+
+export type QueueConnection =
+  | { kind: "connectionString"; connectionString: string }
+  | {
+      kind: "identity";
+      /** @example "https://mallarddev.queue.core.windows.net" */
+      queueServiceUri: string;
+      /** @default new DefaultAzureCredential() */
+      credential?: TokenCredential;
+    };
+
+export class AzureTaskQueue implements TaskQueue {
+  readonly queue: QueueClient;
+  readonly poison: QueueClient;
+
+  constructor(connection: QueueConnection, readonly name: string = DEFAULT_TASK_QUEUE) {
+    const service =
+      connection.kind === "connectionString"
+        ? QueueServiceClient.fromConnectionString(connection.connectionString)
+        : new QueueServiceClient(connection.queueServiceUri, connection.credential ?? new DefaultAzureCredential());
+    this.queue = service.getQueueClient(name);
+    this.poison = service.getQueueClient(poisonQueueName(name));
+  }
+
+  async ensure(): Promise<void> {
+    await Promise.all([this.queue.createIfNotExists(), this.poison.createIfNotExists()]);
+  }
+
+  async send(message: TaskMessage, options: SendOptions = {}): Promise<void> {
+    // messageTimeToLive -1: a queued task never silently expires (the default is 7 days).
+    await this.queue.sendMessage(encodeTaskMessage(message), {
+      visibilityTimeout: options.delaySeconds ? Math.ceil(options.delaySeconds) : undefined,
+      messageTimeToLive: -1,
+    });
+  }
+
+  async sendPoison(body: string): Promise<void> {
+    await this.poison.sendMessage(body, { messageTimeToLive: -1 });
+  }
+
+  receive(options?: ReceiveOptions): Promise<ReceivedMessage[]> {
+    return receiveFrom(this.queue, options);
+  }
+
+  receivePoison(options?: ReceiveOptions): Promise<ReceivedMessage[]> {
+    return receiveFrom(this.poison, options);
+  }
+}
+
+async function receiveFrom(queue: QueueClient, options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
+  const response = await queue.receiveMessages({
+    numberOfMessages: Math.min(options.max ?? 16, 32),
+    visibilityTimeout: options.visibilityTimeoutSeconds ?? 300,
+  });
+  return response.receivedMessageItems.map((item) => {
+    let popReceipt = item.popReceipt;
+    return {
+      body: item.messageText,
+      dequeueCount: item.dequeueCount,
+      id: item.messageId,
+      complete: async () => {
+        await queue.deleteMessage(item.messageId, popReceipt);
+      },
+      abandon: async (delaySeconds: number) => {
+        const updated = await queue.updateMessage(item.messageId, popReceipt, undefined, Math.max(0, Math.ceil(delaySeconds)));
+        popReceipt = updated.popReceipt ?? popReceipt;
+      },
+    };
+  });
+}
+
+/** The task queue from the Function App's settings, or undefined when none is configured. */
+export function taskQueueFromSettings(env: NodeJS.ProcessEnv = process.env): AzureTaskQueue | undefined {
+  const name = env[APP_SETTINGS.taskQueue] || DEFAULT_TASK_QUEUE;
+  const prefix = APP_SETTINGS.queueConnection;
+  const connectionString = env[prefix] || env[APP_SETTINGS.lakeConnectionString];
+  if (connectionString) return new AzureTaskQueue({ kind: "connectionString", connectionString }, name);
+  const queueServiceUri = env[`${prefix}__queueServiceUri`];
+  if (queueServiceUri) return new AzureTaskQueue({ kind: "identity", queueServiceUri }, name);
+  return undefined;
+}
