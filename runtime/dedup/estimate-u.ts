@@ -24,15 +24,23 @@ export async function randomPairPatterns(
   const k = Math.min(maxOffset, Math.max(1, Math.ceil(model.uPairs / n)));
   const offsets = pickOffsets(k, maxOffset, model.seed);
   const rid = quoteIdent(col.rid);
-  const from = `
-    (SELECT ${rid} AS rid, row_number() OVER (ORDER BY hash(${rid}, ${model.seed}), ${rid}) - 1 AS pos
-       FROM ${names.records}) a
-    CROSS JOIN (SELECT unnest([${offsets.join(", ")}]) AS off) o
-    JOIN (SELECT ${rid} AS rid, row_number() OVER (ORDER BY hash(${rid}, ${model.seed}), ${rid}) - 1 AS pos
-            FROM ${names.records}) b ON b.pos = (a.pos + o.off) % ${n}
-    JOIN ${names.records} l ON l.${rid} = a.rid
-    JOIN ${names.records} r ON r.${rid} = b.rid`;
+  const perm = quoteIdent(`${unquote(names.pairs)}_perm`);
+  const sample = quoteIdent(`${unquote(names.pairs)}_u`);
+  // Materialised in two steps with the partner position computed before the join: written as one
+  // query, DuckDB did not plan the (a × offsets) ⋈ b join as a hash join (0.9 s instead of 0.1 s).
+  await con.run(`
+    CREATE OR REPLACE TEMP TABLE ${perm} AS
+    SELECT ${rid} AS rid, row_number() OVER (ORDER BY hash(${rid}, ${model.seed}), ${rid}) - 1 AS pos
+    FROM ${names.records}`);
+  await con.run(`
+    CREATE OR REPLACE TEMP TABLE ${sample} AS
+    SELECT x.l, b.rid AS r
+    FROM (SELECT a.rid AS l, (a.pos + o.off) % ${n} AS partner
+          FROM ${perm} a CROSS JOIN (SELECT unnest([${offsets.join(", ")}]) AS off) o) x
+    JOIN ${perm} b ON b.pos = x.partner`);
+  const from = `${sample} p JOIN ${names.records} l ON l.${rid} = p.l JOIN ${names.records} r ON r.${rid} = p.r`;
   const patterns = await patternCounts(con, model, from);
+  await con.run(`DROP TABLE ${sample}; DROP TABLE ${perm}`);
   return { patterns, pairs: n * k };
 }
 
@@ -51,4 +59,8 @@ function pickOffsets(k: number, max: number, seed: number): number[] {
   const picked = new Set<number>();
   for (let i = 0; i < k; i++) picked.add(1 + Math.min(max - 1, Math.floor(i * step + next() * step)));
   return [...picked];
+}
+
+function unquote(quoted: string): string {
+  return quoted.slice(1, -1).replaceAll('""', '"');
 }
