@@ -1,0 +1,60 @@
+// Application Insights as a telemetry sink, only when APPLICATIONINSIGHTS_CONNECTION_STRING is set. The
+// SDK (applicationinsights 3, on Azure Monitor OpenTelemetry) is imported on first use, so an instance
+// without it configured does not pay its start-up cost.
+
+import type { TelemetryClient } from "applicationinsights";
+import { APP_SETTINGS } from "../declare/deployment.ts";
+import { jsonLines, type LogSink, Monitor, type MonitorOptions, type TelemetrySink } from "./monitor.ts";
+
+export class AppInsightsSink implements TelemetrySink {
+  private constructor(private readonly client: TelemetryClient) {}
+
+  /**
+   * A client with its own OpenTelemetry providers (`useGlobalProviders: false`): Mallard's events and
+   * metrics, without patching the process's HTTP or console (the Functions host reports invocations).
+   */
+  static async create(connectionString: string): Promise<AppInsightsSink> {
+    // A CommonJS package: Node puts its exports on `default`, some loaders also name them.
+    const mod: { TelemetryClient?: typeof TelemetryClient; default?: { TelemetryClient: typeof TelemetryClient } } = await import("applicationinsights");
+    const Client = mod.TelemetryClient ?? mod.default!.TelemetryClient;
+    const client = new Client(connectionString, { useGlobalProviders: false });
+    client.initialize();
+    return new AppInsightsSink(client);
+  }
+
+  event(name: string, properties: Record<string, string>, measurements?: Record<string, number>): void {
+    this.client.trackEvent({ name, properties, measurements });
+  }
+
+  metric(name: string, value: number, properties: Record<string, string>): void {
+    this.client.trackMetric({ name, value, properties });
+  }
+
+  exception(error: Error, properties: Record<string, string>): void {
+    this.client.trackException({ exception: error, properties });
+  }
+
+  async flush(): Promise<void> {
+    await this.client.flush();
+  }
+
+  async shutdown(): Promise<void> {
+    await this.client.shutdown();
+  }
+}
+
+const clients = new Map<string, Promise<AppInsightsSink>>();
+
+/** A monitor with Application Insights when its connection string is set (one client per process). */
+export async function monitorFromSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  options: Omit<MonitorOptions, "telemetry"> & { sink?: LogSink } = {},
+): Promise<Monitor> {
+  const connectionString = env[APP_SETTINGS.appInsights];
+  let telemetry: TelemetrySink | undefined;
+  if (connectionString) {
+    if (!clients.has(connectionString)) clients.set(connectionString, AppInsightsSink.create(connectionString));
+    telemetry = await clients.get(connectionString);
+  }
+  return new Monitor({ sink: options.sink ?? jsonLines, ...options, telemetry });
+}
