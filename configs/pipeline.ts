@@ -1,0 +1,56 @@
+// The sample "shop" pipeline: three bronze tables from PostgreSQL, cleaned and checked in silver,
+// aggregated in gold. `npm start` runs it against an embedded PostgreSQL filled with sample data.
+
+import { bronze, check, gold, pipeline, secret, silver, source } from "mallard";
+
+const shop = source.postgres("shop", { connection: secret("shop-db-url") });
+
+const customers = bronze.table(shop, {
+  table: "public.customers",
+  primaryKey: "id",
+  incremental: { cursor: ["updated_at", "id"] },
+});
+
+const orders = bronze.table(shop, {
+  table: "public.orders",
+  primaryKey: "id",
+  // Late-arriving rows (updated_at older than the checkpoint) are caught within the look-back window.
+  incremental: { cursor: ["updated_at", "id"], lookBack: "1 hour" },
+});
+
+const orderLines = bronze.table(shop, {
+  table: "public.order_lines",
+  primaryKey: ["order_id", "line_no"],
+  incremental: { cursor: ["updated_at", "order_id", "line_no"], lookBack: "1 hour" },
+});
+
+const ordersClean = silver.model("orders_clean", {
+  from: { orders, order_lines: orderLines },
+  sql: "transformations/silver/orders_clean.sql",
+  primaryKey: "order_id",
+  checks: [
+    check.notNull("order_id"),
+    check.unique("order_id"),
+    check.acceptedValues("status", ["placed", "paid", "shipped", "delivered", "cancelled"], { severity: "warn" }),
+    check.expect("quantities_positive", "min_quantity > 0", { severity: "drop" }),
+    check.freshness("updated_at", "400 days", { severity: "warn" }),
+  ],
+});
+
+const dailyRevenue = gold.model("daily_revenue", {
+  from: { orders_clean: ordersClean },
+  sql: "transformations/gold/daily_revenue.sql",
+  checks: [check.rowCount({ min: 1 }), check.unique(["order_date", "currency"])],
+});
+
+const customerValue = gold.model("customer_value", {
+  from: { orders_clean: ordersClean, customers },
+  sql: "transformations/gold/customer_value.sql",
+  checks: [check.unique("customer_id")],
+});
+
+export default pipeline("shop", {
+  schedule: "0 */15 * * * *",
+  stages: [customers, orders, orderLines, ordersClean, dailyRevenue, customerValue],
+  engine: { memoryLimit: "1GB" },
+});

@@ -1,0 +1,103 @@
+// Published tables (silver, gold, quarantine): each version is a folder of Parquet files that becomes
+// visible in one conditional write of the table's `_current.json` pointer. Readers that go through the
+// pointer never see a partial or mixed version; a crash before the pointer write leaves the old one.
+
+import { randomUUID } from "node:crypto";
+import { type Lake, lakePath, PreconditionFailed } from "./lake.ts";
+
+export interface TableColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** The `_current.json` pointer: what a reader needs to read the current version. */
+export interface TableVersion {
+  readonly table: string;
+  readonly version: string;
+  /** Lake paths of the version's Parquet files. */
+  readonly files: readonly string[];
+  readonly rows: number;
+  readonly bytes: number;
+  readonly columns: readonly TableColumn[];
+  readonly runId: string;
+  readonly publishedAt: string;
+  /** The version this one replaced, kept until the retention sweep. */
+  readonly previous?: string;
+}
+
+/** Versions kept besides the current one, so readers that started on an older one can finish. */
+const KEEP_PREVIOUS = 2;
+
+export const POINTER = "_current.json";
+
+/** `silver/orders_clean`, `gold/daily_revenue`, `silver/orders_clean__quarantine`. */
+export function tableRoot(layer: string, name: string): string {
+  return lakePath(layer, name);
+}
+
+export async function readCurrent(lake: Lake, root: string): Promise<TableVersion | undefined> {
+  return (await lake.readJson<TableVersion>(lakePath(root, POINTER)))?.value;
+}
+
+/** A sortable version id: time first, then a random suffix so two writers never collide. */
+export function newVersionId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:.]/g, "").replace("T", "T")}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface PublishInput {
+  readonly root: string;
+  readonly runId: string;
+  /** Local Parquet files of the new version, in order. */
+  readonly localFiles: readonly string[];
+  readonly rows: number;
+  readonly columns: readonly TableColumn[];
+}
+
+/**
+ * Upload the files into a new version folder, then swing the pointer with an ETag condition. When
+ * another writer published in between, this one still wins if it is newer (last writer wins, never a mix).
+ */
+export async function publishTable(lake: Lake, input: PublishInput): Promise<TableVersion> {
+  const version = newVersionId();
+  const files: string[] = [];
+  let bytes = 0;
+  for (const [i, local] of input.localFiles.entries()) {
+    const uploaded = await lake.putFile(local, lakePath(input.root, `v=${version}`, `part-${String(i).padStart(5, "0")}.parquet`));
+    files.push(uploaded.path);
+    bytes += uploaded.size;
+  }
+  const pointerPath = lakePath(input.root, POINTER);
+  for (;;) {
+    const current = await lake.readJson<TableVersion>(pointerPath);
+    const next: TableVersion = {
+      table: input.root,
+      version,
+      files,
+      rows: input.rows,
+      bytes,
+      columns: input.columns,
+      runId: input.runId,
+      publishedAt: new Date().toISOString(),
+      previous: current?.value.version,
+    };
+    try {
+      await lake.writeJson(pointerPath, next, { ifMatch: current ? current.etag : null });
+      await sweepOldVersions(lake, input.root, version).catch(() => undefined); // best effort; next publish retries
+      return next;
+    } catch (e) {
+      if (!(e instanceof PreconditionFailed)) throw e;
+    }
+  }
+}
+
+/** Delete version folders older than the newest KEEP_PREVIOUS before `current`. */
+async function sweepOldVersions(lake: Lake, root: string, current: string): Promise<void> {
+  const byVersion = new Map<string, string[]>();
+  for await (const object of lake.list(root)) {
+    const match = /\/v=([^/]+)\//.exec(`/${object.path.slice(root.length + 1)}`);
+    if (!match) continue;
+    byVersion.set(match[1], [...(byVersion.get(match[1]) ?? []), object.path]);
+  }
+  const older = [...byVersion.keys()].filter((v) => v < current).sort().reverse().slice(KEEP_PREVIOUS);
+  for (const version of older) for (const path of byVersion.get(version)!) await lake.delete(path);
+}

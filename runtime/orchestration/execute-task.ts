@@ -1,0 +1,42 @@
+// Run one task: find its stage's run code by kind, time it, and turn the outcome or the error into a
+// task record. Shared by the local runner and the Azure executor.
+
+import type { Stage, StageKind } from "../declare/stages.ts";
+import { describeError, MallardError } from "../errors.ts";
+import type { StageContext, StageOutcome, StageRunner } from "../stages/context.ts";
+import { runBronzeTable } from "../stages/bronze-table.ts";
+import { runSilverModel } from "../stages/silver-model.ts";
+import { runGoldModel } from "../stages/gold-model.ts";
+import { ModelCheckFailed } from "../stages/model.ts";
+import type { TaskRecord } from "../state/run-records.ts";
+import type { Task } from "./plan.ts";
+
+/** Run code per stage kind: adding a stage kind adds one line here. */
+const RUNNERS: { [K in StageKind]: StageRunner<Extract<Stage, { kind: K }>> } = {
+  "bronze.table": runBronzeTable,
+  "silver.model": runSilverModel,
+  "gold.model": runGoldModel,
+};
+
+export async function executeTask(task: Task, ctx: StageContext, attempt = 1): Promise<TaskRecord> {
+  const started = Date.now();
+  const base = { task: task.id, stage: ctx.stage.name, kind: ctx.stage.kind, attempt, startedAt: new Date(started).toISOString() };
+  try {
+    const runner = RUNNERS[ctx.stage.kind] as StageRunner;
+    const outcome: StageOutcome = await runner(ctx);
+    const ended = Date.now();
+    return { ...base, status: "succeeded", endedAt: new Date(ended).toISOString(), durationMs: ended - started, ...outcome };
+  } catch (error) {
+    const ended = Date.now();
+    return {
+      ...base,
+      status: "failed",
+      endedAt: new Date(ended).toISOString(),
+      durationMs: ended - started,
+      checks: error instanceof ModelCheckFailed ? error.checks : undefined,
+      error: describeError(error),
+      // A bug (not a MallardError) keeps its stack in the record for whoever debugs it; users see the message.
+      note: error instanceof MallardError || !(error instanceof Error) ? undefined : error.stack?.split("\n").slice(0, 6).join("\n"),
+    };
+  }
+}

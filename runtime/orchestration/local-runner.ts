@@ -1,0 +1,101 @@
+// Run a pipeline in this process: tasks start as soon as their inputs succeed, up to a concurrency
+// limit; a failed task skips everything downstream of it. Used by `mallard run` and by tests.
+
+import pLimit from "p-limit";
+import type { Pipeline } from "../declare/pipeline.ts";
+import type { Source } from "../declare/sources.ts";
+import { Engine } from "../engine/engine.ts";
+import type { Lake } from "../lake/lake.ts";
+import type { SecretChain } from "../secrets/secrets.ts";
+import type { StageContext } from "../stages/context.ts";
+import { newRunId, RunRecords, type RunRecord, type TaskRecord } from "../state/run-records.ts";
+import type { SourceConnector } from "../sources/source.ts";
+import { openConnector } from "./connectors.ts";
+import { executeTask } from "./execute-task.ts";
+import { planTasks, stageByName, type Task } from "./plan.ts";
+
+export type RunEvent =
+  | { readonly type: "run-start"; readonly runId: string; readonly tasks: readonly Task[] }
+  | { readonly type: "task-start"; readonly task: Task }
+  | { readonly type: "task-log"; readonly task: Task; readonly message: string }
+  | { readonly type: "task-end"; readonly task: Task; readonly record: TaskRecord }
+  | { readonly type: "run-end"; readonly record: RunRecord };
+
+export interface LocalRunOptions {
+  readonly pipeline: Pipeline;
+  readonly lake: Lake;
+  readonly secrets: SecretChain;
+  /** Folder SQL file paths are relative to. */
+  readonly projectRoot: string;
+  readonly select?: readonly string[];
+  readonly fullRefresh?: boolean;
+  /** Tasks running at once. @default 2 */
+  readonly concurrency?: number;
+  readonly trigger?: string;
+  readonly onEvent?: (event: RunEvent) => void;
+  /** How to open a source; tests pass their own to inject faults. @default openConnector */
+  readonly connect?: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
+  const { pipeline, lake } = options;
+  const emit = options.onEvent ?? (() => undefined);
+  const records = new RunRecords(lake);
+  const tasks = planTasks(pipeline, { select: options.select });
+  const runId = newRunId();
+  await records.create({
+    runId, pipeline: pipeline.name, status: "running", trigger: options.trigger ?? "cli", startedAt: new Date().toISOString(),
+    tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
+  });
+  emit({ type: "run-start", runId, tasks });
+
+  const engine = await Engine.create(pipeline.engine);
+  const connectors = new Map<string, Promise<SourceConnector>>();
+  const connect = options.connect ?? openConnector;
+  const limit = pLimit(options.concurrency ?? 2);
+  const results = new Map<string, Promise<TaskRecord>>();
+  try {
+    for (const task of tasks) {
+      results.set(task.id, (async () => {
+        const inputs = await Promise.all(task.dependsOn.map((d) => results.get(d)!));
+        const blocker = inputs.find((r) => r.status !== "succeeded");
+        const stage = stageByName(pipeline, task.stage);
+        let record: TaskRecord;
+        if (blocker) {
+          record = { task: task.id, stage: stage.name, kind: stage.kind, status: "skipped", note: `input ${blocker.stage} ${blocker.status}` };
+        } else {
+          record = await limit(async () => {
+            emit({ type: "task-start", task });
+            await records.setTask(pipeline.name, runId, { task: task.id, stage: stage.name, kind: stage.kind, status: "running", startedAt: new Date().toISOString() });
+            const ctx: StageContext = {
+              pipeline, stage, runId, lake, engine, secrets: options.secrets, projectRoot: options.projectRoot,
+              fullRefresh: options.fullRefresh ?? false,
+              connector: (source) => {
+                if (!connectors.has(source.name)) connectors.set(source.name, connect(source, options.secrets));
+                return connectors.get(source.name)!;
+              },
+              log: (message) => emit({ type: "task-log", task, message }),
+            };
+            return executeTask(task, ctx);
+          });
+        }
+        await records.setTask(pipeline.name, runId, record);
+        emit({ type: "task-end", task, record });
+        return record;
+      })());
+    }
+    const all = await Promise.all(results.values());
+    const failed = all.find((r) => r.status === "failed");
+    const final = await records.update(pipeline.name, runId, (r) => ({
+      ...r,
+      status: failed ? "failed" : "succeeded",
+      endedAt: new Date().toISOString(),
+      error: failed ? { stage: failed.stage, message: failed.error ?? "failed" } : undefined,
+    }));
+    emit({ type: "run-end", record: final });
+    return final;
+  } finally {
+    for (const pending of connectors.values()) await pending.then((c) => c.close(), () => undefined);
+    await engine.close();
+  }
+}

@@ -1,0 +1,157 @@
+// Run a bronze table: extract new rows (or all rows) from its source into Parquet batches and commit
+// each batch to the lake together with the checkpoint it reaches. Nothing lost, nothing doubled:
+// the checkpoint only moves in the same atomic state write that makes the batch visible.
+
+import { randomUUID } from "node:crypto";
+import type { BronzeTable } from "../declare/stages.ts";
+import { durationSeconds } from "../declare/duration.ts";
+import { ConfigError, SourceError } from "../errors.ts";
+import { lakePath } from "../lake/lake.ts";
+import { type BronzeBatch, type BronzeState, readBronzeState, updateBronzeState } from "../state/bronze-state.ts";
+import type { CursorPosition, SourceColumn, TableSchema } from "../sources/source.ts";
+import { compareSchemas } from "../sources/schema-compare.ts";
+import type { StageContext, StageOutcome } from "./context.ts";
+import { sweepOrphanBatches } from "./bronze-sweep.ts";
+
+const DEFAULT_CHUNK_ROWS = 1_000_000;
+
+export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<StageOutcome> {
+  const { stage, lake } = ctx;
+  const connector = await ctx.connector(stage.source);
+  const schema = await connector.describe(stage.table);
+  checkColumns(stage, schema);
+  const { state } = await readBronzeState(lake, stage.name);
+  const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh);
+  await sweepOrphanBatches(lake, stage, state);
+
+  const incremental = stage.incremental !== undefined && !ctx.fullRefresh;
+  const before = incremental ? state?.checkpoint : undefined;
+  // The first load of an incremental table commits chunk by chunk (resumable); a full load or a full
+  // refresh commits all its chunks at once, so readers never see half a snapshot.
+  const commitEachChunk = incremental;
+  const pending: BronzeBatch[] = [];
+  let rows = 0;
+  let bytes = 0;
+  let checkpoint: CursorPosition | undefined = before;
+  let first = true;
+  const loadId = newLoadId();
+  const loadDate = new Date().toISOString().slice(0, 10);
+  const chunks = connector.extract(
+    {
+      schema,
+      cursor: stage.incremental && {
+        columns: stage.incremental.cursor,
+        after: before,
+        lookBackSeconds: before && stage.incremental.lookBack ? durationSeconds(stage.incremental.lookBack) : undefined,
+      },
+      chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
+      workDir: ctx.engine.workDir,
+    },
+    ctx.engine,
+  );
+  let part = 0;
+  for await (const chunk of chunks) {
+    if (chunk.rows === 0) continue;
+    const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
+    const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${batchId}.parquet`);
+    const object = await lake.putFile(chunk.file, path);
+    rows += chunk.rows;
+    bytes += object.size;
+    const batch: BronzeBatch = {
+      loadId: batchId,
+      runId: ctx.runId,
+      mode: first && !state?.checkpoint ? "full" : commitEachChunk ? "incremental" : "full",
+      files: [path],
+      rows: chunk.rows,
+      bytes: object.size,
+      committedAt: new Date().toISOString(),
+      checkpointAfter: chunk.lastCursor,
+    };
+    if (chunk.lastCursor) checkpoint = chunk.lastCursor;
+    if (commitEachChunk) {
+      await commit(ctx, [batch], evolution.columns, evolution.change, checkpoint);
+      evolution.change = undefined;
+      ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
+    } else {
+      pending.push(batch);
+    }
+    first = false;
+  }
+  if (!commitEachChunk) {
+    // One full batch of all chunks: a reader sees the whole new snapshot or the old one.
+    const merged: BronzeBatch[] = pending.length
+      ? [{ ...pending[0], mode: "full", files: pending.flatMap((b) => b.files), rows, bytes, checkpointAfter: checkpoint }]
+      : [{ loadId: `${loadId}-00000`, runId: ctx.runId, mode: "full", files: [], rows: 0, bytes: 0, committedAt: new Date().toISOString() }];
+    await commit(ctx, merged, evolution.columns, evolution.change, stage.incremental ? checkpoint : undefined);
+  } else if (evolution.change || !state) {
+    await commit(ctx, [], evolution.columns, evolution.change, checkpoint);
+  }
+  return {
+    rowsIn: rows, rowsOut: rows, bytes,
+    checkpointBefore: before ?? null,
+    checkpointAfter: stage.incremental ? checkpoint ?? null : null,
+    note: evolution.change?.added.length ? `new columns: ${evolution.change.added.map((c) => c.name).join(", ")}` : undefined,
+  };
+}
+
+export function bronzeRoot(stage: BronzeTable): string {
+  return lakePath("bronze", stage.source.name, stage.name);
+}
+
+function newLoadId(): string {
+  return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
+}
+
+async function commit(
+  ctx: StageContext<BronzeTable>,
+  batches: readonly BronzeBatch[],
+  columns: readonly SourceColumn[],
+  change: BronzeState["schemaChanges"][number] | undefined,
+  checkpoint: CursorPosition | undefined,
+): Promise<void> {
+  await updateBronzeState(ctx.lake, ctx.stage.name, (current) => ({
+    stage: ctx.stage.name,
+    columns,
+    schemaChanges: [...(current?.schemaChanges ?? []), ...(change ? [change] : [])],
+    checkpoint,
+    batches: [...(current?.batches ?? []), ...batches],
+    updatedAt: "",
+  }));
+}
+
+function checkColumns(stage: BronzeTable, schema: TableSchema): void {
+  const names = new Set(schema.columns.map((c) => c.name));
+  const listing = schema.columns.map((c) => c.name).join(", ");
+  const problems: string[] = [];
+  for (const column of stage.primaryKey) {
+    if (!names.has(column)) problems.push(`stage "${stage.name}": primaryKey: column "${column}" not found in ${stage.table} (columns: ${listing})`);
+  }
+  for (const column of stage.incremental?.cursor ?? []) {
+    if (!names.has(column)) problems.push(`stage "${stage.name}": incremental.cursor: column "${column}" not found in ${stage.table} (columns: ${listing})`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
+interface Evolution {
+  columns: readonly SourceColumn[];
+  change: BronzeState["schemaChanges"][number] | undefined;
+}
+
+/** New columns are added and recorded; an incompatible type change stops the table before it loads anything. */
+function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: TableSchema, fullRefresh: boolean): Evolution {
+  if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, change: undefined };
+  const diff = compareSchemas(state.columns, schema.columns);
+  if (diff.incompatible.length) {
+    const what = diff.incompatible.map((c) => `column "${c.column}" changed from ${c.from} to ${c.to}`).join("; ");
+    throw new SourceError(
+      `stage "${stage.name}": ${stage.table}: ${what}. Nothing was loaded and the checkpoint is unchanged; ` +
+        `to reload the table with the new types run: mallard run --select ${stage.name} --full-refresh`,
+    );
+  }
+  const current = new Map(schema.columns.map((c) => [c.name, c]));
+  // Keep every column ever seen (old batches still hold removed ones), with its current type when it still exists.
+  const columns = [...state.columns.map((c) => current.get(c.name) ?? c), ...diff.added];
+  const widened = diff.widened ?? [];
+  if (!diff.added.length && !widened.length) return { columns, change: undefined };
+  return { columns, change: { at: new Date().toISOString(), runId: "", added: diff.added, widened } };
+}

@@ -1,0 +1,63 @@
+// Expose a model's inputs to DuckDB as views named after them: a bronze input reads as the latest row
+// per primary key (and `<view>__history` as every loaded row); a silver or gold input as its current version.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Stage } from "../declare/stages.ts";
+import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
+import type { Lake } from "../lake/lake.ts";
+import { readCurrent, tableRoot } from "../lake/tables.ts";
+import { currentBatches, readBronzeState } from "../state/bronze-state.ts";
+import { StageError } from "../errors.ts";
+
+export async function registerInputs(
+  con: DuckDBConnection,
+  lake: Lake,
+  stageName: string,
+  inputs: Readonly<Record<string, Stage>>,
+): Promise<void> {
+  for (const [view, input] of Object.entries(inputs)) {
+    if (input.kind === "bronze.table") await registerBronze(con, lake, view, input);
+    else await registerPublished(con, lake, stageName, view, input);
+  }
+}
+
+async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: Extract<Stage, { kind: "bronze.table" }>) {
+  const { state } = await readBronzeState(lake, input.name);
+  const batches = currentBatches(state);
+  const files = await lake.localFiles(batches.flatMap((b) => b.files));
+  const history = quoteIdent(`${view}__history`);
+  if (files.length === 0) {
+    // Not loaded yet, or loaded empty: an empty relation with the bronze schema keeps models runnable.
+    const columns = state?.columns ?? [];
+    if (columns.length === 0) throw new StageError(`input "${input.name}" has not been loaded yet (run it first)`);
+    const cols = columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`).join(", ");
+    await con.run(`CREATE OR REPLACE TEMP VIEW ${history} AS SELECT ${cols}, NULL::INTEGER AS _mallard_load_seq LIMIT 0`);
+  } else {
+    // Load order comes from the manifest, not from file names, so a remote lake may cache files anywhere.
+    const order = quoteIdent(`${view}__load_order`);
+    await con.run(`CREATE OR REPLACE TEMP TABLE ${order} (file VARCHAR, seq INTEGER)`);
+    for (let i = 0; i < files.length; i += 1000) {
+      const rows = files.slice(i, i + 1000).map((f, j) => `(${quoteLiteral(f)}, ${i + j})`).join(", ");
+      await con.run(`INSERT INTO ${order} VALUES ${rows}`);
+    }
+    const list = `[${files.map(quoteLiteral).join(", ")}]`;
+    await con.run(
+      `CREATE OR REPLACE TEMP VIEW ${history} AS SELECT data.* EXCLUDE (_mallard_file), o.seq AS _mallard_load_seq ` +
+        `FROM read_parquet(${list}, union_by_name = true, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file`,
+    );
+  }
+  // The newest batch holding a key has its newest version; the cursor breaks ties inside a batch.
+  const key = input.primaryKey.map(quoteIdent).join(", ");
+  const newest = ["_mallard_load_seq DESC", ...(input.incremental?.cursor ?? []).map((c) => `${quoteIdent(c)} DESC`)].join(", ");
+  await con.run(
+    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq) FROM ${history} ` +
+      `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1`,
+  );
+}
+
+async function registerPublished(con: DuckDBConnection, lake: Lake, stageName: string, view: string, input: Stage) {
+  const current = await readCurrent(lake, tableRoot(input.layer, input.name));
+  if (!current) throw new StageError(`stage "${stageName}": input "${input.name}" has not been published yet (run it first)`);
+  const files = await lake.localFiles(current.files);
+  await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}])`);
+}

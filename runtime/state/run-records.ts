@@ -1,0 +1,108 @@
+// Run records: one JSON object per run under `_mallard/runs/<pipeline>/`, holding every task's status,
+// rows, bytes, duration, checks and checkpoints. Written as the run goes, so a crash leaves what happened.
+
+import type { Severity } from "../declare/checks.ts";
+import { type Lake, lakePath, PreconditionFailed } from "../lake/lake.ts";
+import type { CursorPosition } from "../sources/source.ts";
+
+export type TaskStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+export type RunStatus = "running" | "succeeded" | "failed";
+
+export interface CheckResult {
+  readonly name: string;
+  readonly kind: string;
+  readonly severity: Severity;
+  readonly passed: boolean;
+  /** Rows that failed (row checks and unique), or 1 / 0 for table checks. */
+  readonly failingRows: number;
+  readonly detail?: string;
+}
+
+export interface TaskRecord {
+  readonly task: string;
+  readonly stage: string;
+  readonly kind: string;
+  readonly status: TaskStatus;
+  readonly attempt?: number;
+  readonly startedAt?: string;
+  readonly endedAt?: string;
+  readonly durationMs?: number;
+  readonly rowsIn?: number;
+  readonly rowsOut?: number;
+  readonly bytes?: number;
+  readonly checks?: readonly CheckResult[];
+  readonly checkpointBefore?: CursorPosition | null;
+  readonly checkpointAfter?: CursorPosition | null;
+  /** Quarantined rows (checks with severity drop). */
+  readonly quarantined?: number;
+  readonly version?: string;
+  readonly error?: string;
+  readonly note?: string;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly pipeline: string;
+  readonly status: RunStatus;
+  readonly trigger: string;
+  readonly startedAt: string;
+  readonly endedAt?: string;
+  readonly tasks: Readonly<Record<string, TaskRecord>>;
+  readonly error?: { stage: string; message: string };
+}
+
+export function runRecordPath(pipeline: string, runId: string): string {
+  return lakePath("_mallard", "runs", pipeline, `${runId}.json`);
+}
+
+/** A run id that sorts by start time. */
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export class RunRecords {
+  constructor(private readonly lake: Lake) {}
+
+  async create(record: RunRecord): Promise<void> {
+    await this.lake.writeJson(runRecordPath(record.pipeline, record.runId), record, { ifMatch: null });
+  }
+
+  async get(pipeline: string, runId: string): Promise<RunRecord | undefined> {
+    return (await this.lake.readJson<RunRecord>(runRecordPath(pipeline, runId)))?.value;
+  }
+
+  /** Read-modify-write with an ETag condition, retried on a lost race: concurrent task updates all land. */
+  async update(pipeline: string, runId: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
+    const path = runRecordPath(pipeline, runId);
+    for (;;) {
+      const current = await this.lake.readJson<RunRecord>(path);
+      if (!current) throw new Error(`run ${runId} of ${pipeline} has no record`);
+      const next = change(current.value);
+      try {
+        await this.lake.writeJson(path, next, { ifMatch: current.etag });
+        return next;
+      } catch (e) {
+        if (!(e instanceof PreconditionFailed)) throw e;
+      }
+    }
+  }
+
+  async setTask(pipeline: string, runId: string, task: TaskRecord): Promise<RunRecord> {
+    return this.update(pipeline, runId, (r) => ({ ...r, tasks: { ...r.tasks, [task.task]: task } }));
+  }
+
+  /** The newest runs of a pipeline, newest first. */
+  async latest(pipeline: string, limit = 10): Promise<RunRecord[]> {
+    const paths: string[] = [];
+    for await (const object of this.lake.list(lakePath("_mallard", "runs", pipeline))) {
+      if (object.path.endsWith(".json")) paths.push(object.path);
+    }
+    paths.sort().reverse();
+    const records: RunRecord[] = [];
+    for (const path of paths.slice(0, limit)) {
+      const found = await this.lake.readJson<RunRecord>(path);
+      if (found) records.push(found.value);
+    }
+    return records;
+  }
+}
