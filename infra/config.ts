@@ -1,0 +1,200 @@
+// Every stack setting, typed, with its default, read in one place. Stacks set them in Pulumi.<stack>.yaml
+// under the `mallard:` namespace; secrets (source connections) are not settings: see secretConfigKey.
+
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { DEFAULT_TASK_QUEUE } from "../runtime/declare/deployment.ts";
+
+/** Settings of the stack, as `index.ts` and the components read them. */
+export interface MallardSettings {
+  /**
+   * Azure region for every resource. Must offer Flex Consumption.
+   * @default the `azure-native:location` setting, else "swedencentral"
+   * @example "westeurope"
+   */
+  location: string;
+  /**
+   * An existing resource group to deploy into. Omit to create one named `<prefix>-<stack>`.
+   * @example "rg-data-prod"
+   */
+  resourceGroupName?: string;
+  /**
+   * First part of every Azure name; globally unique names add a stable hash of org/project/stack.
+   * Lowercase letters and digits, at most 10 characters. @default "mallard"
+   */
+  namePrefix: string;
+  /** Path of the pipeline declaration (default export a `Pipeline`), relative to the project root. @default "configs/pipeline.ts" */
+  pipeline: string;
+  /** Tags on every resource that takes tags. @default { app: "mallard" } plus `stack: <stack>` */
+  tags: Record<string, string>;
+  lake: LakeSettings;
+  functions: FunctionsSettings;
+  vault: VaultSettings;
+  telemetry: TelemetrySettings;
+  alerts: AlertSettings;
+  bundle: BundleSettings;
+  deploy: DeploySettings;
+}
+
+export interface LakeSettings {
+  /** Redundancy of the lake account. @default "Standard_LRS" @example "Standard_ZRS" */
+  sku: "Standard_LRS" | "Standard_ZRS" | "Standard_GRS" | "Standard_RAGRS" | "Standard_GZRS" | "Standard_RAGZRS";
+  /**
+   * Lifecycle of old bronze batches (blobs under `bronze/`). Omit to keep them hot forever.
+   * Deleting bronze loses the history silver models rebuild from; prefer `coolAfterDays`.
+   * @example { coolAfterDays: 30 }
+   */
+  bronzeLifecycle?: { coolAfterDays?: number; coldAfterDays?: number; deleteAfterDays?: number };
+}
+
+export interface FunctionsSettings {
+  /** Memory of one Flex Consumption instance; DuckDB's memory limit is set below it. @default 2048 */
+  instanceMemoryMB: 2048 | 4096;
+  /**
+   * Most instances the app scales out to. Raised automatically to the largest `partitions` count of a
+   * bronze table, so declared parallelism is never capped below itself. @default 10
+   */
+  maximumInstanceCount: number;
+  /** Instances kept warm (billed while idle). 0 keeps the idle cost at zero. @default 0 */
+  alwaysReady: number;
+  /** DuckDB memory limit per instance. @default about 75% of `instanceMemoryMB`, e.g. "1536MB" */
+  engineMemoryLimit?: string;
+  /** Name of the task queue; the poison queue is `<name>-poison`. @default "mallard-tasks" */
+  taskQueue: string;
+}
+
+export interface VaultSettings {
+  /** Days a deleted secret or vault can be recovered (7–90). @default 90 */
+  softDeleteRetentionDays: number;
+}
+
+export interface TelemetrySettings {
+  /** Days Log Analytics keeps logs and Application Insights data. @default 30 */
+  retentionDays: number;
+  /** Daily ingestion cap of the workspace in GB; omit for none. @example 1 */
+  dailyCapGb?: number;
+  /**
+   * Accept telemetry only with an Entra token (Application Insights `disableLocalAuth`). The Functions
+   * host supports it; the runtime's own SDK must then authenticate with the managed identity. @default false
+   */
+  entraOnlyIngestion: boolean;
+}
+
+export interface AlertSettings {
+  /** Email addresses notified when an alert fires; omit for alerts without notification. @example ["data-team@example.com"] */
+  emails: string[];
+  /** Severity of Mallard's alert rules, 0 (critical) to 4 (verbose). @default 1 */
+  severity: 0 | 1 | 2 | 3 | 4;
+  /** How often alert queries run, ISO 8601. @default "PT5M" */
+  evaluationFrequency: string;
+}
+
+export interface BundleSettings {
+  /** The deployment fails when the zip exceeds this many MB. @default 120 */
+  sizeBudgetMB: number;
+}
+
+export interface DeploySettings {
+  /** How long code deployment retries while new role assignments propagate, in seconds. @default 600 */
+  retryForSeconds: number;
+}
+
+const positiveInt = z.number().int().positive();
+
+const schema = z.strictObject({
+  location: z.string().min(1).optional(),
+  resourceGroupName: z.string().min(1).optional(),
+  namePrefix: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, "lowercase letters and digits, at most 10, starting with a letter").default("mallard"),
+  pipeline: z.string().min(1).default("configs/pipeline.ts"),
+  tags: z.record(z.string(), z.string()).default({}),
+  lake: z.strictObject({
+    sku: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"]).default("Standard_LRS"),
+    bronzeLifecycle: z.strictObject({
+      coolAfterDays: positiveInt.optional(),
+      coldAfterDays: positiveInt.optional(),
+      deleteAfterDays: positiveInt.optional(),
+    }).optional(),
+  }).prefault({}),
+  functions: z.strictObject({
+    instanceMemoryMB: z.union([z.literal(2048), z.literal(4096)]).default(2048),
+    maximumInstanceCount: z.number().int().min(1).max(1000).default(10),
+    alwaysReady: z.number().int().min(0).default(0),
+    engineMemoryLimit: z.string().regex(/^\d+(MB|GB)$/, 'a size such as "1536MB" or "3GB"').optional(),
+    taskQueue: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, "3–57 lowercase letters, digits and single dashes").default(DEFAULT_TASK_QUEUE),
+  }).prefault({}),
+  vault: z.strictObject({
+    softDeleteRetentionDays: z.number().int().min(7).max(90).default(90),
+  }).prefault({}),
+  telemetry: z.strictObject({
+    retentionDays: z.number().int().min(30).max(730).default(30),
+    dailyCapGb: z.number().positive().optional(),
+    entraOnlyIngestion: z.boolean().default(false),
+  }).prefault({}),
+  alerts: z.strictObject({
+    emails: z.array(z.email()).default([]),
+    severity: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
+    evaluationFrequency: z.string().regex(/^PT\d+[MH]$/, 'an ISO 8601 duration such as "PT5M"').default("PT5M"),
+  }).prefault({}),
+  bundle: z.strictObject({ sizeBudgetMB: z.number().positive().default(120) }).prefault({}),
+  deploy: z.strictObject({ retryForSeconds: z.number().int().min(0).default(600) }).prefault({}),
+});
+
+/** The raw values of the `mallard:` namespace, as Pulumi config (or a test) provides them. */
+export type RawSettings = Record<string, unknown>;
+
+/** Top-level keys of the `mallard:` namespace that are settings; any other key is a source secret. */
+export const SETTING_KEYS: readonly string[] = Object.keys(schema.shape);
+
+/**
+ * Settings from raw values, defaults filled in. Throws one error listing every bad key, each named
+ * `mallard:<path>` as a user would type it in `pulumi config set`.
+ */
+export function parseSettings(raw: RawSettings, context: { stack: string; azureLocation?: string }): MallardSettings {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `mallard:${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
+    throw new Error(`stack settings are invalid:\n  - ${problems.join("\n  - ")}`);
+  }
+  const s = result.data;
+  return {
+    ...s,
+    location: s.location ?? context.azureLocation ?? "swedencentral",
+    tags: { app: "mallard", stack: context.stack, ...s.tags },
+  };
+}
+
+/** Settings of the current stack, from its Pulumi config. */
+export function readSettings(): MallardSettings {
+  const config = new pulumi.Config("mallard");
+  const raw: RawSettings = {};
+  for (const key of SETTING_KEYS) {
+    const text = config.get(key);
+    if (text === undefined) continue;
+    raw[key] = parseValue(text);
+  }
+  return parseSettings(raw, { stack: pulumi.getStack(), azureLocation: new pulumi.Config("azure-native").get("location") });
+}
+
+function parseValue(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** DuckDB's memory limit when the stack does not set one: three quarters of the instance, the rest for Node. */
+export function engineMemoryLimit(functions: FunctionsSettings): string {
+  return functions.engineMemoryLimit ?? `${Math.floor((functions.instanceMemoryMB * 3) / 4)}MB`;
+}
+
+/**
+ * Config key holding a secret's value: the secret's own name in the `mallard:` namespace, so
+ * `secret("shop-db-url")` is set with `pulumi config set --secret shop-db-url '<value>'`.
+ */
+export function secretConfigKey(secretName: string): string {
+  if (SETTING_KEYS.includes(secretName)) {
+    throw new Error(`secret "${secretName}": the name is also a stack setting (mallard:${secretName}); rename the secret`);
+  }
+  return secretName;
+}

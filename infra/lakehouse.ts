@@ -1,0 +1,137 @@
+// The whole deployment of one pipeline: asks the pipeline and each stage what they need, then makes the
+// lake, the task queue, the vault with one secret per source connection, telemetry, alert rules and the
+// function app with exactly the roles it needs, and deploys the code.
+
+import * as pulumi from "@pulumi/pulumi";
+import * as resources from "@pulumi/azure-native/resources/index.js";
+import type { Pipeline } from "../runtime/declare/index.ts";
+import { Alerts } from "./alerts.ts";
+import { runtimeAppSettings } from "./app-settings.ts";
+import { engineMemoryLimit, type MallardSettings } from "./config.ts";
+import { FunctionApp, type CodePackage } from "./function-app.ts";
+import { Lake } from "./lake.ts";
+import { appName, storageAccountName, vaultName, type NameContext } from "./naming.ts";
+import { SecretsVault } from "./secrets-vault.ts";
+import { collectNeeds, type PipelineNeeds } from "./stages/index.ts";
+import { TaskQueue } from "./task-queue.ts";
+import { Telemetry } from "./telemetry.ts";
+
+export interface LakehouseArgs {
+  /** The declaration, as `configs/pipeline.ts` exports it. */
+  pipeline: Pipeline;
+  /** Stack settings, from `readSettings()`. */
+  settings: MallardSettings;
+  /** Organisation, project and stack, for globally unique names. */
+  names: Omit<NameContext, "prefix">;
+  /** Tenant and subscription of the deployment. @example authorization.getClientConfigOutput() */
+  client: { tenantId: pulumi.Input<string>; subscriptionId: pulumi.Input<string> };
+  /** The value of a source secret, from the stack's encrypted config. */
+  secretValue: (name: string) => pulumi.Output<string>;
+  /** The bundle and a token to deploy it; omit to create the infrastructure without code. */
+  code?: CodePackage & { token: pulumi.Input<string> };
+}
+
+export class Lakehouse extends pulumi.ComponentResource {
+  readonly needs: PipelineNeeds;
+  readonly resourceGroupName: pulumi.Output<string>;
+  readonly lake: Lake;
+  readonly queue: TaskQueue;
+  readonly vault: SecretsVault;
+  readonly telemetry: Telemetry;
+  readonly alerts: Alerts;
+  readonly functions: FunctionApp;
+
+  constructor(name: string, args: LakehouseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("mallard:index:Lakehouse", name, {}, opts);
+    const { settings, pipeline } = args;
+    const names: NameContext = { prefix: settings.namePrefix, ...args.names };
+    const location = settings.location;
+    const tags = settings.tags;
+    this.needs = collectNeeds(pipeline);
+    for (const warning of this.needs.warnings) pulumi.log.warn(warning, this);
+
+    this.resourceGroupName = settings.resourceGroupName
+      ? pulumi.output(settings.resourceGroupName)
+      : this.createResourceGroup(name, `${settings.namePrefix}-${args.names.stack}`, location, tags).name;
+    const resourceGroupName = this.resourceGroupName;
+
+    this.lake = new Lake(`${name}-lake`, {
+      resourceGroupName, location, tags,
+      accountName: storageAccountName(names, "lake"),
+      sku: settings.lake.sku,
+      bronzeLifecycle: settings.lake.bronzeLifecycle,
+    }, { parent: this });
+
+    this.queue = new TaskQueue(`${name}-tasks`, {
+      resourceGroupName,
+      accountName: this.lake.accountName,
+      accountId: this.lake.account.id,
+      queueName: settings.functions.taskQueue,
+    }, { parent: this });
+
+    this.vault = new SecretsVault(`${name}-secrets`, {
+      resourceGroupName, location, tags,
+      vaultName: vaultName(names),
+      tenantId: args.client.tenantId,
+      softDeleteRetentionDays: settings.vault.softDeleteRetentionDays,
+      secrets: this.needs.secrets.map((ref) => ({ name: ref.name, value: args.secretValue(ref.name) })),
+    }, { parent: this });
+
+    this.telemetry = new Telemetry(`${name}-telemetry`, {
+      resourceGroupName, location, tags,
+      retentionDays: settings.telemetry.retentionDays,
+      dailyCapGb: settings.telemetry.dailyCapGb,
+      entraOnlyIngestion: settings.telemetry.entraOnlyIngestion,
+    }, { parent: this });
+
+    this.alerts = new Alerts(`${name}-alerts`, {
+      resourceGroupName, location, tags,
+      appInsightsId: this.telemetry.appInsightsId,
+      rules: this.needs.alerts,
+      namePrefix: `${settings.namePrefix}-${args.names.stack}`,
+      emails: settings.alerts.emails,
+      severity: settings.alerts.severity,
+      evaluationFrequency: settings.alerts.evaluationFrequency,
+    }, { parent: this });
+
+    this.functions = new FunctionApp(`${name}-functions`, {
+      resourceGroupName, location, tags,
+      subscriptionId: args.client.subscriptionId,
+      appName: appName(names),
+      hostStorageAccountName: storageAccountName(names, "host"),
+      instanceMemoryMB: settings.functions.instanceMemoryMB,
+      // A ceiling, not a reservation: raising it to the declared parallelism costs nothing at idle.
+      maximumInstanceCount: Math.max(settings.functions.maximumInstanceCount, this.needs.parallelism),
+      alwaysReady: settings.functions.alwaysReady,
+      appSettings: runtimeAppSettings({
+        lakeAccountName: this.lake.accountName,
+        lakeBlobEndpoint: this.lake.blobEndpoint,
+        queueServiceUri: this.lake.queueEndpoint,
+        taskQueue: this.queue.queueName,
+        keyVaultUrl: this.vault.vaultUri,
+        appInsightsConnectionString: this.telemetry.connectionString,
+        entraIngestion: true,
+        engineMemoryLimit: engineMemoryLimit(settings.functions),
+        needs: this.needs.appSettings,
+      }),
+      grants: [
+        this.lake.dataAccess(),
+        ...this.queue.consumerAccess(),
+        this.vault.readerAccess(),
+        this.telemetry.publisherAccess(),
+      ],
+      code: args.code && { ...args.code, retryForSeconds: settings.deploy.retryForSeconds },
+    }, { parent: this });
+
+    this.registerOutputs({
+      resourceGroupName: this.resourceGroupName,
+      appName: this.functions.app.name,
+      lakeAccount: this.lake.accountName,
+      vaultUri: this.vault.vaultUri,
+    });
+  }
+
+  private createResourceGroup(name: string, groupName: string, location: string, tags: Record<string, string>): resources.ResourceGroup {
+    return new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: groupName, location, tags }, { parent: this });
+  }
+}

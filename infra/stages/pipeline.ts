@@ -1,0 +1,24 @@
+// What the pipeline itself needs, whatever its stages: the driver's timer schedule (an app setting) and an
+// alert when one of its runs fails.
+
+import type { Pipeline } from "../../runtime/declare/index.ts";
+import { kqlString, noNeeds, type StageNeeds } from "./needs.ts";
+import { EVENTS, SCHEDULE_SETTINGS } from "./telemetry-contract.ts";
+
+export function pipelineNeeds(pipeline: Pipeline): StageNeeds {
+  return {
+    ...noNeeds,
+    appSettings: { [SCHEDULE_SETTINGS.pipeline]: pipeline.schedule },
+    alerts: [{
+      key: "run-failed",
+      displayName: `${pipeline.name}: run failed`,
+      description: `A run of pipeline ${pipeline.name} failed; see its run record with \`mallard status\` or the runs endpoint.`,
+      query: [
+        "customEvents",
+        `| where name == ${kqlString(EVENTS.runFailed)}`,
+        `| where tostring(customDimensions.pipeline) == ${kqlString(pipeline.name)}`,
+        "| project timestamp, runId = tostring(customDimensions.runId), stage = tostring(customDimensions.stage), error = tostring(customDimensions.error)",
+      ].join("\n"),
+    }],
+  };
+}
