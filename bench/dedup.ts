@@ -52,7 +52,8 @@ async function runLabelled(name: string, data: string, config: string, truth: st
     const { from: _from, ...spec } = args;
     const result = await runDedup(con, { input: "input", spec, prefix: "bench", stage: name, keepIntermediate: true });
     const threshold = spec.threshold ?? dedupDefaults.threshold;
-    const scores = await score(con, "bench", "input_truth", args.id, threshold);
+    const clusterThreshold = spec.clusterThreshold ?? dedupDefaults.clusterThreshold;
+    const scores = await score(con, "bench", "input_truth", args.id, threshold, clusterThreshold);
     const t = result.metrics.timings;
     const s = (ms: number) => Math.round(ms) / 1000;
     return {
@@ -86,7 +87,7 @@ function report(name: string, f: SetFigures): void {
   const w = f.pairwise;
   console.log(`  pairwise @${w.threshold}  P ${p(w.precision)}  R ${p(w.recall)}  F1 ${p(w.f1)}   (best F1 over thresholds ${p(f.bestPairwiseF1.f1)} @${f.bestPairwiseF1.threshold.toPrecision(3)}, not used)`);
   const c = f.cluster;
-  console.log(`  cluster  @${w.threshold}  P ${p(c.precision)}  R ${p(c.recall)}  F1 ${p(c.f1)}   (${c.entities.toLocaleString("en-US")} entities)`);
+  console.log(`  cluster  @${c.threshold}  P ${p(c.precision)}  R ${p(c.recall)}  F1 ${p(c.f1)}   (${c.entities.toLocaleString("en-US")} entities)`);
   const s = f.seconds;
   console.log(`  wall s     train ${s.train}  predict ${s.predict}  cluster ${s.cluster}  total ${s.total}  (load ${s.load})  prior ${f.prior.toExponential(3)}`);
 }

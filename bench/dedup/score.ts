@@ -17,7 +17,7 @@ export interface Scores {
   pairwise: Prf & { threshold: number; predicted: number };
   /** Best pairwise F1 over all thresholds: shown for comparison with Splink's figure, never used to choose. */
   bestPairwiseF1: { f1: number; threshold: number };
-  cluster: Prf & { entities: number };
+  cluster: Prf & { threshold: number; entities: number };
 }
 
 const prf = (tp: number, predicted: number, truth: number): Prf => {
@@ -33,6 +33,7 @@ export async function score(
   truthTable: string,
   id: string,
   threshold: number,
+  clusterThreshold: number,
 ): Promise<Scores> {
   const t = (s: string) => quoteIdent(`${prefix}${s}`);
   const truth = quoteIdent(truthTable);
@@ -69,6 +70,6 @@ export async function score(
     blockingRecall: truePairs > 0 ? Number(base.found) / truePairs : 1,
     pairwise: { threshold, predicted: Number(pair.predicted), ...prf(Number(pair.tp), Number(pair.predicted), truePairs) },
     bestPairwiseF1: { f1: Number(best.f1 ?? 0), threshold: Number(best.threshold ?? 0) },
-    cluster: { entities: Number(cluster.entities), ...prf(Number(cluster.tp), Number(cluster.predicted), truePairs) },
+    cluster: { threshold: clusterThreshold, entities: Number(cluster.entities), ...prf(Number(cluster.tp), Number(cluster.predicted), truePairs) },
   };
 }

@@ -119,8 +119,14 @@ export interface SilverDedupArgs<TFrom> {
   blocking: readonly BlockingRule[];
   /** Comparisons by name, each a column with ordered levels. Not empty. */
   compare: Readonly<Record<string, Comparison>>;
-  /** Match probability at or above which a pair links two records into one entity. @default 0.9 */
+  /** Match probability at or above which a pair is a match (the links table's `is_match`). @default 0.9 */
   threshold?: number;
+  /**
+   * Match probability at or above which a pair joins two records into one entity. Stricter than
+   * `threshold` because clustering is transitive: one false link merges two whole entities, so its cost
+   * grows with their sizes. @default 0.99
+   */
+  clusterThreshold?: number;
   /** Representative record per entity in the deduplicated table. @default { kind: "mostComplete" } */
   survivor?: SurvivorRule;
   /** `"once"`: train on the first run, then reuse the saved parameters. `"every run"`: retrain each run. @default "once" */
@@ -137,7 +143,7 @@ export interface SilverDedupArgs<TFrom> {
    * links; `false` relinks all records each run. @default true
    */
   incremental?: boolean;
-  /** Links table keeps pairs at or above this match probability (for explaining near misses). @default threshold */
+  /** Links table keeps pairs at or above this match probability (for explaining near misses). @default min(threshold, clusterThreshold) */
   keepLinksAbove?: number;
 }
 
@@ -147,6 +153,7 @@ export type DedupSpec = Omit<SilverDedupArgs<unknown>, "from">;
 /** Defaults, read in one place. */
 export const dedupDefaults = {
   threshold: 0.9,
+  clusterThreshold: 0.99,
   survivor: { kind: "mostComplete" } as SurvivorRule,
   train: "once" as const,
   pairBudget: 50_000_000,
@@ -208,6 +215,7 @@ export const dedupArgsSchema = z.strictObject({
     }),
   ),
   threshold: z.number().gt(0).lt(1).optional(),
+  clusterThreshold: z.number().gt(0).lt(1).optional(),
   survivor: survivorSchema.optional(),
   train: z.enum(["once", "every run"]).optional(),
   pairBudget: z.number().int().positive().optional(),
@@ -283,6 +291,8 @@ export function checkDedupArgs(stage: string, args: DedupSpec, columns?: readonl
   }
   const t = args.threshold;
   if (t !== undefined && !(t > 0 && t < 1)) at("threshold", `must be between 0 and 1 (got ${t})`);
+  const ct = args.clusterThreshold;
+  if (ct !== undefined && !(ct > 0 && ct < 1)) at("clusterThreshold", `must be between 0 and 1 (got ${ct})`);
   if (args.pairBudget !== undefined && !(args.pairBudget > 0)) at("pairBudget", "must be positive");
   if (args.survivor?.kind === "mostRecent") needColumn("survivor.column", args.survivor.column);
   if (args.survivor?.kind === "sourcePriority") needColumn("survivor.column", args.survivor.column);

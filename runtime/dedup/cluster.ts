@@ -30,7 +30,7 @@ export async function clusterRecords(
   await con.run(`
     CREATE OR REPLACE TABLE ${names.edges} AS
     WITH e AS (
-      SELECT l AS a, r AS b FROM ${names.scored} WHERE match_probability >= ${quoteDouble(model.threshold)}
+      SELECT l AS a, r AS b FROM ${names.scored} WHERE match_probability >= ${quoteDouble(model.clusterThreshold)}
       ${star}
     )
     SELECT a, b FROM e WHERE a <> b UNION ALL SELECT b, a FROM e WHERE a <> b`);

@@ -33,6 +33,7 @@ export interface Model {
   blocking: NormalRule[];
   training: NormalRule[];
   threshold: number;
+  clusterThreshold: number;
   keepLinksAbove: number;
   survivor: SurvivorRule;
   train: "once" | "every run";
@@ -71,13 +72,15 @@ export function normalise(spec: DedupSpec, inputColumns: readonly string[]): Mod
   const blocking = spec.blocking.map((r) => normalRule(r, inputColumns));
   const t = spec.training ?? {};
   const threshold = spec.threshold ?? dedupDefaults.threshold;
+  const clusterThreshold = spec.clusterThreshold ?? dedupDefaults.clusterThreshold;
   return {
     id: spec.id,
     comparisons,
     blocking,
     training: t.blocking ? t.blocking.map((r) => normalRule(r, inputColumns)) : blocking,
     threshold,
-    keepLinksAbove: spec.keepLinksAbove ?? threshold,
+    clusterThreshold,
+    keepLinksAbove: spec.keepLinksAbove ?? Math.min(threshold, clusterThreshold),
     survivor: spec.survivor ?? dedupDefaults.survivor,
     train: spec.train ?? dedupDefaults.train,
     pairBudget: spec.pairBudget ?? dedupDefaults.pairBudget,

@@ -51,7 +51,10 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
   const result = await con.run(`
     CREATE OR REPLACE TABLE ${names.links} AS
     SELECT a.${id} AS ${quoteIdent(`${model.id}_l`)}, b.${id} AS ${quoteIdent(`${model.id}_r`)},
-           s.match_weight, s.match_probability, CASE s.rule ${rules} END AS blocking_rule,
+           s.match_weight, s.match_probability,
+           s.match_probability >= ${quoteDouble(model.threshold)} AS is_match,
+           s.match_probability >= ${quoteDouble(model.clusterThreshold)} AS joins_entity,
+           CASE s.rule ${rules} END AS blocking_rule,
            ${perComparison.join(", ")}
     FROM ${names.scored} s JOIN ${names.records} a ON a.${rid} = s.l JOIN ${names.records} b ON b.${rid} = s.r
     WHERE s.match_probability >= ${quoteDouble(model.keepLinksAbove)}
