@@ -3,6 +3,7 @@
 // pointer never see a partial or mixed version; a crash before the pointer write leaves the old one.
 
 import { randomUUID } from "node:crypto";
+import { crashPoint } from "../faults.ts";
 import { type Lake, lakePath, PreconditionFailed } from "./lake.ts";
 
 export interface TableColumn {
@@ -62,10 +63,11 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
   const files: string[] = [];
   let bytes = 0;
   for (const [i, local] of input.localFiles.entries()) {
-    const uploaded = await lake.putFile(local, lakePath(input.root, `v=${version}`, `part-${String(i).padStart(5, "0")}.parquet`));
+    const uploaded = await lake.putFile(local, lakePath(input.root, `v${version}`, `part-${String(i).padStart(5, "0")}.parquet`));
     files.push(uploaded.path);
     bytes += uploaded.size;
   }
+  crashPoint("publish:before-pointer");
   const pointerPath = lakePath(input.root, POINTER);
   for (;;) {
     const current = await lake.readJson<TableVersion>(pointerPath);
@@ -94,7 +96,7 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
 async function sweepOldVersions(lake: Lake, root: string, current: string): Promise<void> {
   const byVersion = new Map<string, string[]>();
   for await (const object of lake.list(root)) {
-    const match = /\/v=([^/]+)\//.exec(`/${object.path.slice(root.length + 1)}`);
+    const match = /\/v([^/]+)\//.exec(`/${object.path.slice(root.length + 1)}`);
     if (!match) continue;
     byVersion.set(match[1], [...(byVersion.get(match[1]) ?? []), object.path]);
   }

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { BronzeTable } from "../declare/stages.ts";
 import { durationSeconds } from "../declare/duration.ts";
 import { ConfigError, SourceError } from "../errors.ts";
+import { crashPoint } from "../faults.ts";
 import { lakePath } from "../lake/lake.ts";
 import { type BronzeBatch, type BronzeState, readBronzeState, updateBronzeState } from "../state/bronze-state.ts";
 import type { CursorPosition, SourceColumn, TableSchema } from "../sources/source.ts";
@@ -55,6 +56,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
     const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${batchId}.parquet`);
     const object = await lake.putFile(chunk.file, path);
+    crashPoint(`bronze:${stage.name}:after-upload:${part}`);
     rows += chunk.rows;
     bytes += object.size;
     const batch: BronzeBatch = {
@@ -70,6 +72,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
       await commit(ctx, [batch], evolution.columns, evolution.change, checkpoint);
+      crashPoint(`bronze:${stage.name}:after-commit:${part}`);
       evolution.change = undefined;
       ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
     } else {

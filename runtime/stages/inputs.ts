@@ -43,7 +43,7 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
     const list = `[${files.map(quoteLiteral).join(", ")}]`;
     await con.run(
       `CREATE OR REPLACE TEMP VIEW ${history} AS SELECT data.* EXCLUDE (_mallard_file), o.seq AS _mallard_load_seq ` +
-        `FROM read_parquet(${list}, union_by_name = true, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file`,
+        `FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file`,
     );
   }
   // The newest batch holding a key has its newest version; the cursor breaks ties inside a batch.
@@ -59,5 +59,5 @@ async function registerPublished(con: DuckDBConnection, lake: Lake, stageName: s
   const current = await readCurrent(lake, tableRoot(input.layer, input.name));
   if (!current) throw new StageError(`stage "${stageName}": input "${input.name}" has not been published yet (run it first)`);
   const files = await lake.localFiles(current.files);
-  await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}])`);
+  await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
 }

@@ -1,0 +1,34 @@
+// Test helpers for lakes: a scratch local lake, and a table published from a SQL query.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine, copyToParquet, queryRows } from "../../runtime/engine/engine.ts";
+import { quoteLiteral } from "../../runtime/engine/sql.ts";
+import type { Lake } from "../../runtime/lake/lake.ts";
+import { LocalLake } from "../../runtime/lake/local-lake.ts";
+import { publishTable, readCurrent, type TableVersion } from "../../runtime/lake/tables.ts";
+
+export async function scratchLake(): Promise<{ lake: LocalLake; dir: string; dispose(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "mallard-lake-"));
+  return { lake: new LocalLake(dir), dir, dispose: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** Publish the result of `sql` as the table at `root` (e.g. "silver/raw"). */
+export async function publishQuery(engine: Engine, lake: Lake, root: string, sql: string, runId = "test"): Promise<TableVersion> {
+  const file = join(engine.workDir, `${root.replace(/\//g, "_")}-${Date.now()}-${Math.random().toString(36).slice(2)}.parquet`);
+  return engine.withConnection(async (con) => {
+    await copyToParquet(con, sql, file);
+    const [{ n }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM (${sql})`);
+    return publishTable(lake, { root, runId, localFiles: [file], rows: Number(n), columns: [] });
+  });
+}
+
+/** All rows of a published table's current version, ordered by the given SQL expression. */
+export async function readTable(engine: Engine, lake: Lake, root: string, orderBy = "1"): Promise<Record<string, unknown>[]> {
+  const current = await readCurrent(lake, root);
+  if (!current) throw new Error(`${root} is not published`);
+  const files = await lake.localFiles(current.files);
+  return engine.withConnection((con) =>
+    queryRows(con, `SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}]) ORDER BY ${orderBy}`),
+  );
+}

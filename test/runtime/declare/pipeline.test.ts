@@ -1,0 +1,73 @@
+// Structural validation of a pipeline declaration: one test per message, each naming stage and field.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { bronze, check, gold, pipeline, secret, silver, source, type Stage } from "../../../runtime/declare/index.ts";
+import { ConfigError } from "../../../runtime/errors.ts";
+
+const shop = source.postgres("shop", { connection: secret("shop-db-url") });
+const orders = bronze.table(shop, { table: "public.orders", primaryKey: "id", incremental: { cursor: ["updated_at", "id"] } });
+
+function problems(build: () => unknown): readonly string[] {
+  try {
+    build();
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+    return e.problems;
+  }
+  assert.fail("expected the declaration to be refused");
+}
+
+describe("pipeline()", () => {
+  it("orders stages so inputs come first", () => {
+    const clean = silver.model("orders_clean", { from: orders, sql: "select * from orders" });
+    const revenue = gold.model("revenue", { from: { clean }, sql: "select count(*) from clean" });
+    const p = pipeline("shop", { schedule: "0 */15 * * * *", stages: [revenue, clean, orders] });
+    assert.deepEqual(p.stages.map((s) => s.name), ["orders", "orders_clean", "revenue"]);
+  });
+
+  it("names the stage and the view of an unknown input", () => {
+    const clean = silver.model("orders_clean", { from: { o: orders }, sql: "select * from o" });
+    assert.deepEqual(problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [clean] })), [
+      'pipeline "shop": stage "orders_clean": from.o: unknown input "orders" (not in the pipeline\'s stages)',
+    ]);
+  });
+
+  it("refuses two stages with one name", () => {
+    const a = silver.model("dup", { from: orders, sql: "select 1" });
+    const b = gold.model("dup", { from: orders, sql: "select 2" });
+    assert.match(problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [orders, a, b] }))[0], /stage "dup": duplicate name/);
+  });
+
+  it("reports a cycle with its path", () => {
+    const a = silver.model("a", { from: orders, sql: "select 1" }) as { inputs: Record<string, Stage> } & Stage;
+    const b = silver.model("b", { from: a, sql: "select 1" });
+    a.inputs.b = b; // a cycle can only be built by mutation in TypeScript; YAML can name one directly
+    assert.match(problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [orders, a, b] }))[0], /from: cycle (a -> b -> a|b -> a -> b)/);
+  });
+
+  it("refuses a schedule that is not six-field NCRONTAB", () => {
+    assert.deepEqual(problems(() => pipeline("shop", { schedule: "*/15 * * * *", stages: [orders] })), [
+      'pipeline "shop": schedule: "*/15 * * * *" is not an NCRONTAB expression (six fields, seconds first, e.g. "0 */15 * * * *")',
+    ]);
+  });
+
+  it("needs sql or transform on a model, not both", () => {
+    const none = silver.model("none", { from: orders });
+    const both = silver.model("both", { from: orders, sql: "select 1", transform: async () => "select 1" });
+    const found = problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [orders, none, both] }));
+    assert.deepEqual(found, [
+      'pipeline "shop": stage "none": sql: a model needs sql or transform',
+      'pipeline "shop": stage "both": sql: give sql or transform, not both',
+    ]);
+  });
+
+  it("refuses names that are not identifiers", () => {
+    const bad = silver.model("orders-clean", { from: orders, sql: "select 1" });
+    assert.match(problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [orders, bad] }))[0], /stage name "orders-clean" must start with a letter/);
+  });
+
+  it("builds checks with names and default severity fail", () => {
+    assert.deepEqual(check.notNull("id"), { kind: "not_null", column: "id", name: "not_null(id)", severity: "fail" });
+    assert.equal(check.unique(["a", "b"], { severity: "warn" }).name, "unique(a, b)");
+  });
+});
