@@ -5,16 +5,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import type { Pipeline } from "../runtime/declare/index.ts";
-import { Alerts } from "./alerts.ts";
+import { Alerts, type AlertsArgs } from "./alerts.ts";
 import { runtimeAppSettings } from "./app-settings.ts";
 import { engineMemoryLimit, type MallardSettings } from "./config.ts";
-import { FunctionApp, type CodePackage } from "./function-app.ts";
-import { Lake } from "./lake.ts";
+import { FunctionApp, type CodePackage, type FunctionAppArgs } from "./function-app.ts";
+import { Lake, type LakeArgs } from "./lake.ts";
 import { appName, storageAccountName, vaultName, type NameContext } from "./naming.ts";
-import { SecretsVault } from "./secrets-vault.ts";
+import { SecretsVault, type SecretsVaultArgs } from "./secrets-vault.ts";
 import { collectNeeds, type PipelineNeeds } from "./stages/index.ts";
-import { TaskQueue } from "./task-queue.ts";
-import { Telemetry } from "./telemetry.ts";
+import { TaskQueue, type TaskQueueArgs } from "./task-queue.ts";
+import { Telemetry, type TelemetryArgs } from "./telemetry.ts";
 
 export interface LakehouseArgs {
   /** The declaration, as `configs/pipeline.ts` exports it. */
@@ -29,6 +29,15 @@ export interface LakehouseArgs {
   secretValue: (name: string) => pulumi.Output<string>;
   /** The bundle and a token to deploy it; omit to create the infrastructure without code. */
   code?: CodePackage & { token: pulumi.Input<string> };
+  /** Change what Mallard cannot foresee, per component and child. */
+  transform?: {
+    lake?: LakeArgs["transform"];
+    queue?: TaskQueueArgs["transform"];
+    vault?: SecretsVaultArgs["transform"];
+    telemetry?: TelemetryArgs["transform"];
+    alerts?: AlertsArgs["transform"];
+    functions?: FunctionAppArgs["transform"];
+  };
 }
 
 export class Lakehouse extends pulumi.ComponentResource {
@@ -60,6 +69,7 @@ export class Lakehouse extends pulumi.ComponentResource {
       accountName: storageAccountName(names, "lake"),
       sku: settings.lake.sku,
       bronzeLifecycle: settings.lake.bronzeLifecycle,
+      transform: args.transform?.lake,
     }, { parent: this });
 
     this.queue = new TaskQueue(`${name}-tasks`, {
@@ -67,6 +77,7 @@ export class Lakehouse extends pulumi.ComponentResource {
       accountName: this.lake.accountName,
       accountId: this.lake.account.id,
       queueName: settings.functions.taskQueue,
+      transform: args.transform?.queue,
     }, { parent: this });
 
     this.vault = new SecretsVault(`${name}-secrets`, {
@@ -75,6 +86,7 @@ export class Lakehouse extends pulumi.ComponentResource {
       tenantId: args.client.tenantId,
       softDeleteRetentionDays: settings.vault.softDeleteRetentionDays,
       secrets: this.needs.secrets.map((ref) => ({ name: ref.name, value: args.secretValue(ref.name) })),
+      transform: args.transform?.vault,
     }, { parent: this });
 
     this.telemetry = new Telemetry(`${name}-telemetry`, {
@@ -82,6 +94,7 @@ export class Lakehouse extends pulumi.ComponentResource {
       retentionDays: settings.telemetry.retentionDays,
       dailyCapGb: settings.telemetry.dailyCapGb,
       entraOnlyIngestion: settings.telemetry.entraOnlyIngestion,
+      transform: args.transform?.telemetry,
     }, { parent: this });
 
     this.alerts = new Alerts(`${name}-alerts`, {
@@ -92,6 +105,7 @@ export class Lakehouse extends pulumi.ComponentResource {
       emails: settings.alerts.emails,
       severity: settings.alerts.severity,
       evaluationFrequency: settings.alerts.evaluationFrequency,
+      transform: args.transform?.alerts,
     }, { parent: this });
 
     this.functions = new FunctionApp(`${name}-functions`, {
@@ -121,6 +135,7 @@ export class Lakehouse extends pulumi.ComponentResource {
         this.telemetry.publisherAccess(),
       ],
       code: args.code && { ...args.code, retryForSeconds: settings.deploy.retryForSeconds },
+      transform: args.transform?.functions,
     }, { parent: this });
 
     this.registerOutputs({

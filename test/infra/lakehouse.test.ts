@@ -1,0 +1,172 @@
+// The resource graph of the sample pipeline (configs/pipeline.ts), recorded under pulumi.runtime.setMocks
+// (Pulumi's test mode; no engine, no Azure): every resource exists with the settings the design names.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import sample from "../../configs/pipeline.ts";
+import { APP_SETTINGS, LAKE_CONTAINERS } from "../../runtime/declare/deployment.ts";
+import { ROLES } from "../../infra/roles.ts";
+import { appSettingsOf, CLIENT, ofType, one, recordLakehouse, SECRET_VALUES, testSettings } from "./harness.ts";
+
+const { resources } = await recordLakehouse(sample);
+const lakeAccount = one(resources, "azure-native:storage:StorageAccount", "mallard-lake-account");
+const hostAccount = one(resources, "azure-native:storage:StorageAccount", "mallard-functions-host");
+const app = one(resources, "azure-native:web:WebApp");
+const settings = appSettingsOf(app);
+const idOf = (name: string) => `/subscriptions/${CLIENT.subscriptionId}/mock/${name}`;
+
+test("lake: StorageV2 with hierarchical namespace, TLS 1.2, no public blobs, no shared keys", () => {
+  assert.equal(lakeAccount.inputs.kind, "StorageV2");
+  assert.equal(lakeAccount.inputs.isHnsEnabled, true);
+  assert.equal(lakeAccount.inputs.minimumTlsVersion, "TLS1_2");
+  assert.equal(lakeAccount.inputs.enableHttpsTrafficOnly, true);
+  assert.equal(lakeAccount.inputs.allowBlobPublicAccess, false);
+  assert.equal(lakeAccount.inputs.allowSharedKeyAccess, false);
+  assert.match(lakeAccount.inputs.accountName, /^[a-z0-9]{3,24}$/);
+});
+
+test("lake: one private container per layer and one for state", () => {
+  const containers = ofType(resources, "azure-native:storage:BlobContainer").filter((c) => c.name.startsWith("mallard-lake-"));
+  assert.deepEqual(containers.map((c) => c.inputs.containerName).sort(), Object.values(LAKE_CONTAINERS).sort());
+  for (const c of containers) {
+    assert.equal(c.inputs.accountName, lakeAccount.inputs.accountName);
+    assert.equal(c.inputs.publicAccess, "None");
+  }
+  assert.equal(ofType(resources, "azure-native:storage:ManagementPolicy").length, 0, "no lifecycle rule unless the stack declares one");
+});
+
+test("lake: a declared bronze lifecycle tiers old batches under bronze/ only", async () => {
+  const run = await recordLakehouse(sample, { settings: testSettings({ lake: { bronzeLifecycle: { coolAfterDays: 30, deleteAfterDays: 365 } } }) });
+  const policy = one(run.resources, "azure-native:storage:ManagementPolicy");
+  const rule = policy.inputs.policy.rules[0];
+  assert.deepEqual(rule.definition.filters.prefixMatch, ["bronze/"]);
+  assert.deepEqual(rule.definition.actions.baseBlob, {
+    tierToCool: { daysAfterModificationGreaterThan: 30 },
+    delete: { daysAfterModificationGreaterThan: 365 },
+  });
+});
+
+test("task queue and its poison queue live on the lake account", () => {
+  const queues = ofType(resources, "azure-native:storage:Queue");
+  assert.deepEqual(queues.map((q) => q.inputs.queueName).sort(), ["mallard-tasks", "mallard-tasks-poison"]);
+  for (const q of queues) assert.equal(q.inputs.accountName, lakeAccount.inputs.accountName);
+});
+
+test("secrets vault: RBAC, soft delete, purge protection, one secret per source connection from stack config", () => {
+  const vault = one(resources, "azure-native:keyvault:Vault");
+  assert.equal(vault.inputs.properties.enableRbacAuthorization, true);
+  assert.equal(vault.inputs.properties.enableSoftDelete, true);
+  assert.equal(vault.inputs.properties.enablePurgeProtection, true);
+  assert.equal(vault.inputs.properties.tenantId, CLIENT.tenantId);
+  const secrets = ofType(resources, "azure-native:keyvault:Secret");
+  // Three bronze tables share one source, so one secret.
+  assert.deepEqual(secrets.map((s) => s.inputs.secretName), ["shop-db-url"]);
+  assert.equal(secrets[0].inputs.properties.value, SECRET_VALUES["shop-db-url"]);
+});
+
+test("telemetry: Log Analytics workspace and workspace-based Application Insights", () => {
+  const workspace = one(resources, "azure-native:operationalinsights:Workspace");
+  const component = one(resources, "azure-native:applicationinsights:Component");
+  assert.equal(component.inputs.workspaceResourceId, idOf(`Workspace/${workspace.name}`));
+  assert.equal(component.inputs.ingestionMode, "LogAnalytics");
+  assert.equal(workspace.inputs.retentionInDays, 30);
+});
+
+test("function app: Flex Consumption FC1, Node 22, memory, instance ceiling, identity-authenticated deployment storage", () => {
+  const plan = one(resources, "azure-native:web:AppServicePlan");
+  assert.deepEqual(plan.inputs.sku, { name: "FC1", tier: "FlexConsumption" });
+  assert.equal(plan.inputs.reserved, true);
+  assert.equal(app.inputs.kind, "functionapp,linux");
+  assert.equal(app.inputs.serverFarmId, idOf("AppServicePlan/mallard-functions-plan"));
+  assert.equal(app.inputs.httpsOnly, true);
+  assert.deepEqual(app.inputs.identity, { type: "SystemAssigned" });
+  const config = app.inputs.functionAppConfig;
+  assert.deepEqual(config.runtime, { name: "node", version: "22" });
+  assert.equal(config.scaleAndConcurrency.instanceMemoryMB, 2048);
+  assert.equal(config.scaleAndConcurrency.maximumInstanceCount, 10);
+  assert.deepEqual(config.deployment.storage, {
+    type: "blobContainer",
+    value: `https://${hostAccount.inputs.accountName}.blob.core.windows.net/app-package`,
+    authentication: { type: "SystemAssignedIdentity" },
+  });
+  assert.equal(hostAccount.inputs.isHnsEnabled, false);
+  assert.equal(hostAccount.inputs.allowSharedKeyAccess, false);
+});
+
+test("function app: identity-based connections and every setting the runtime reads, no secret in plain settings", () => {
+  assert.equal(settings.AzureWebJobsStorage__accountName, hostAccount.inputs.accountName);
+  assert.equal(settings.AzureWebJobsStorage, undefined);
+  assert.equal(settings[`${APP_SETTINGS.queueConnection}__queueServiceUri`], `https://${lakeAccount.inputs.accountName}.queue.core.windows.net/`);
+  assert.equal(settings[APP_SETTINGS.lakeAccount], lakeAccount.inputs.accountName);
+  assert.equal(settings[APP_SETTINGS.taskQueue], "mallard-tasks");
+  assert.match(settings[APP_SETTINGS.keyVaultUrl], /^https:\/\/mallard-dev-kv[0-9a-f]{6}\.vault\.azure\.net\/$/);
+  assert.equal(settings[APP_SETTINGS.engineMemoryLimit], "1536MB");
+  assert.ok(settings[APP_SETTINGS.appInsights]);
+  assert.equal(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING, "Authorization=AAD");
+  assert.equal(settings.MALLARD_SCHEDULE, sample.schedule);
+  assert.equal(settings[APP_SETTINGS.lakeConnectionString], undefined);
+  for (const name of ["FUNCTIONS_WORKER_RUNTIME", "WEBSITE_RUN_FROM_PACKAGE", "FUNCTIONS_EXTENSION_VERSION"]) {
+    assert.equal(settings[name], undefined, `${name} must not be set on Flex Consumption`);
+  }
+  const values = Object.values(settings).join("\n");
+  for (const secret of Object.values(SECRET_VALUES)) assert.ok(!values.includes(secret));
+  assert.doesNotMatch(values, /AccountKey=|SharedAccessSignature=|password=/i);
+});
+
+test("roles: the least that works, each scoped to the one resource it is for, for the app's identity", () => {
+  const assignments = ofType(resources, "azure-native:authorization:RoleAssignment");
+  const byName = Object.fromEntries(assignments.map((a) => [a.name.replace("mallard-functions-role-", ""), a]));
+  const lakeId = idOf("StorageAccount/mallard-lake-account");
+  const expected: Record<string, [keyof typeof ROLES, string]> = {
+    "host-blob": ["storageBlobDataOwner", idOf("StorageAccount/mallard-functions-host")],
+    "host-table": ["storageTableDataContributor", idOf("StorageAccount/mallard-functions-host")],
+    "lake-blob": ["storageBlobDataContributor", lakeId],
+    "queue-tasks": ["storageQueueDataContributor", `${lakeId}/queueServices/default/queues/mallard-tasks`],
+    "queue-poison": ["storageQueueDataContributor", `${lakeId}/queueServices/default/queues/mallard-tasks-poison`],
+    "vault-secrets": ["keyVaultSecretsUser", idOf("Vault/mallard-secrets-vault")],
+    "appinsights-publish": ["monitoringMetricsPublisher", idOf("Component/mallard-telemetry-appinsights")],
+  };
+  assert.deepEqual(Object.keys(byName).sort(), Object.keys(expected).sort());
+  for (const [name, [role, scope]] of Object.entries(expected)) {
+    const a = byName[name];
+    assert.equal(a.inputs.roleDefinitionId, `/subscriptions/${CLIENT.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${ROLES[role]}`, name);
+    assert.equal(a.inputs.scope, scope, name);
+    assert.equal(a.inputs.principalId, "11111111-2222-3333-4444-555555555555");
+    assert.equal(a.inputs.principalType, "ServicePrincipal");
+  }
+  for (const a of assignments) assert.doesNotMatch(a.inputs.scope, /^\/subscriptions\/[^/]+(\/resourceGroups\/[^/]+)?$/, "never a subscription or group scope");
+});
+
+test("alerts: one rule per model with fail checks, on its check-failed telemetry, and one for failed runs", () => {
+  const rules = ofType(resources, "azure-native:monitor:ScheduledQueryRule");
+  const failModels = sample.stages.filter((s) => s.kind !== "bronze.table" && s.checks.some((c) => c.severity === "fail")).map((s) => s.name);
+  assert.deepEqual(rules.map((r) => r.name).sort(), [...failModels.map((m) => `mallard-alerts-check-${m}`), "mallard-alerts-run-failed"].sort());
+  const rule = one(resources, "azure-native:monitor:ScheduledQueryRule", "mallard-alerts-check-orders_clean");
+  assert.deepEqual(rule.inputs.scopes, [idOf("Component/mallard-telemetry-appinsights")]);
+  const query: string = rule.inputs.criteria.allOf[0].query;
+  assert.match(query, /name == "MallardCheckFailed"/);
+  assert.match(query, /pipeline == "shop" and stage == "orders_clean"/);
+  assert.equal(rule.inputs.criteria.allOf[0].operator, "GreaterThan");
+  assert.equal(rule.inputs.criteria.allOf[0].threshold, 0);
+});
+
+test("code deployment: a OneDeploy resource on the app's SCM site, keyed by the bundle hash", () => {
+  const code = one(resources, "pulumi-nodejs:dynamic/mallard:CodeDeployment");
+  assert.equal(code.inputs.scmUrl, `https://${app.inputs.name}.scm.azurewebsites.net`);
+  assert.equal(code.inputs.zipHash, "ab".repeat(32));
+  assert.equal(typeof code.inputs.__provider, "string");
+});
+
+test("an existing resource group is used, not created", async () => {
+  const run = await recordLakehouse(sample, { settings: testSettings({ resourceGroupName: "rg-data" }) });
+  assert.equal(ofType(run.resources, "azure-native:resources:ResourceGroup").length, 0);
+  assert.equal(one(run.resources, "azure-native:web:WebApp").inputs.resourceGroupName, "rg-data");
+});
+
+test("components carry their mallard:<module>:<Name> type tokens", () => {
+  const components = resources.filter((r) => !r.custom).map((r) => r.type).sort();
+  assert.deepEqual(components, [
+    "mallard:alerts:Alerts", "mallard:functions:FunctionApp", "mallard:index:Lakehouse", "mallard:lake:Lake",
+    "mallard:queue:TaskQueue", "mallard:secrets:SecretsVault", "mallard:telemetry:Telemetry",
+  ]);
+});
