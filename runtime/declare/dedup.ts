@@ -285,7 +285,7 @@ export function checkDedupArgs(stage: string, args: DedupSpec, columns?: readonl
     if (c.levels.length === 0) at(field, "no levels");
     needColumn(`${field}.column`, c.column ?? name);
     for (const column of c.uses ?? []) needColumn(`${field}.uses`, column);
-    if (c.termFrequency && !c.levels.some((l) => l.kind === "exact")) {
+    if (c.termFrequency && c.levels.length > 0 && !c.levels.some((l) => l.kind === "exact")) {
       at(`${field}.termFrequency`, "needs an exact level to adjust");
     }
   }

@@ -47,7 +47,7 @@ export interface DedupMetrics {
 }
 
 export interface DedupRunResult {
-  /** Quoted names of the output tables in the connection. */
+  /** Names of the output tables in the connection (bare: quote them with quoteIdent). */
   tables: { links: string; entities: string; deduped: string };
   params: DedupParams;
   metrics: DedupMetrics;
@@ -65,7 +65,8 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
   const names = tableNames(options.prefix);
   const clock = timer();
 
-  const counts = await prepareRecords(con, input, model, names, stage, options.previous?.entities);
+  const previousEntities = options.previous?.entities;
+  const counts = await prepareRecords(con, input, model, names, stage, previousEntities && quoteIdent(previousEntities));
   const prepare = clock();
 
   const saved = model.train === "once" ? reusableParams(model, options.previous?.params) : undefined;
@@ -100,7 +101,11 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
   const output = clock();
 
   return {
-    tables: { links: names.links, entities: names.entities, deduped: names.deduped },
+    tables: {
+      links: `${options.prefix}_links`,
+      entities: `${options.prefix}_entities`,
+      deduped: `${options.prefix}_deduped`,
+    },
     params,
     metrics: {
       records: counts.total,
