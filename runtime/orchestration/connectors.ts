@@ -3,12 +3,14 @@
 import type { Source } from "../declare/sources.ts";
 import type { SecretChain } from "../secrets/secrets.ts";
 import type { SourceConnector } from "../sources/source.ts";
-import { createPostgresConnector } from "../sources/postgres/index.ts";
 
 export async function openConnector(source: Source, secrets: SecretChain): Promise<SourceConnector> {
   const url = await secrets.resolve(source.connection, `source "${source.name}": connection`);
   switch (source.kind) {
-    case "postgres":
+    case "postgres": {
+      // Loaded when a run reads from PostgreSQL, so models-only runs and the Functions host start lighter.
+      const { createPostgresConnector } = await import("../sources/postgres/index.ts");
       return createPostgresConnector(url, { name: source.name });
+    }
   }
 }

@@ -1,0 +1,123 @@
+// Silver and gold models with checks of every severity: warn records, drop quarantines, fail publishes
+// nothing. Real DuckDB, real local lake.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { check, pipeline, silver, gold, type Check } from "../../../runtime/declare/index.ts";
+import { Engine } from "../../../runtime/engine/engine.ts";
+import { readCurrent } from "../../../runtime/lake/tables.ts";
+import { ModelCheckFailed, runModel } from "../../../runtime/stages/model.ts";
+import { publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
+import { stageContext } from "../../helpers/stage-context.ts";
+
+let engine: Engine;
+let scratch: Awaited<ReturnType<typeof scratchLake>>;
+
+// `raw` is a published silver table the models read: 10 rows, two of them breaking rules.
+const raw = silver.model("raw", { from: {}, sql: "select 1" });
+
+before(async () => {
+  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
+  scratch = await scratchLake();
+  await publishQuery(engine, scratch.lake, "silver/raw", `
+    SELECT range AS id,
+           CASE WHEN range = 3 THEN NULL ELSE 'item ' || range END AS name,
+           CASE WHEN range = 7 THEN -5 ELSE range * 10 END AS amount,
+           CASE WHEN range % 2 = 0 THEN 'even' ELSE 'odd' END AS parity,
+           now() - INTERVAL 1 HOUR AS updated_at
+    FROM range(10)`);
+});
+after(async () => {
+  await engine.close();
+  await scratch.dispose();
+});
+
+function model(name: string, checks: Check[], sql = "select * from raw") {
+  const stage = silver.model(name, { from: { raw }, sql, checks });
+  return { stage, ctx: stageContext({ pipeline: pipeline("t", { schedule: "0 0 * * * *", stages: [raw, stage] }), stage, lake: scratch.lake, engine }) };
+}
+
+describe("model checks", () => {
+  it("passes every kind of check on good data and publishes all rows", async () => {
+    const { ctx } = model("all_pass", [
+      check.notNull("id"), check.unique("id"), check.acceptedValues("parity", ["even", "odd"]),
+      check.range("id", { min: 0, max: 9 }), check.rowCount({ min: 10, max: 10 }), check.freshness("updated_at", "1 day"),
+      check.sql("no_huge", "select * from model where amount > 1000"), check.expect("id_small", "id < 100"),
+    ]);
+    const outcome = await runModel(ctx);
+    assert.equal(outcome.rowsOut, 10);
+    assert.deepEqual(outcome.checks!.map((c) => [c.name, c.passed]), [
+      ["not_null(id)", true], ["unique(id)", true], ["accepted_values(parity)", true], ["range(id)", true],
+      ["row_count(10..10)", true], ["freshness(updated_at)", true], ["no_huge", true], ["id_small", true],
+    ]);
+  });
+
+  it("warn records the failure and keeps the rows", async () => {
+    const { ctx } = model("warned", [check.notNull("name", { severity: "warn" })]);
+    const outcome = await runModel(ctx);
+    assert.equal(outcome.rowsOut, 10);
+    assert.deepEqual(outcome.checks, [{ name: "not_null(name)", kind: "not_null", severity: "warn", passed: false, failingRows: 1, detail: "1 failing rows" }]);
+    assert.equal((await readTable(engine, scratch.lake, "silver/warned")).length, 10);
+  });
+
+  it("drop moves failing rows to the quarantine table with the checks they failed", async () => {
+    const { ctx } = model("dropped", [
+      check.notNull("name", { severity: "drop" }),
+      check.range("amount", { min: 0 }, { severity: "drop" }),
+    ]);
+    const outcome = await runModel(ctx);
+    assert.equal(outcome.rowsOut, 8);
+    assert.equal(outcome.quarantined, 2);
+    const kept = await readTable(engine, scratch.lake, "silver/dropped", "id");
+    assert.deepEqual(kept.map((r) => r.id), [0n, 1n, 2n, 4n, 5n, 6n, 8n, 9n]);
+    const quarantine = await readTable(engine, scratch.lake, "silver/dropped__quarantine", "id");
+    assert.deepEqual(quarantine.map((r) => [r.id, r._mallard_failed_checks]), [[3n, ["not_null(name)"]], [7n, ["range(amount)"]]]);
+  });
+
+  it("drop on unique quarantines every row of a duplicated key", async () => {
+    const { ctx } = model("dedup_drop", [check.unique("parity", { severity: "drop" })], "select * from raw where id in (1, 2, 4)");
+    const outcome = await runModel(ctx);
+    assert.equal(outcome.rowsOut, 1);
+    assert.equal(outcome.quarantined, 2);
+  });
+
+  it("fail publishes nothing and keeps the previous version", async () => {
+    const good = model("guarded", [check.rowCount({ min: 1 })]);
+    await runModel(good.ctx);
+    const before = await readCurrent(scratch.lake, "silver/guarded");
+    const bad = model("guarded", [check.notNull("name"), check.unique("parity", { severity: "warn" })]);
+    await assert.rejects(runModel(bad.ctx), (e: unknown) => {
+      assert.ok(e instanceof ModelCheckFailed);
+      assert.equal(e.message, 'stage "guarded": check failed: not_null(name) (1 failing rows)');
+      assert.deepEqual(e.checks.map((c) => [c.name, c.passed]), [["not_null(name)", false], ["unique(parity)", false]]);
+      return true;
+    });
+    assert.deepEqual(await readCurrent(scratch.lake, "silver/guarded"), before);
+  });
+
+  it("fails a stale freshness check and a custom SQL check with the rows it returned", async () => {
+    const { ctx } = model("stale", [
+      check.freshness("updated_at", "1 minutes", { severity: "warn" }),
+      check.sql("big_amounts", "select * from model where amount >= 80", { severity: "warn" }),
+    ]);
+    const outcome = await runModel(ctx);
+    assert.deepEqual(outcome.checks!.map((c) => [c.name, c.passed, c.failingRows]), [["freshness(updated_at)", false, 1], ["big_amounts", false, 2]]);
+  });
+
+  it("names the stage and check when a check references a missing column", async () => {
+    const { ctx } = model("typo", [check.notNull("nmae")]);
+    await assert.rejects(runModel(ctx), /stage "typo": checks: not_null\(nmae\): .*nmae/);
+  });
+
+  it("runs a TypeScript transform", async () => {
+    const stage = gold.model("by_parity", {
+      from: { raw },
+      transform: async (con, inputs) => {
+        const threshold = (await con.runAndReadAll(`select avg(amount) from ${inputs.raw}`)).getRows()[0][0];
+        return `select parity, count(*) filter (where amount > ${Number(threshold)}) as above_avg from ${inputs.raw} group by parity`;
+      },
+    });
+    const ctx = stageContext({ pipeline: pipeline("t", { schedule: "0 0 * * * *", stages: [raw, stage] }), stage, lake: scratch.lake, engine });
+    await runModel(ctx);
+    assert.deepEqual(await readTable(engine, scratch.lake, "gold/by_parity", "parity"), [{ parity: "even", above_avg: 3n }, { parity: "odd", above_avg: 2n }]);
+  });
+});
