@@ -1,0 +1,207 @@
+// The function bundle: esbuild bundles the runtime's Functions entry (which imports the pipeline
+// declaration) into one ESM file for Node 22; the DuckDB native binding for linux-x64 ships beside it as
+// an installed package; host.json, a minimal package.json and the SQL files the models read complete the
+// zip, and nothing else goes in. The build fails when the binding is missing or the zip is over budget.
+
+import { createHash } from "node:crypto";
+import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire, isBuiltin } from "node:module";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { build, type Metafile } from "esbuild";
+import { readZip, writeZip, type ZipEntry } from "./zip.ts";
+
+/** The DuckDB binding Flex Consumption (Linux x64, glibc) loads. */
+export const NATIVE_BINDING = "@duckdb/node-bindings-linux-x64";
+
+/** Name of the bundled entry inside the zip; package.json `main` points at it. */
+export const BUNDLE_ENTRY = "index.mjs";
+
+export interface BundleOptions {
+  /** Root of the project (package.json, host.json, transformations/). @default process.cwd() */
+  projectRoot?: string;
+  /** The Functions entry, relative to the root. @default "runtime/functions/index.ts" */
+  entry?: string;
+  /** host.json, relative to the root. @default "host.json" */
+  hostJson?: string;
+  /** Folder of SQL files models read at run time, relative to the root. @default "transformations" */
+  transformations?: string;
+  /** Where the zip is written. @default "<root>/node_modules/.cache/mallard" */
+  outDir?: string;
+  /** The build fails above this size. @default 120 MB */
+  sizeBudgetBytes?: number;
+}
+
+export interface Bundle {
+  /** Absolute path of the zip. */
+  zipPath: string;
+  /** SHA-256 of the zip, hex: the deployment's identity. */
+  zipHash: string;
+  zipBytes: number;
+  /** Size of the bundled JavaScript. */
+  entryBytes: number;
+  /** Paths inside the zip, sorted. */
+  files: string[];
+  /** Modules esbuild left to be resolved at run time. */
+  externals: string[];
+}
+
+/** Modules that are not bundled: the native binding (shipped beside), the host's own API, optional natives. */
+const EXTERNAL = ["@duckdb/node-bindings-*", "@azure/functions-core", "pg-native"];
+
+/** ESM output still runs CommonJS dependencies that call require() or read __dirname; give them both. */
+const BANNER = [
+  'import { createRequire as __mallardCreateRequire } from "node:module";',
+  'import { fileURLToPath as __mallardFileURLToPath } from "node:url";',
+  "const require = __mallardCreateRequire(import.meta.url);",
+  "const __filename = __mallardFileURLToPath(import.meta.url);",
+  'const __dirname = __mallardFileURLToPath(new URL(".", import.meta.url));',
+].join("\n");
+
+export async function buildBundle(options: BundleOptions = {}): Promise<Bundle> {
+  const root = resolve(options.projectRoot ?? process.cwd());
+  const entry = join(root, options.entry ?? "runtime/functions/index.ts");
+  const outDir = resolve(options.outDir ?? join(root, "node_modules", ".cache", "mallard"));
+  const budget = options.sizeBudgetBytes ?? 120 * 1024 * 1024;
+
+  await stat(entry).catch(() => {
+    throw new Error(`bundle: the Functions entry ${relative(root, entry)} does not exist`);
+  });
+  const hostJsonPath = join(root, options.hostJson ?? "host.json");
+  const hostJson = await readFile(hostJsonPath).catch(() => {
+    throw new Error(`bundle: ${relative(root, hostJsonPath)} is missing; the Functions host needs it at the root of the package`);
+  });
+  const binding = await nativeBindingFiles(root);
+
+  const built = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    write: false,
+    outfile: join(outDir, BUNDLE_ENTRY),
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: "none",
+    metafile: true,
+    logLevel: "silent",
+  });
+  const code = built.outputFiles[0].contents;
+  const externals = externalImports(built.metafile);
+  const unshipped = externals.filter((name) => !isBuiltin(name) && !EXTERNAL.some((pattern) => matches(pattern, name)));
+  if (unshipped.length) {
+    throw new Error(`bundle: ${unshipped.join(", ")} would be imported at run time but is not in the zip; bundle it or ship it`);
+  }
+  if (!externals.some((name) => name.startsWith(NATIVE_BINDING))) {
+    throw new Error(`bundle: the entry never loads ${NATIVE_BINDING}; DuckDB would not be found at run time`);
+  }
+
+  const entries: ZipEntry[] = [
+    { path: BUNDLE_ENTRY, data: code },
+    { path: "host.json", data: hostJson },
+    { path: "package.json", data: Buffer.from(packageJson(binding.version)) },
+    ...binding.files,
+    ...(await sqlFiles(root, options.transformations ?? "transformations")),
+  ];
+  const zip = writeZip(entries);
+  if (zip.length > budget) {
+    throw new Error(`bundle: the zip is ${mb(zip.length)}, over the budget of ${mb(budget)} (mallard:bundle.sizeBudgetMB)`);
+  }
+  const zipHash = createHash("sha256").update(zip).digest("hex");
+  await mkdir(outDir, { recursive: true });
+  const zipPath = join(outDir, `functions-${zipHash.slice(0, 16)}.zip`);
+  await writeFile(zipPath, zip);
+  return {
+    zipPath,
+    zipHash,
+    zipBytes: zip.length,
+    entryBytes: code.length,
+    files: entries.map((e) => e.path).sort(),
+    externals,
+  };
+}
+
+/** The installed linux-x64 binding's files, under node_modules/ as Node resolves them. */
+async function nativeBindingFiles(root: string): Promise<{ version: string; files: ZipEntry[] }> {
+  const require = createRequire(join(root, "package.json"));
+  let manifest: string;
+  try {
+    manifest = require.resolve(`${NATIVE_BINDING}/package.json`);
+  } catch {
+    throw new Error(
+      `bundle: ${NATIVE_BINDING} is not installed, and Flex Consumption (Linux x64) needs it. ` +
+        `npm installs it only on Linux x64; elsewhere run \`npm install --no-save --force ${NATIVE_BINDING}\`.`,
+    );
+  }
+  const dir = dirname(manifest);
+  const version = (JSON.parse(await readFile(manifest, "utf8")) as { version: string }).version;
+  const files: ZipEntry[] = [];
+  for (const path of await walk(dir)) {
+    files.push({ path: `node_modules/${NATIVE_BINDING}/${relative(dir, path).split(sep).join("/")}`, data: await readFile(path) });
+  }
+  for (const required of ["duckdb.node", "libduckdb.so"]) {
+    if (!files.some((f) => f.path.endsWith(`/${required}`))) throw new Error(`bundle: ${NATIVE_BINDING} has no ${required}; reinstall it`);
+  }
+  return { version, files };
+}
+
+async function sqlFiles(root: string, folder: string): Promise<ZipEntry[]> {
+  const dir = join(root, folder);
+  const paths = await walk(dir).catch(() => [] as string[]);
+  return Promise.all(
+    paths.filter((p) => p.endsWith(".sql")).map(async (p) => ({ path: relative(root, p).split(sep).join("/"), data: await readFile(p) })),
+  );
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await walk(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out.sort();
+}
+
+function packageJson(bindingVersion: string): string {
+  return `${JSON.stringify({
+    name: "mallard-functions",
+    private: true,
+    type: "module",
+    main: BUNDLE_ENTRY,
+    dependencies: { [NATIVE_BINDING]: bindingVersion },
+  }, null, 2)}\n`;
+}
+
+/** `name` is `pattern` or, for `scope/prefix-*`, starts with the prefix. */
+function matches(pattern: string, name: string): boolean {
+  const packageName = name.startsWith("@") ? name.split("/").slice(0, 2).join("/") : name.split("/")[0];
+  return pattern.endsWith("*") ? packageName.startsWith(pattern.slice(0, -1)) : packageName === pattern;
+}
+
+function externalImports(metafile: Metafile): string[] {
+  const names = new Set<string>();
+  for (const output of Object.values(metafile.outputs)) {
+    for (const imported of output.imports) if (imported.external && imported.path !== "<runtime>") names.add(imported.path);
+  }
+  for (const input of Object.values(metafile.inputs)) {
+    for (const imported of input.imports) if (imported.external && imported.path !== "<runtime>") names.add(imported.path);
+  }
+  return [...names].sort();
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+
+/** Files of a built zip, for checks after the fact. */
+export async function zipFiles(zipPath: string): Promise<ZipEntry[]> {
+  return readZip(await readFile(zipPath));
+}
+
+/** Removes built zips other than `keep`, so the cache does not grow with every change. */
+export async function pruneBundles(outDir: string, keep: string): Promise<void> {
+  for (const name of await readdir(outDir).catch(() => [] as string[])) {
+    if (/^functions-[0-9a-f]{16}\.zip$/.test(name) && join(outDir, name) !== keep) await rm(join(outDir, name), { force: true });
+  }
+}
