@@ -13,7 +13,7 @@ export async function validateModels(pipeline: Pipeline, projectRoot: string): P
   try {
     await engine.withConnection(async (con) => {
       for (const stage of pipeline.stages) {
-        if (stage.kind === "bronze.table") continue;
+        if (stage.kind !== "silver.model" && stage.kind !== "gold.model") continue;
         for (const check of stage.checks) {
           if (check.severity === "drop" && !["not_null", "accepted_values", "range", "sql_row", "unique"].includes(check.kind)) {
             problems.push(`stage "${stage.name}": checks.${check.name}: severity "drop" needs a row check (${check.kind} judges the whole table; use "warn" or "fail")`);

@@ -9,6 +9,7 @@ import { pipeline, type Pipeline } from "../declare/pipeline.ts";
 import { secret } from "../declare/secret.ts";
 import { source, type Source } from "../declare/sources.ts";
 import { bronze, gold, silver, type Partitioning, type Stage } from "../declare/stages.ts";
+import { parseDedupArgs } from "../declare/dedup.ts";
 import { ConfigError } from "../errors.ts";
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _, not starting with a digit");
@@ -50,6 +51,8 @@ const stageSchema = z.union([
   }),
   z.strictObject({ silver: name, ...modelFields }),
   z.strictObject({ gold: name, ...modelFields }),
+  // The dedup args have their own schema (runtime/declare/dedup.ts), applied when the stage is built.
+  z.looseObject({ dedup: name }),
 ]);
 
 const sourceSchema = z.strictObject({
@@ -67,7 +70,11 @@ export const pipelineFileSchema = z.strictObject({
 });
 
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
-type StageEntry = PipelineFile["stages"][number];
+type AnyEntry = PipelineFile["stages"][number];
+type DedupEntry = Extract<AnyEntry, { dedup: string }>;
+/** Bronze, silver and gold entries (their keys narrow with `in`, which dedup's open shape would defeat). */
+type StageEntry = Exclude<AnyEntry, DedupEntry>;
+const isDedup = (e: AnyEntry): e is DedupEntry => typeof (e as { dedup?: unknown }).dedup === "string";
 type CheckEntry = z.infer<typeof checkSchema>;
 
 /** Parse and validate YAML text; `file` names it in messages. */
@@ -89,7 +96,7 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String);
   if (path[0] === "stages" && path.length >= 2) {
     const entry = (raw as { stages?: Record<string, Record<string, unknown>>[] }).stages?.[Number(path[1])];
-    const stageName = entry && (entry.bronze ?? entry.silver ?? entry.gold);
+    const stageName = entry && (entry.bronze ?? entry.silver ?? entry.gold ?? entry.dedup);
     const field = path.slice(2).join(".") || "(stage)";
     const label = typeof stageName === "string" ? `stage "${stageName}"` : `stages[${path[1]}]`;
     return `${label}: ${field}: ${issueMessage(issue)}`;
@@ -98,7 +105,7 @@ function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
 }
 
 function issueMessage(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_union") return "not one of the accepted forms (a stage is { bronze: … }, { silver: … } or { gold: … }; see the README)";
+  if (issue.code === "invalid_union") return "not one of the accepted forms (a stage is { bronze: … }, { silver: … }, { gold: … } or { dedup: … }; see the README)";
   if (issue.code === "unrecognized_keys") return `unknown field ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
   return issue.message;
 }
@@ -112,7 +119,7 @@ function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
     ]),
   );
   const built = new Map<string, Stage>();
-  const entryName = (e: StageEntry) => ("bronze" in e ? e.bronze : "silver" in e ? e.silver : e.gold);
+  const entryName = (e: AnyEntry) => (isDedup(e) ? e.dedup : "bronze" in e ? e.bronze : "silver" in e ? e.silver : e.gold);
   const entries = new Map(file.stages.map((e) => [entryName(e), e]));
   const building = new Set<string>();
 
@@ -135,7 +142,21 @@ function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
     return stage;
   };
 
-  const buildStage = (entry: StageEntry): Stage | undefined => {
+  const buildStage = (any: AnyEntry): Stage | undefined => {
+    if (isDedup(any)) {
+      const { dedup: dedupName, ...raw } = any;
+      let args;
+      try {
+        args = parseDedupArgs(dedupName, raw);
+      } catch (e) {
+        if (e instanceof ConfigError) problems.push(...e.problems.map((p) => `${fileName}: ${p}`));
+        else throw e;
+        return undefined;
+      }
+      const from = build(args.from, `stage "${dedupName}": from`);
+      return from && silver.dedup(dedupName, { ...args, from });
+    }
+    const entry = any as StageEntry;
     if ("bronze" in entry) {
       const src = sources.get(entry.source);
       if (!src) {

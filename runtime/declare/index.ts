@@ -5,8 +5,11 @@ export { source, type Source, type PostgresSource, type PostgresSourceArgs } fro
 export {
   bronze, silver, gold, isStage,
   type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type SilverModel, type GoldModel,
-  type ModelArgs, type Partitioning, type IncrementalArgs, type TransformFn,
+  type ModelArgs, type SilverDedup, type Partitioning, type IncrementalArgs, type TransformFn,
 } from "./stages.ts";
 export { check, isRowCheck, type Check, type Severity, type RowCheck, type TableCheck } from "./checks.ts";
 export { pipeline, inputsOf, type Pipeline, type PipelineArgs, type EngineSettings } from "./pipeline.ts";
 export { parseDuration, type Duration } from "./duration.ts";
+export type {
+  SilverDedupArgs, DedupSpec, Comparison, ComparisonLevel, BlockingRule, SurvivorRule, NullHandling, DedupTrainingArgs,
+} from "./dedup.ts";

@@ -2,6 +2,7 @@
 // cycles, schedule) so a bad declaration fails at load time with one message per problem.
 
 import { ConfigError } from "../errors.ts";
+import { checkDedupArgs } from "./dedup.ts";
 import type { Stage } from "./stages.ts";
 
 export interface EngineSettings {
@@ -66,7 +67,8 @@ function checkStages(stages: readonly Stage[]): string[] {
         problems.push(`stage "${stage.name}": from.${view}: unknown input "${input.name}" (not in the pipeline's stages)`);
       }
     }
-    if (stage.kind !== "bronze.table") {
+    if (stage.kind === "silver.dedup") problems.push(...checkDedupArgs(stage.name, stage.spec));
+    if (stage.kind === "silver.model" || stage.kind === "gold.model") {
       if (!stage.sql && !stage.transform) problems.push(`stage "${stage.name}": sql: a model needs sql or transform`);
       if (stage.sql && stage.transform) problems.push(`stage "${stage.name}": sql: give sql or transform, not both`);
     }

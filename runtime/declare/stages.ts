@@ -4,6 +4,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Check } from "./checks.ts";
 import type { Duration } from "./duration.ts";
+import type { DedupSpec, SilverDedupArgs } from "./dedup.ts";
 import type { Source } from "./sources.ts";
 
 export type Layer = "bronze" | "silver" | "gold";
@@ -93,7 +94,18 @@ export interface GoldModel extends ModelStage {
   readonly layer: "gold";
 }
 
-export type Stage = BronzeTable | SilverModel | GoldModel;
+/** Probabilistic dedup of one input (see runtime/declare/dedup.ts for every option). */
+export interface SilverDedup {
+  readonly kind: "silver.dedup";
+  readonly layer: "silver";
+  readonly name: string;
+  readonly inputs: Readonly<Record<string, Stage>>;
+  /** The input whose records are deduplicated. */
+  readonly from: Stage;
+  readonly spec: DedupSpec;
+}
+
+export type Stage = BronzeTable | SilverModel | GoldModel | SilverDedup;
 export type StageKind = Stage["kind"];
 
 const list = (value: string | readonly string[]): readonly string[] => (typeof value === "string" ? [value] : [...value]);
@@ -140,6 +152,14 @@ export const silver = {
   /** A SQL or TypeScript model over bronze or silver inputs, with quality checks. */
   model(name: string, args: ModelArgs): SilverModel {
     return { kind: "silver.model", layer: "silver", ...model(name, args) };
+  },
+  /**
+   * Find records of one input that are the same entity (Fellegi–Sunter, as Splink), give each a stable
+   * entity id, and publish the deduplicated table with its links and entities beside it.
+   */
+  dedup(name: string, args: SilverDedupArgs<Stage>): SilverDedup {
+    const { from, ...spec } = args;
+    return { kind: "silver.dedup", layer: "silver", name, inputs: { [from.name]: from }, from, spec };
   },
 };
 

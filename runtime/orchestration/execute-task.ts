@@ -7,6 +7,7 @@ import type { StageContext, StageOutcome, StageRunner } from "../stages/context.
 import { runBronzeTable } from "../stages/bronze-table.ts";
 import { runSilverModel } from "../stages/silver-model.ts";
 import { runGoldModel } from "../stages/gold-model.ts";
+import { runSilverDedup } from "../stages/silver-dedup.ts";
 import { ModelCheckFailed } from "../stages/model.ts";
 import type { TaskRecord } from "../state/run-records.ts";
 import type { Task } from "./plan.ts";
@@ -16,6 +17,7 @@ const RUNNERS: { [K in StageKind]: StageRunner<Extract<Stage, { kind: K }>> } = 
   "bronze.table": runBronzeTable,
   "silver.model": runSilverModel,
   "gold.model": runGoldModel,
+  "silver.dedup": runSilverDedup,
 };
 
 export async function executeTask(task: Task, ctx: StageContext, attempt = 1): Promise<TaskRecord> {

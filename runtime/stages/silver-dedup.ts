@@ -1,0 +1,76 @@
+// Run code of `silver.dedup`: link the input's records into entities with the dedup engine and publish
+// three tables: `<name>` (one survivor per entity), `<name>__links` (why records were merged) and
+// `<name>__entities` (record id → stable entity id). Trained parameters are saved for later runs.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { join } from "node:path";
+import type { SilverDedup } from "../declare/stages.ts";
+import { runDedup, type DedupParams } from "../dedup/index.ts";
+import { copyToParquet, queryRows } from "../engine/engine.ts";
+import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
+import { lakePath } from "../lake/lake.ts";
+import { publishTable, readCurrent, tableRoot } from "../lake/tables.ts";
+import type { StageContext, StageOutcome } from "./context.ts";
+import { registerInputs } from "./inputs.ts";
+import { describeColumns } from "./model.ts";
+
+export function dedupParamsPath(stage: string): string {
+  return lakePath("_mallard", "state", "dedup", `${stage}.params.json`);
+}
+
+export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<StageOutcome> {
+  const { stage, lake } = ctx;
+  return ctx.engine.withConnection(async (con) => {
+    await registerInputs(con, lake, stage.name, stage.inputs);
+    const previous = ctx.fullRefresh ? undefined : await previousRun(con, ctx);
+    const result = await runDedup(con, {
+      input: stage.from.name,
+      spec: stage.spec,
+      prefix: `dedup_${stage.name}`,
+      stage: stage.name,
+      previous,
+    });
+    const outputs = [
+      { table: result.tables.deduped, name: stage.name },
+      { table: result.tables.links, name: `${stage.name}__links` },
+      { table: result.tables.entities, name: `${stage.name}__entities` },
+    ];
+    let bytes = 0;
+    let rowsOut = 0;
+    let version: string | undefined;
+    // The entities and links go first: when the deduplicated table is visible, its explanation is too.
+    for (const output of outputs.reverse()) {
+      const file = join(ctx.engine.workDir, `${ctx.runId}-${output.name}.parquet`);
+      await copyToParquet(con, `SELECT * FROM ${quoteIdent(output.table)}`, file);
+      const [{ n }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM ${quoteIdent(output.table)}`);
+      const published = await publishTable(lake, {
+        root: tableRoot("silver", output.name), runId: ctx.runId, localFiles: [file], rows: Number(n),
+        columns: await describeColumns(con, output.table),
+      });
+      bytes += published.bytes;
+      if (output.name === stage.name) {
+        rowsOut = Number(n);
+        version = published.version;
+      }
+    }
+    await lake.writeJson(dedupParamsPath(stage.name), result.params);
+    const m = result.metrics;
+    return {
+      rowsIn: m.records, rowsOut, bytes, version,
+      note: `${m.entities.toLocaleString("en-US")} entities from ${m.records.toLocaleString("en-US")} records, ${m.links.toLocaleString("en-US")} links${m.trained ? ", trained" : ""}`,
+    };
+  });
+}
+
+/** The last run's parameters and entities, so ids stay stable and training can be skipped. */
+async function previousRun(con: DuckDBConnection, ctx: StageContext<SilverDedup>): Promise<{ params?: DedupParams; entities?: string } | undefined> {
+  const params = (await ctx.lake.readJson<DedupParams>(dedupParamsPath(ctx.stage.name)))?.value;
+  const entities = await readCurrent(ctx.lake, tableRoot("silver", `${ctx.stage.name}__entities`));
+  let view: string | undefined;
+  if (entities) {
+    view = `previous_${ctx.stage.name}_entities`;
+    const files = await ctx.lake.localFiles(entities.files);
+    await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
+  }
+  return params || view ? { params, entities: view } : undefined;
+}
