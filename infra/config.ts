@@ -45,6 +45,8 @@ export interface LakeSettings {
    * @example { coolAfterDays: 30 }
    */
   bronzeLifecycle?: { coolAfterDays?: number; coldAfterDays?: number; deleteAfterDays?: number };
+  /** Refuse to delete the lake account (`pulumi destroy` stops at it). @default false; true in the prod example */
+  protect: boolean;
 }
 
 export interface FunctionsSettings {
@@ -114,6 +116,7 @@ const schema = z.strictObject({
       coldAfterDays: positiveInt.optional(),
       deleteAfterDays: positiveInt.optional(),
     }).optional(),
+    protect: z.boolean().default(false),
   }).prefault({}),
   functions: z.strictObject({
     instanceMemoryMB: z.union([z.literal(2048), z.literal(4096)]).default(2048),

@@ -22,6 +22,8 @@ export interface LakeArgs {
    * @example { coolAfterDays: 30, deleteAfterDays: 365 }
    */
   bronzeLifecycle?: LakeSettings["bronzeLifecycle"];
+  /** Protect the account from deletion (its data cannot be recreated). @default false */
+  protect?: boolean;
   /** @default {} */
   tags?: Record<string, string>;
   /** Change what Mallard cannot foresee, per child. */
@@ -86,7 +88,7 @@ export class Lake extends pulumi.ComponentResource {
       allowCrossTenantReplication: false,
       accessTier: "Hot",
       tags: args.tags,
-    }, { parent: this });
+    }, { parent: this, protect: args.protect ?? false });
     return new storage.StorageAccount(`${name}-account`, accountArgs, opts);
   }
 

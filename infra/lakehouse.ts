@@ -21,8 +21,8 @@ export interface LakehouseArgs {
   pipeline: Pipeline;
   /** Stack settings, from `readSettings()`. */
   settings: MallardSettings;
-  /** Organisation, project and stack, for globally unique names. */
-  names: Omit<NameContext, "prefix">;
+  /** Project and stack, for globally unique names (with the subscription). */
+  names: { project: string; stack: string };
   /** Tenant and subscription of the deployment. @example authorization.getClientConfigOutput() */
   client: { tenantId: pulumi.Input<string>; subscriptionId: pulumi.Input<string> };
   /** The value of a source secret, from the stack's encrypted config. */
@@ -53,7 +53,8 @@ export class Lakehouse extends pulumi.ComponentResource {
   constructor(name: string, args: LakehouseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mallard:index:Lakehouse", name, {}, opts);
     const { settings, pipeline } = args;
-    const names: NameContext = { prefix: settings.namePrefix, ...args.names };
+    // Globally unique names hash the subscription, known only once the provider has answered.
+    const names = pulumi.output(args.client.subscriptionId).apply((subscription): NameContext => ({ prefix: settings.namePrefix, subscription, ...args.names }));
     const location = settings.location;
     const tags = settings.tags;
     this.needs = collectNeeds(pipeline);
@@ -66,9 +67,10 @@ export class Lakehouse extends pulumi.ComponentResource {
 
     this.lake = new Lake(`${name}-lake`, {
       resourceGroupName, location, tags,
-      accountName: storageAccountName(names, "lake"),
+      accountName: names.apply((n) => storageAccountName(n, "lake")),
       sku: settings.lake.sku,
       bronzeLifecycle: settings.lake.bronzeLifecycle,
+      protect: settings.lake.protect,
       transform: args.transform?.lake,
     }, { parent: this });
 
@@ -82,7 +84,7 @@ export class Lakehouse extends pulumi.ComponentResource {
 
     this.vault = new SecretsVault(`${name}-secrets`, {
       resourceGroupName, location, tags,
-      vaultName: vaultName(names),
+      vaultName: names.apply(vaultName),
       tenantId: args.client.tenantId,
       softDeleteRetentionDays: settings.vault.softDeleteRetentionDays,
       secrets: this.needs.secrets.map((ref) => ({ name: ref.name, value: args.secretValue(ref.name) })),
@@ -111,8 +113,8 @@ export class Lakehouse extends pulumi.ComponentResource {
     this.functions = new FunctionApp(`${name}-functions`, {
       resourceGroupName, location, tags,
       subscriptionId: args.client.subscriptionId,
-      appName: appName(names),
-      hostStorageAccountName: storageAccountName(names, "host"),
+      appName: names.apply(appName),
+      hostStorageAccountName: names.apply((n) => storageAccountName(n, "host")),
       instanceMemoryMB: settings.functions.instanceMemoryMB,
       // A ceiling, not a reservation: raising it to the declared parallelism costs nothing at idle.
       maximumInstanceCount: Math.max(settings.functions.maximumInstanceCount, this.needs.parallelism),

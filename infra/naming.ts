@@ -1,12 +1,14 @@
 // Names of Azure resources that must be globally unique (storage accounts, the vault, the app): the
-// prefix, the stack and a stable hash of organisation/project/stack, so two stacks never collide and
-// the same stack always gets the same names (no random suffix to lose).
+// prefix, the stack and a stable hash of subscription/project/stack, so two stacks (or two subscriptions)
+// never collide and the same stack always gets the same names: no random suffix to lose, and nothing
+// that changes when the state moves to another backend or organisation.
 
 import { createHash } from "node:crypto";
 
 export interface NameContext {
   prefix: string;
-  organization: string;
+  /** The Azure subscription id. */
+  subscription: string;
   project: string;
   stack: string;
 }
@@ -14,7 +16,7 @@ export interface NameContext {
 const hash = (text: string, length: number) => createHash("sha256").update(text).digest("hex").slice(0, length);
 
 /** Identity of a stack, as naming hashes it. */
-const identity = (c: NameContext) => `${c.organization}/${c.project}/${c.stack}`;
+const identity = (c: NameContext) => `${c.subscription}/${c.project}/${c.stack}`;
 
 /** Lowercase letters and digits, at most 24: storage account names. @example "mallarddevlk3f9a1c" */
 export function storageAccountName(c: NameContext, role: string): string {

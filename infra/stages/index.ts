@@ -6,6 +6,7 @@ import { bronzeTableNeeds } from "./bronze-table.ts";
 import { goldModelNeeds } from "./gold-model.ts";
 import type { AlertSpec, StageNeeds } from "./needs.ts";
 import { pipelineNeeds } from "./pipeline.ts";
+import { silverDedupNeeds } from "./silver-dedup.ts";
 import { silverModelNeeds } from "./silver-model.ts";
 
 export type { AlertSpec, StageNeeds } from "./needs.ts";
@@ -15,6 +16,7 @@ type NeedsByKind = { [K in StageKind]: (stage: Extract<Stage, { kind: K }>, pipe
 const NEEDS: NeedsByKind = {
   "bronze.table": bronzeTableNeeds,
   "silver.model": silverModelNeeds,
+  "silver.dedup": silverDedupNeeds,
   "gold.model": goldModelNeeds,
 };
 

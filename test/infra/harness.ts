@@ -106,7 +106,7 @@ export async function recordLakehouse(
     lakehouse = new Lakehouse("mallard", {
       pipeline,
       settings: options.settings ?? testSettings({}, stack),
-      names: { organization: "acme", project: "mallard", stack },
+      names: { project: "mallard", stack },
       client: CLIENT,
       secretValue: (name) => {
         const value = SECRET_VALUES[name];

@@ -139,7 +139,7 @@ test("roles: the least that works, each scoped to the one resource it is for, fo
 
 test("alerts: one rule per model with fail checks, on its check-failed telemetry, and one for failed runs", () => {
   const rules = ofType(resources, "azure-native:monitor:ScheduledQueryRule");
-  const failModels = sample.stages.filter((s) => s.kind !== "bronze.table" && s.checks.some((c) => c.severity === "fail")).map((s) => s.name);
+  const failModels = sample.stages.filter((s) => (s.kind === "silver.model" || s.kind === "gold.model") && s.checks.some((c) => c.severity === "fail")).map((s) => s.name);
   assert.deepEqual(rules.map((r) => r.name).sort(), [...failModels.map((m) => `mallard-alerts-check-${m}`), "mallard-alerts-run-failed"].sort());
   const rule = one(resources, "azure-native:monitor:ScheduledQueryRule", "mallard-alerts-check-orders_clean");
   assert.deepEqual(rule.inputs.scopes, [idOf("Component/mallard-telemetry-appinsights")]);

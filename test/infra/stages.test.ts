@@ -108,6 +108,17 @@ test("a model whose checks only warn or drop adds nothing", async () => {
   assert.deepEqual(diffGraphs(base, after), { added: [], removed: [], changed: [] });
 });
 
+test("a silver.dedup stage adds nothing: it uses the lake that exists and the run-failed alert", async () => {
+  const customers = stageByName("customers");
+  const people = silver.dedup("people", {
+    from: customers, id: "id",
+    blocking: [["surname"]],
+    compare: { surname: { levels: [{ kind: "exact" }] } },
+  });
+  const after = (await recordLakehouse(withStage(people))).resources;
+  assert.deepEqual(diffGraphs(base, after), { added: [], removed: [], changed: [] });
+});
+
 test("stage needs: bronze yields its secret, schedule and partition parallelism; plain-text connections warn", () => {
   const plain = source.postgres("legacy", { connection: "postgres://u:p@h/db" });
   const table = bronze.table(plain, { table: "t", primaryKey: "id", partitions: { kind: "range", column: "id", step: 1000 } });
