@@ -4,9 +4,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import { buildBundle, pruneBundles } from "./infra/bundle/bundle.ts";
-import { readSettings, secretConfigKey } from "./infra/config.ts";
+import { readSettings, secretConfigKey, SETTING_KEYS } from "./infra/config.ts";
 import { Lakehouse } from "./infra/lakehouse.ts";
 import { loadDeclaration } from "./infra/load-pipeline.ts";
+import { collectNeeds } from "./infra/stages/index.ts";
 import { dirname } from "node:path";
 
 const settings = readSettings();
@@ -17,6 +18,15 @@ pulumi.log.info(
   `bundle ${bundle.zipHash.slice(0, 12)}: ${(bundle.zipBytes / 1024 / 1024).toFixed(1)} MB zip, ` +
     `${(bundle.entryBytes / 1024).toFixed(0)} KB of JavaScript, pipeline "${pipeline.name}" with ${pipeline.stages.length} stages`,
 );
+
+// A `mallard:` key that is neither a setting nor a secret the pipeline uses is most likely a typo.
+const secretNames = new Set(collectNeeds(pipeline).secrets.map((ref) => secretConfigKey(ref.name)));
+for (const key of Object.keys(pulumi.runtime.allConfig())) {
+  const [namespace, name] = key.split(":");
+  if (namespace === "mallard" && !SETTING_KEYS.includes(name) && !secretNames.has(name)) {
+    pulumi.log.warn(`mallard:${name} is neither a setting (infra/config.ts) nor a secret of pipeline "${pipeline.name}"; it is ignored`);
+  }
+}
 
 const client = authorization.getClientConfigOutput();
 // OneDeploy authenticates with an Entra token for Resource Manager, of whoever runs `pulumi up`.

@@ -54,7 +54,7 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
  * Runs `program` under mocks and returns every resource it registered. Each call sets fresh mocks, so
  * several programs can run in one test file.
  */
-export async function recordResources(program: () => void, stack = "dev"): Promise<RecordedResource[]> {
+export async function recordResources(program: () => void | Promise<unknown>, stack = "dev"): Promise<RecordedResource[]> {
   const recorded: RecordedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -74,7 +74,7 @@ export async function recordResources(program: () => void, stack = "dev"): Promi
     stack,
     false,
   );
-  program();
+  await program();
   await pulumi.runtime.disconnect();
   return recorded;
 }
