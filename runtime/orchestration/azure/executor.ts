@@ -1,0 +1,183 @@
+// The executor: runs the one task a queue message names, records the result, and queues every dependent
+// whose inputs are now all done. Delivery is at least once, so the message is checked against the
+// dispatch state first: a finished task, a stale attempt or a duplicate of a running task does nothing.
+
+import { describeError } from "../../errors.ts";
+import { crashPoint } from "../../faults.ts";
+import { AzureLake } from "../../lake/azure-lake.ts";
+import type { StageContext } from "../../stages/context.ts";
+import type { SourceConnector } from "../../sources/source.ts";
+import type { TaskRecord } from "../../state/run-records.ts";
+import { stageByName } from "../plan.ts";
+import { decodeTaskMessage, encodeTaskMessage, InvalidTaskMessage, type TaskMessage } from "../queue/message.ts";
+import type { QueueRuntime } from "./context.ts";
+import { claim, type DispatchState, dependentsOf, fail, requeue, succeed } from "./dispatch-state.ts";
+import { finishRun, projectTerminalTasks } from "./records.ts";
+
+/** What the queue told us about this delivery (the Functions host's trigger metadata). */
+export interface Delivery {
+  /** Stays the same when the queue redelivers the message. */
+  readonly messageId: string;
+  /** 1 on first delivery. */
+  readonly dequeueCount: number;
+}
+
+export type TaskOutcome =
+  | { readonly action: "ran"; readonly record: TaskRecord; readonly queued: readonly string[]; readonly retryIn?: number }
+  | { readonly action: "ignored"; readonly reason: string };
+
+type Decision =
+  | { run: true; attempt: number; takeover: boolean }
+  | { run: false; reason: string; resend: TaskMessage[]; state?: DispatchState };
+
+export async function handleTaskMessage(rt: QueueRuntime, body: unknown, delivery: Delivery): Promise<TaskOutcome> {
+  let message: TaskMessage;
+  try {
+    message = decodeTaskMessage(body);
+  } catch (e) {
+    if (!(e instanceof InvalidTaskMessage)) throw e;
+    // Retrying cannot fix it: straight to the poison queue, where an operator sees it.
+    rt.monitor.error(`executor: ${e.message}; moved to the poison queue`, { messageId: delivery.messageId });
+    await rt.queue.sendPoison(typeof body === "string" ? body : JSON.stringify(body));
+    return { action: "ignored", reason: e.message };
+  }
+  const log = rt.monitor.with({ runId: message.runId, task: message.task, attempt: message.attempt });
+  if (message.pipeline !== rt.pipeline.name) {
+    log.warn(`executor: message for pipeline ${message.pipeline}, this app runs ${rt.pipeline.name}; ignored`);
+    return { action: "ignored", reason: "other pipeline" };
+  }
+
+  const decision = await rt.dispatch.update<Decision>(message.pipeline, message.runId, (state) => decide(rt, state, message, delivery));
+  if (!decision) {
+    log.warn("executor: no such run; ignored");
+    return { action: "ignored", reason: "unknown run" };
+  }
+  if (!decision.run) {
+    // A redelivery may follow a crash between recording a result and sending what it queued.
+    for (const m of decision.resend) await rt.queue.send(m);
+    if (decision.state && decision.state.status !== "running") {
+      await projectTerminalTasks(rt, decision.state);
+      await finishRun(rt, decision.state);
+    }
+    log.info(`executor: ${decision.reason}; nothing to do`, { dequeueCount: delivery.dequeueCount, resent: decision.resend.length });
+    return { action: "ignored", reason: decision.reason };
+  }
+  return runClaimed(rt, message, delivery, decision.attempt, decision.takeover);
+}
+
+function decide(rt: QueueRuntime, state: DispatchState, m: TaskMessage, d: Delivery): { next?: DispatchState; result: Decision } {
+  const ignore = (reason: string) => ({ result: { run: false as const, reason, resend: d.dequeueCount > 1 ? owed(state, m) : [], state } });
+  if (state.status !== "running") return ignore(`run already ${state.status}`);
+  const t = state.tasks[m.task];
+  if (!t) return ignore(`task ${m.task} is not in this run`);
+  if (t.status === "queued" && t.attempt === m.attempt) {
+    return { next: claim(state, m.task, d.messageId, rt.now()), result: { run: true, attempt: t.attempt, takeover: false } };
+  }
+  if (t.status === "running" && t.claim?.messageId === d.messageId && t.attempt === m.attempt) {
+    // The queue redelivered the very message that claimed it: its executor died or timed out. Take over.
+    return { next: claim(state, m.task, d.messageId, rt.now()), result: { run: true, attempt: t.attempt, takeover: true } };
+  }
+  if (t.status === "running") return ignore(`task ${m.task} is already running for another message (duplicate)`);
+  if (t.status === "queued") return ignore(`stale attempt ${m.attempt} (task is at attempt ${t.attempt})`);
+  return ignore(`task ${m.task} already ${t.status}`);
+}
+
+/** Messages this task's earlier handling should have sent: its own retry, and dependents it queued. */
+function owed(state: DispatchState, m: TaskMessage): TaskMessage[] {
+  if (state.status !== "running") return [];
+  const msg = (task: string, attempt: number): TaskMessage => ({ v: 1, runId: m.runId, pipeline: m.pipeline, task, attempt });
+  const self = state.tasks[m.task];
+  if (!self) return [];
+  if (self.status === "queued" && self.attempt > m.attempt) return [msg(m.task, self.attempt)];
+  if (self.status !== "succeeded") return [];
+  return dependentsOf(state, m.task)
+    .map((id) => state.tasks[id])
+    .filter((t) => t.status === "queued" && !t.claim)
+    .map((t) => msg(t.task.id, t.attempt));
+}
+
+async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, attempt: number, takeover: boolean): Promise<TaskOutcome> {
+  const state = (await rt.dispatch.read(m.pipeline, m.runId))!.state;
+  const task = state.tasks[m.task].task;
+  const stage = stageByName(rt.pipeline, task.stage);
+  const log = rt.monitor.with({ runId: m.runId, task: task.id, attempt });
+  log.info(`executor: ${takeover ? "taking over" : "running"} task ${task.id}`, { dequeueCount: delivery.dequeueCount });
+  await rt.records.setTask(m.pipeline, m.runId, {
+    task: task.id, stage: stage.name, kind: stage.kind, status: "running", attempt, startedAt: rt.now().toISOString(),
+  });
+
+  const connectors = new Map<string, Promise<SourceConnector>>();
+  // On Azure, files this task staged for DuckDB are unpinned from the instance's cache when it ends.
+  const scoped = rt.lake instanceof AzureLake ? rt.lake.scope() : undefined;
+  const lake = scoped ?? rt.lake;
+  let record: TaskRecord;
+  try {
+    const ctx: StageContext = {
+      pipeline: rt.pipeline, stage, runId: m.runId, lake, engine: await rt.getEngine(), secrets: rt.secrets,
+      projectRoot: rt.projectRoot, fullRefresh: state.options.fullRefresh,
+      connector: (source) => {
+        if (!connectors.has(source.name)) connectors.set(source.name, rt.connect(source, rt.secrets));
+        return connectors.get(source.name)!;
+      },
+      log: (text) => log.info(text),
+    };
+    record = await rt.runTask(task, ctx, attempt);
+  } finally {
+    for (const pending of connectors.values()) await pending.then((c) => c.close(), () => undefined);
+    await scoped?.close();
+  }
+  crashPoint("executor.after-task");
+  log.taskFinished(record);
+
+  if (record.status === "succeeded") {
+    const outcome = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
+      const t = s.tasks[task.id];
+      // Someone else finished it meanwhile (a takeover racing a slow original): they dispatched.
+      if (t.status !== "running" || t.claim?.messageId !== delivery.messageId) return { result: { queued: [] as string[], state: s } };
+      const { next, queued } = succeed(s, task.id, rt.now());
+      return { next, result: { queued, state: next } };
+    });
+    await rt.records.setTask(m.pipeline, m.runId, record);
+    crashPoint("executor.before-dispatch");
+    for (const id of outcome?.queued ?? []) await rt.queue.send({ v: 1, runId: m.runId, pipeline: m.pipeline, task: id, attempt: 1 });
+    if (outcome?.queued.length) log.info(`executor: queued ${outcome.queued.join(", ")}`);
+    if (outcome) await finishRun(rt, outcome.state);
+    return { action: "ran", record, queued: outcome?.queued ?? [] };
+  }
+
+  const error = record.error ?? "failed";
+  const checkFailed = record.checks?.some((c) => !c.passed && c.severity === "fail") ?? false;
+  if (!checkFailed && attempt < rt.retry.maxAttempts) {
+    const delay = rt.backoffSeconds(attempt + 1);
+    const requeued = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
+      const t = s.tasks[task.id];
+      if (t.status !== "running" || t.attempt !== attempt) return { result: false };
+      return { next: requeue(s, task.id, error, rt.now()), result: true };
+    });
+    if (requeued) {
+      await rt.records.setTask(m.pipeline, m.runId, {
+        ...record, status: "pending", note: `attempt ${attempt} failed: ${error}; attempt ${attempt + 1} of ${rt.retry.maxAttempts} in ${delay} s`,
+      });
+      await rt.queue.send({ ...m, attempt: attempt + 1 }, { delaySeconds: delay });
+      log.warn(`executor: attempt ${attempt} failed, retrying in ${delay} s: ${error}`);
+    }
+    return { action: "ran", record, queued: [], retryIn: delay };
+  }
+
+  // Out of attempts (or a quality check failed, which a retry cannot fix): the task fails, its downstream
+  // is skipped, and the message goes to the poison queue where operators look.
+  const failed = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
+    const t = s.tasks[task.id];
+    if (t.status !== "running" || t.attempt !== attempt) return { result: undefined };
+    const next = fail(s, task.id, error, rt.now());
+    return { next, result: next };
+  });
+  await rt.records.setTask(m.pipeline, m.runId, record);
+  if (failed) {
+    await projectTerminalTasks(rt, failed);
+    await rt.queue.sendPoison(encodeTaskMessage(m));
+    log.error(`executor: task ${task.id} failed ${checkFailed ? "a quality check" : `after ${attempt} attempts`}: ${describeError(error)}`);
+    await finishRun(rt, failed);
+  }
+  return { action: "ran", record, queued: [] };
+}

@@ -1,0 +1,121 @@
+// A queue worker that does what the Functions host does for the queue triggers: receive a message, keep
+// it invisible while the handler runs, delete it on success, make it visible again on failure, and move
+// it to the poison queue after `maxDequeueCount` deliveries. `mallard run --queue --workers N` and the
+// tests run executors this way, against Azurite or the in-process queue.
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { MallardError } from "../../errors.ts";
+import type { RunRecord } from "../../state/run-records.ts";
+import type { ReceivedMessage } from "../queue/task-queue.ts";
+import { QueueRuntime, type QueueRuntimeOptions } from "./context.ts";
+import { startRun } from "./driver.ts";
+import { handleTaskMessage } from "./executor.ts";
+import { handlePoisonMessage } from "./poison.ts";
+
+export interface WorkerOptions {
+  /** How long a received message stays invisible; renewed at half-time while its task runs. @default 600 */
+  leaseSeconds?: number;
+  /** Delay before a message whose handler threw is seen again (host.json `visibilityTimeout`). @default 0 */
+  retryDelaySeconds?: number;
+  /** Deliveries before a message goes to the poison queue (host.json `maxDequeueCount`). @default 5 */
+  maxDequeueCount?: number;
+  /** Pause when the queue is empty. @default 250 */
+  pollMs?: number;
+  /** Stop when this resolves true (checked between messages). */
+  until?: () => Promise<boolean>;
+  signal?: AbortSignal;
+}
+
+/** One worker: one message at a time, until `until` says stop or `signal` aborts. */
+export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): Promise<void> {
+  const leaseSeconds = options.leaseSeconds ?? 600;
+  const maxDequeueCount = options.maxDequeueCount ?? 5;
+  while (!options.signal?.aborted) {
+    if (options.until && (await options.until())) return;
+    const [message] = await rt.queue.receive({ max: 1, visibilityTimeoutSeconds: leaseSeconds });
+    if (message) {
+      await deliver(rt, message, { leaseSeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
+      continue;
+    }
+    const [poison] = await rt.queue.receivePoison({ max: 1, visibilityTimeoutSeconds: leaseSeconds });
+    if (poison) {
+      await handlePoisonMessage(rt, poison.body, { messageId: poison.id, dequeueCount: poison.dequeueCount });
+      await poison.complete();
+      continue;
+    }
+    await sleep(options.pollMs ?? 250, undefined, { signal: options.signal }).catch(() => undefined);
+  }
+}
+
+async function deliver(
+  rt: QueueRuntime,
+  message: ReceivedMessage,
+  o: { leaseSeconds: number; maxDequeueCount: number; retryDelaySeconds: number },
+): Promise<void> {
+  if (message.dequeueCount > o.maxDequeueCount) {
+    // Delivered too often without success (its executors crashed): the host moves such a message.
+    await rt.queue.sendPoison(message.body);
+    await message.complete();
+    return;
+  }
+  const renew = setInterval(() => void message.abandon(o.leaseSeconds).catch(() => undefined), (o.leaseSeconds * 1000) / 2);
+  try {
+    await handleTaskMessage(rt, message.body, { messageId: message.id, dequeueCount: message.dequeueCount });
+    clearInterval(renew);
+    await message.complete();
+  } catch (error) {
+    clearInterval(renew);
+    rt.monitor.error(`worker: handler failed: ${error instanceof Error ? error.message : String(error)}`, { messageId: message.id });
+    if (message.dequeueCount >= o.maxDequeueCount) {
+      await rt.queue.sendPoison(message.body);
+      await message.complete();
+    } else {
+      await message.abandon(o.retryDelaySeconds);
+    }
+  }
+}
+
+/** The driver refused to start: another run of the pipeline is active. Exit code 1. */
+export class RunNotStarted extends MallardError {
+  readonly exitCode = 1;
+  constructor(reason: string) {
+    super(`run not started: ${reason}`);
+    this.name = "RunNotStarted";
+  }
+}
+
+export interface QueueRunOptions extends QueueRuntimeOptions, Omit<WorkerOptions, "until" | "signal"> {
+  /** Executors working the queue at once in this process. @default 2 */
+  workers?: number;
+  select?: readonly string[];
+  fullRefresh?: boolean;
+  /** @default "cli" */
+  trigger?: string;
+}
+
+/**
+ * Run the pipeline through the task queue: the driver opens a run, N workers execute its tasks as the
+ * Functions host would, and the final run record is returned. Throws RunNotStarted when a run is active.
+ */
+export async function runThroughQueue(options: QueueRunOptions): Promise<RunRecord> {
+  const rt = new QueueRuntime(options);
+  try {
+    await rt.queue.ensure();
+    const started = await startRun(rt, { trigger: options.trigger ?? "cli", select: options.select, fullRefresh: options.fullRefresh });
+    if (!started.started) throw new RunNotStarted(started.reason);
+    const until = async () => (await rt.dispatch.read(rt.pipeline.name, started.runId))?.state.status !== "running";
+    const controller = new AbortController();
+    const workers = Array.from({ length: options.workers ?? 2 }, () =>
+      runWorker(rt, { ...options, until, signal: controller.signal }).catch((e: unknown) => {
+        controller.abort();
+        throw e;
+      }),
+    );
+    await Promise.all(workers);
+    const record = await rt.records.get(rt.pipeline.name, started.runId);
+    if (!record) throw new Error(`run ${started.runId} has no record`);
+    return record;
+  } finally {
+    await rt.close();
+  }
+}

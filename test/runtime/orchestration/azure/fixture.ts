@@ -1,0 +1,85 @@
+// A small pipeline and a stand-in task runner for queue-protocol tests: a, b (bronze) → m (silver) → g
+// (gold). Each task writes one output object computed from its inputs' outputs and leaves one marker
+// per execution, so a test can tell "ran twice" from "produced twice". Faults are switched by options
+// (in-process tests) or environment variables (worker child processes).
+
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { bronze, gold, pipeline, silver, source } from "../../../../runtime/declare/index.ts";
+import type { Lake } from "../../../../runtime/lake/lake.ts";
+import type { TaskRunner } from "../../../../runtime/orchestration/azure/context.ts";
+import type { TaskRecord } from "../../../../runtime/state/run-records.ts";
+
+const src = source.postgres("src", { connection: "postgres://unused" });
+const a = bronze.table(src, { table: "public.a", primaryKey: "id" });
+const b = bronze.table(src, { table: "public.b", primaryKey: "id" });
+const m = silver.model("m", { from: { a, b }, sql: "select * from a" });
+const g = gold.model("g", { from: { m }, sql: "select * from m" });
+
+export const testPipeline = pipeline("qtest", { schedule: "0 */15 * * * *", stages: [a, b, m, g] });
+
+const BASE: Record<string, number> = { a: 1, b: 2 };
+/** The outputs a correct run leaves: a=1, b=2, m=a+b=3, g=10*m=30. */
+export const EXPECTED = { a: 1, b: 2, m: 3, g: 30 };
+
+export interface Faults {
+  /** Attempts that fail (returned as a failed record, as a source error would be). */
+  failAttempts?: Record<string, number[]>;
+  /** Fails with a quality check of severity fail. */
+  checkFails?: string[];
+  /** Throws (a bug or an unreachable lake): the handler fails and the queue redelivers. */
+  throws?: string[];
+  /** Waits this long inside the task. */
+  delayMs?: Record<string, number>;
+  /** Called inside the task (after its output is half-written) with the task id. */
+  during?: (task: string) => Promise<void> | void;
+}
+
+export const outputPath = (task: string) => `gold/_test/${task}.json`;
+
+export async function executions(lake: Lake, task: string): Promise<number> {
+  let n = 0;
+  for await (const _ of lake.list(`_mallard/_test/exec/${task}`)) n++;
+  return n;
+}
+
+export async function outputs(lake: Lake): Promise<Record<string, number | undefined>> {
+  const out: Record<string, number | undefined> = {};
+  for (const t of ["a", "b", "m", "g"]) out[t] = (await lake.readJson<{ value: number }>(outputPath(t)))?.value.value;
+  return out;
+}
+
+export function fakeRunner(faults: Faults = {}): TaskRunner {
+  return async (task, ctx, attempt) => {
+    const started = new Date().toISOString();
+    const base = { task: task.id, stage: task.stage, kind: ctx.stage.kind, attempt, startedAt: started, endedAt: new Date().toISOString(), durationMs: 1 };
+    await ctx.lake.writeJson(`_mallard/_test/exec/${task.id}/${randomUUID()}.json`, { attempt, runId: ctx.runId });
+    if (faults.throws?.includes(task.id)) throw new Error(`injected crash in ${task.id}`);
+    if (faults.failAttempts?.[task.id]?.includes(attempt)) {
+      return { ...base, status: "failed", error: `source unreachable (attempt ${attempt})` } satisfies TaskRecord;
+    }
+    if (faults.checkFails?.includes(task.id)) {
+      return {
+        ...base, status: "failed", error: "check not_null(id) failed: 3 rows",
+        checks: [{ name: "not_null(id)", kind: "not_null", severity: "fail", passed: false, failingRows: 3 }],
+      } satisfies TaskRecord;
+    }
+    const inputs = await Promise.all(task.dependsOn.map(async (d) => (await ctx.lake.readJson<{ value: number }>(outputPath(d)))!.value.value));
+    await faults.during?.(task.id);
+    if (faults.delayMs?.[task.id]) await sleep(faults.delayMs[task.id]);
+    const value = task.id in BASE ? BASE[task.id] : task.stage === "g" ? 10 * inputs[0] : inputs.reduce((x, y) => x + y, 0);
+    // Idempotent output: a re-run writes the same object, never a second one.
+    await ctx.lake.writeJson(outputPath(task.id), { value });
+    return { ...base, status: "succeeded", rowsIn: inputs.length, rowsOut: 1, bytes: 8 } satisfies TaskRecord;
+  };
+}
+
+/** Faults from the environment, for worker child processes. */
+export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults {
+  const killIn = env.FAKE_KILL_IN;
+  return {
+    during: (task) => {
+      if (task === killIn) process.kill(process.pid, "SIGKILL");
+    },
+  };
+}

@@ -1,0 +1,224 @@
+// The queue protocol end to end on a real Azurite (Blob for the lake, Queue for tasks), with stand-in
+// tasks: concurrent executors, duplicates, simultaneous fan-in, retries with backoff, check failures,
+// handler crashes ending in the poison queue, a killed executor process, and the driver's lease.
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { AzureLake } from "../../../../runtime/lake/azure-lake.ts";
+import { QueueRuntime, type QueueRuntimeOptions } from "../../../../runtime/orchestration/azure/context.ts";
+import { leasePath, startRun } from "../../../../runtime/orchestration/azure/driver.ts";
+import { runThroughQueue, runWorker, RunNotStarted } from "../../../../runtime/orchestration/azure/worker.ts";
+import { AzureTaskQueue } from "../../../../runtime/orchestration/queue/azure-queue.ts";
+import { decodeTaskMessage, type TaskMessage } from "../../../../runtime/orchestration/queue/message.ts";
+import type { SendOptions, TaskQueue } from "../../../../runtime/orchestration/queue/task-queue.ts";
+import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
+import { Monitor, type TelemetrySink } from "../../../../runtime/telemetry/monitor.ts";
+import { type Azurite, startAzurite } from "../../../helpers/azurite.ts";
+import { EXPECTED, executions, fakeRunner, type Faults, outputs, testPipeline } from "./fixture.ts";
+
+let azurite: Azurite;
+before(async () => {
+  azurite = await startAzurite();
+});
+after(async () => {
+  await azurite?.stop();
+});
+
+/** Counts what is sent per task, and can send every message twice (at-least-once delivery). */
+class CountingQueue implements TaskQueue {
+  readonly sent = new Map<string, number>();
+  constructor(readonly inner: AzureTaskQueue, private readonly duplicate = false) {}
+  get name() {
+    return this.inner.name;
+  }
+  async send(message: TaskMessage, options?: SendOptions) {
+    this.sent.set(message.task, (this.sent.get(message.task) ?? 0) + 1);
+    await this.inner.send(message, options);
+    if (this.duplicate) await this.inner.send(message, options);
+  }
+  sendPoison(body: string) {
+    return this.inner.sendPoison(body);
+  }
+  receive(o?: Parameters<TaskQueue["receive"]>[0]) {
+    return this.inner.receive(o);
+  }
+  receivePoison(o?: Parameters<TaskQueue["receivePoison"]>[0]) {
+    return this.inner.receivePoison(o);
+  }
+  ensure() {
+    return this.inner.ensure();
+  }
+}
+
+class Events implements TelemetrySink {
+  readonly names: string[] = [];
+  event(name: string) {
+    this.names.push(name);
+  }
+  metric() {}
+  exception() {}
+  async flush() {}
+}
+
+function setup(extra: { duplicate?: boolean } = {}) {
+  const id = randomBytes(4).toString("hex");
+  const lake = new AzureLake({ connection: { kind: "connectionString", connectionString: azurite.connectionString }, root: `q-${id}` });
+  const queue = new CountingQueue(new AzureTaskQueue({ kind: "connectionString", connectionString: azurite.connectionString }, `tasks-${id}`), extra.duplicate);
+  const events = new Events();
+  const options = (faults: Faults = {}): QueueRuntimeOptions => ({
+    pipeline: testPipeline, lake, queue, secrets: new SecretChain([]), projectRoot: process.cwd(),
+    monitor: new Monitor({ sink: () => undefined, telemetry: events }),
+    runTask: fakeRunner(faults),
+    retry: { baseDelaySeconds: 1, maxAttempts: 3 },
+  });
+  return { id, lake, queue, events, options, root: `q-${id}`, queueName: `tasks-${id}` };
+}
+
+async function taskCounts(lake: AzureLake) {
+  return Object.fromEntries(await Promise.all(["a", "b", "m", "g"].map(async (t) => [t, await executions(lake, t)] as const)));
+}
+
+describe("queue runs on Azurite", () => {
+  it("runs the pipeline with three concurrent executors: every task once, the right outputs", async () => {
+    const s = setup();
+    const record = await runThroughQueue({ ...s.options(), workers: 3 });
+    assert.equal(record.status, "succeeded");
+    assert.deepEqual(Object.values(record.tasks).map((t) => t.status), ["succeeded", "succeeded", "succeeded", "succeeded"]);
+    assert.deepEqual(await outputs(s.lake), EXPECTED);
+    assert.deepEqual(await taskCounts(s.lake), { a: 1, b: 1, m: 1, g: 1 });
+    assert.deepEqual(Object.fromEntries(s.queue.sent), { a: 1, b: 1, m: 1, g: 1 });
+    assert.ok(s.events.names.includes("MallardRunFinished"));
+    assert.equal(record.tasks.m.rowsIn, 2);
+  });
+
+  it("does nothing twice when every message is delivered twice", async () => {
+    const s = setup({ duplicate: true });
+    const record = await runThroughQueue({ ...s.options(), workers: 3 });
+    assert.equal(record.status, "succeeded");
+    assert.deepEqual(await outputs(s.lake), EXPECTED);
+    assert.deepEqual(await taskCounts(s.lake), { a: 1, b: 1, m: 1, g: 1 });
+  });
+
+  it("queues a dependent exactly once when its two inputs finish at the same moment on two executors", async () => {
+    for (let round = 0; round < 3; round++) {
+      const s = setup();
+      // a and b wait for each other inside the task, so both record success together.
+      let arrived = 0;
+      let release!: () => void;
+      const barrier = new Promise<void>((r) => (release = r));
+      const during = async (task: string) => {
+        if (task !== "a" && task !== "b") return;
+        if (++arrived === 2) release();
+        await barrier;
+      };
+      // Two separate runtimes (two instances, each with its own engine), one worker each.
+      const rt1 = new QueueRuntime(s.options({ during }));
+      const rt2 = new QueueRuntime(s.options({ during }));
+      await s.queue.ensure();
+      const started = await startRun(rt1, { trigger: "test" });
+      assert.ok(started.started);
+      const until = async () => (await rt1.dispatch.read(testPipeline.name, started.runId))?.state.status !== "running";
+      await Promise.all([runWorker(rt1, { until, pollMs: 50 }), runWorker(rt2, { until, pollMs: 50 })]);
+      await rt1.close();
+      await rt2.close();
+      assert.equal(s.queue.sent.get("m"), 1, `round ${round}: m was queued ${s.queue.sent.get("m")} times`);
+      assert.deepEqual(await taskCounts(s.lake), { a: 1, b: 1, m: 1, g: 1 });
+      assert.deepEqual(await outputs(s.lake), EXPECTED);
+    }
+  });
+
+  it("retries a task whose source is unreachable for two attempts, with backoff, and succeeds", async () => {
+    const s = setup();
+    const t0 = Date.now();
+    const record = await runThroughQueue({ ...s.options({ failAttempts: { a: [1, 2] } }), workers: 2, pollMs: 100 });
+    assert.equal(record.status, "succeeded");
+    assert.equal(record.tasks.a.attempt, 3);
+    assert.ok(Date.now() - t0 >= 3000, "waited 1 s, then 2 s, before attempts 2 and 3");
+    assert.deepEqual(await taskCounts(s.lake), { a: 3, b: 1, m: 1, g: 1 });
+    assert.deepEqual(await outputs(s.lake), EXPECTED);
+  });
+
+  it("fails the run on a failed quality check: no retry, downstream not run, message in the poison queue", async () => {
+    const s = setup();
+    const record = await runThroughQueue({ ...s.options({ checkFails: ["m"] }), workers: 2 });
+    assert.equal(record.status, "failed");
+    assert.equal(record.error?.stage, "m");
+    assert.equal(record.tasks.m.status, "failed");
+    assert.equal(record.tasks.g.status, "skipped");
+    assert.deepEqual(await taskCounts(s.lake), { a: 1, b: 1, m: 1, g: 0 });
+    assert.equal((await outputs(s.lake)).g, undefined);
+    assert.ok(s.events.names.includes("MallardRunFailed"));
+    const poisoned = await s.queue.inner.receivePoison();
+    assert.equal(decodeTaskMessage(poisoned[0].body).task, "m");
+  });
+
+  it("sends a task whose handler keeps crashing to the poison queue after maxDequeueCount, and fails the run", async () => {
+    const s = setup();
+    const record = await runThroughQueue({ ...s.options({ throws: ["b"] }), workers: 2, maxDequeueCount: 3, pollMs: 50 });
+    assert.equal(record.status, "failed");
+    assert.equal(record.tasks.b.status, "failed");
+    assert.match(record.tasks.b.error ?? "", /poisoned after/);
+    assert.equal(record.tasks.m.status, "skipped");
+    assert.equal(record.tasks.a.status, "succeeded");
+    assert.equal(await executions(s.lake, "b"), 3);
+  });
+
+  it("refuses a second driver tick while a run is active, and starts again once its lease expired", async () => {
+    const s = setup();
+    let clock = Date.parse("2026-11-24T12:00:00Z");
+    const rt = new QueueRuntime({ ...s.options(), leaseSeconds: 600, now: () => new Date(clock) });
+    await s.queue.ensure();
+    const first = await startRun(rt, { trigger: "timer" });
+    assert.ok(first.started);
+    clock += 60_000;
+    const second = await startRun(rt, { trigger: "timer" });
+    assert.deepEqual({ ...second, reason: undefined }, { started: false, reason: undefined, activeRunId: first.runId });
+    await assert.rejects(runThroughQueue({ ...s.options(), leaseSeconds: 600, now: () => new Date(clock), workers: 1 }), RunNotStarted);
+    // Two drivers racing on a free lease: one wins.
+    clock += 3_600_000;
+    const racers = await Promise.all([startRun(rt, { trigger: "timer" }), startRun(new QueueRuntime({ ...s.options(), leaseSeconds: 600, now: () => new Date(clock) }), { trigger: "timer" })]);
+    assert.equal(racers.filter((r) => r.started).length, 1);
+    const abandoned = await rt.records.get(testPipeline.name, first.runId);
+    assert.equal(abandoned?.status, "failed");
+    assert.match(abandoned?.error?.message ?? "", /lease expired/);
+    const winner = racers.find((r) => r.started);
+    const lease = await s.lake.readJson<{ runId: string }>(leasePath(testPipeline.name));
+    assert.equal(lease?.value.runId, winner?.started ? winner.runId : undefined);
+    await rt.close();
+  });
+
+  for (const [what, env] of [
+    ["killed mid-task", { FAKE_KILL_IN: "m" }],
+    ["killed after recording success, before queuing the dependents", { MALLARD_CRASH_AT: "executor.before-dispatch" }],
+  ] as const) {
+    it(`recovers when an executor process is ${what}: the message is redelivered, nothing lost or doubled`, async () => {
+      const s = setup();
+      const rt = new QueueRuntime(s.options());
+      await s.queue.ensure();
+      const started = await startRun(rt, { trigger: "test" });
+      assert.ok(started.started);
+      const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "worker-process.ts")], {
+        env: { ...process.env, AZURITE: azurite.connectionString, QUEUE: s.queueName, ROOT: s.root, RUN_ID: started.runId, LEASE_SECONDS: "2", ...env },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let log = "";
+      child.stderr.on("data", (c: Buffer) => (log += c.toString()));
+      const exit = await new Promise<string | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+      assert.equal(exit, "SIGKILL", log);
+      // A healthy executor picks up what the dead one left once its message becomes visible again.
+      const until = async () => (await rt.dispatch.read(testPipeline.name, started.runId))?.state.status !== "running";
+      await runWorker(rt, { until, pollMs: 100 });
+      const record = await rt.records.get(testPipeline.name, started.runId);
+      await rt.close();
+      assert.equal(record?.status, "succeeded");
+      assert.deepEqual(await outputs(s.lake), EXPECTED);
+      const counts = await taskCounts(s.lake);
+      assert.equal(counts.g, 1);
+      assert.ok(counts.m >= 1 && counts.m <= 2, `m ran ${counts.m} times`);
+    });
+  }
+});
