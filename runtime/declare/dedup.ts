@@ -80,8 +80,10 @@ export interface DedupTrainingArgs {
    * different columns. @default the prediction `blocking` rules
    */
   blocking?: readonly BlockingRule[];
-  /** Random record pairs sampled to estimate u probabilities. @default 2_000_000 */
+  /** Random record pairs sampled to estimate u probabilities. @default 1_000_000 */
   uPairs?: number;
+  /** Pairs of a training rule EM sees at most; a rule yielding more is sampled uniformly. @default 500_000 */
+  sessionPairs?: number;
   /** Seed for the u sample, so training is repeatable. @default 42 */
   seed?: number;
   /** EM iterations per session at most. @default 50 */
@@ -157,7 +159,8 @@ export const dedupDefaults = {
   survivor: { kind: "mostComplete" } as SurvivorRule,
   train: "once" as const,
   pairBudget: 50_000_000,
-  uPairs: 2_000_000,
+  uPairs: 1_000_000,
+  sessionPairs: 500_000,
   seed: 42,
   maxIterations: 50,
   tolerance: 1e-5,
@@ -223,6 +226,7 @@ export const dedupArgsSchema = z.strictObject({
     .strictObject({
       blocking: z.array(blockingRuleSchema).optional(),
       uPairs: z.number().int().positive().optional(),
+      sessionPairs: z.number().int().positive().optional(),
       seed: z.number().int().optional(),
       maxIterations: z.number().int().positive().optional(),
       tolerance: z.number().positive().optional(),

@@ -96,6 +96,9 @@ export async function generatePairs(con: DuckDBConnection, model: Model, names: 
  * FROM clause of the pairs of a training rule over all records, old and new (no union: each session
  * sees exactly its own rule's pairs, which is what its blocking correction assumes).
  */
-export function trainingPairsFrom(names: TableNames, ruleIndex: number): string {
-  return `${names.records} l JOIN ${names.records} r ON ${ruleJoin(col.trainKey(ruleIndex), false)}`;
+export function trainingPairsFrom(names: TableNames, ruleIndex: number, fraction = 1, seed = 0): string {
+  const rid = quoteIdent(col.rid);
+  // A seeded hash of the pair keeps a uniform, repeatable sample: the pattern shares EM needs are unbiased.
+  const sample = fraction < 1 ? ` AND hash(l.${rid}, r.${rid}, ${seed}) % 1000000 < ${Math.ceil(fraction * 1e6)}` : "";
+  return `${names.records} l JOIN ${names.records} r ON ${ruleJoin(col.trainKey(ruleIndex), false)}${sample}`;
 }

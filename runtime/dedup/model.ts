@@ -39,6 +39,7 @@ export interface Model {
   train: "once" | "every run";
   pairBudget: number;
   uPairs: number;
+  sessionPairs: number;
   seed: number;
   maxIterations: number;
   tolerance: number;
@@ -85,6 +86,7 @@ export function normalise(spec: DedupSpec, inputColumns: readonly string[]): Mod
     train: spec.train ?? dedupDefaults.train,
     pairBudget: spec.pairBudget ?? dedupDefaults.pairBudget,
     uPairs: t.uPairs ?? dedupDefaults.uPairs,
+    sessionPairs: t.sessionPairs ?? dedupDefaults.sessionPairs,
     seed: t.seed ?? dedupDefaults.seed,
     maxIterations: t.maxIterations ?? dedupDefaults.maxIterations,
     tolerance: t.tolerance ?? dedupDefaults.tolerance,

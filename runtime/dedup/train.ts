@@ -30,6 +30,8 @@ export interface TrainingReport {
   priorSource: "declared" | "estimated";
   /** Match rate among random pairs with m fixed: a second, noisier prior estimate, for comparison. */
   priorFromRandomPairs: number;
+  /** Milliseconds: sampling u pairs, building session patterns, and the EM iterations themselves. */
+  timings: { u: number; sessions: number; em: number };
 }
 
 /** Rounds of (EM sessions → refine u): the second round starts from u with likely matches removed. */
@@ -49,7 +51,14 @@ export async function train(
   }
   checkPairBudget(stage, "training.blocking", counts, model.pairBudget);
 
+  let t = performance.now();
+  const lap = () => {
+    const elapsed = performance.now() - t;
+    t = performance.now();
+    return Math.round(elapsed);
+  };
   const random = await randomPairPatterns(con, model, names, recordCount);
+  const uMs = lap();
   const flags = model.training.map((_, j) => {
     const key = quoteIdent(col.trainKey(j));
     return `l.${key} = r.${key}`;
@@ -57,11 +66,17 @@ export async function train(
   const sessions: { patterns: Pattern[]; active: boolean[]; pairs: number }[] = [];
   for (let s = 0; s < model.training.length; s++) {
     const rule = model.training[s];
-    const patterns = await patternCounts(con, model, trainingPairsFrom(names, s), flags);
+    // EM needs pattern shares, not every pair: a loose training rule (dob on 1M people: 16M pairs) is
+    // sampled down to sessionPairs. The rule's full pair count still feeds the prior estimate.
+    const pairs = counts[s].pairs;
+    const fraction = Math.min(1, model.sessionPairs / Math.max(1, pairs));
+    const from = trainingPairsFrom(names, s, fraction, model.seed);
+    const patterns = await patternCounts(con, model, from, flags);
     const active = model.comparisons.map((c) => !c.columns.some((column) => rule.columns.includes(column)));
-    sessions.push({ patterns, active, pairs: patterns.reduce((a, p) => a + p.count, 0) });
+    sessions.push({ patterns, active, pairs });
   }
 
+  const sessionsMs = lap();
   let u = levelShares(random.patterns, levels);
   let m = levels.map(defaultM);
   const trained = model.comparisons.map((_, c) => sessions.some((s) => s.active[c] && s.pairs > 0));
@@ -101,6 +116,7 @@ export async function train(
     u = refined.u;
     priorFromRandom = refined.lambda;
   }
+  const emMs = lap();
   const params = buildParams(model, prior, m, u, trained);
   return {
     params,
@@ -110,6 +126,7 @@ export async function train(
       prior,
       priorSource: model.prior === undefined ? "estimated" : "declared",
       priorFromRandomPairs: priorFromRandom,
+      timings: { u: uMs, sessions: sessionsMs, em: emMs },
     },
   };
 }
