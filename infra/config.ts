@@ -59,7 +59,7 @@ export interface FunctionsSettings {
   maximumInstanceCount: number;
   /** Instances kept warm (billed while idle). 0 keeps the idle cost at zero. @default 0 */
   alwaysReady: number;
-  /** DuckDB memory limit per instance. @default about 75% of `instanceMemoryMB`, e.g. "1536MB" */
+  /** DuckDB memory limit per instance. @default the pipeline's `engine.memoryLimit`, else 75% of `instanceMemoryMB` ("1536MB") */
   engineMemoryLimit?: string;
   /** Name of the task queue; the poison queue is `<name>-poison`. @default "mallard-tasks" */
   taskQueue: string;
@@ -186,9 +186,12 @@ function parseValue(text: string): unknown {
   }
 }
 
-/** DuckDB's memory limit when the stack does not set one: three quarters of the instance, the rest for Node. */
-export function engineMemoryLimit(functions: FunctionsSettings): string {
-  return functions.engineMemoryLimit ?? `${Math.floor((functions.instanceMemoryMB * 3) / 4)}MB`;
+/**
+ * DuckDB's memory limit in Azure: the stack's setting, else what the declaration asks for, else three
+ * quarters of the instance (the rest is Node's and the host's).
+ */
+export function engineMemoryLimit(functions: FunctionsSettings, declared?: string): string {
+  return functions.engineMemoryLimit ?? declared ?? `${Math.floor((functions.instanceMemoryMB * 3) / 4)}MB`;
 }
 
 /**

@@ -70,6 +70,8 @@ export class FunctionApp extends pulumi.ComponentResource {
   readonly deploymentContainer: storage.BlobContainer;
   readonly plan: web.AppServicePlan;
   readonly app: web.WebApp;
+  /** Basic-auth publishing turned off for SCM and FTP: deployments authenticate with Entra only. */
+  readonly basicAuth: { scm: web.WebAppScmAllowed; ftp: web.WebAppFtpAllowed };
   /** Role assignments by grant name. */
   readonly roleAssignments: Readonly<Record<string, authorization.RoleAssignment>>;
   readonly deployment: CodeDeployment | undefined;
@@ -85,6 +87,7 @@ export class FunctionApp extends pulumi.ComponentResource {
     this.deploymentContainer = this.createDeploymentContainer(name, args);
     this.plan = this.createPlan(name, args);
     this.app = this.createApp(name, args);
+    this.basicAuth = this.createBasicAuthPolicies(name, args);
     this.principalId = this.app.identity.apply((identity) => identity?.principalId ?? "");
     this.defaultHostName = this.app.defaultHostName;
     this.scmUrl = pulumi
@@ -194,6 +197,14 @@ export class FunctionApp extends pulumi.ComponentResource {
       tags: args.tags,
     }, { parent: this, dependsOn: [this.deploymentContainer] });
     return new web.WebApp(`${name}-app`, appArgs, opts);
+  }
+
+  private createBasicAuthPolicies(name: string, args: FunctionAppArgs): { scm: web.WebAppScmAllowed; ftp: web.WebAppFtpAllowed } {
+    const target = { name: this.app.name, resourceGroupName: args.resourceGroupName, allow: false };
+    return {
+      scm: new web.WebAppScmAllowed(`${name}-scm-basic-auth`, target, { parent: this }),
+      ftp: new web.WebAppFtpAllowed(`${name}-ftp-basic-auth`, target, { parent: this }),
+    };
   }
 
   private createRoleAssignment(name: string, args: FunctionAppArgs, grant: RoleGrant): authorization.RoleAssignment {

@@ -127,7 +127,7 @@ export class Lakehouse extends pulumi.ComponentResource {
         keyVaultUrl: this.vault.vaultUri,
         appInsightsConnectionString: this.telemetry.connectionString,
         entraIngestion: true,
-        engineMemoryLimit: engineMemoryLimit(settings.functions),
+        engineMemoryLimit: engineMemoryLimit(settings.functions, pipeline.engine.memoryLimit),
         needs: this.needs.appSettings,
       }),
       grants: [

@@ -89,6 +89,9 @@ test("function app: Flex Consumption FC1, Node 22, memory, instance ceiling, ide
     value: `https://${hostAccount.inputs.accountName}.blob.core.windows.net/app-package`,
     authentication: { type: "SystemAssignedIdentity" },
   });
+  for (const type of ["azure-native:web:WebAppScmAllowed", "azure-native:web:WebAppFtpAllowed"]) {
+    assert.equal(one(resources, type).inputs.allow, false, `${type}: no basic-auth publishing`);
+  }
   assert.equal(hostAccount.inputs.isHnsEnabled, false);
   assert.equal(hostAccount.inputs.allowSharedKeyAccess, false);
 });
@@ -100,7 +103,7 @@ test("function app: identity-based connections and every setting the runtime rea
   assert.equal(settings[APP_SETTINGS.lakeAccount], lakeAccount.inputs.accountName);
   assert.equal(settings[APP_SETTINGS.taskQueue], "mallard-tasks");
   assert.match(settings[APP_SETTINGS.keyVaultUrl], /^https:\/\/mallard-dev-kv[0-9a-f]{6}\.vault\.azure\.net\/$/);
-  assert.equal(settings[APP_SETTINGS.engineMemoryLimit], "1536MB");
+  assert.equal(settings[APP_SETTINGS.engineMemoryLimit], sample.engine.memoryLimit ?? "1536MB", "the declaration's limit when it sets one");
   assert.ok(settings[APP_SETTINGS.appInsights]);
   assert.equal(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING, "Authorization=AAD");
   assert.equal(settings.MALLARD_SCHEDULE, sample.schedule);
