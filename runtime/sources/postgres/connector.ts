@@ -1,0 +1,124 @@
+// The PostgreSQL source connector: describe a table from pg_catalog, and extract it with
+// `COPY (SELECT …) TO STDOUT (FORMAT csv)` inside one REPEATABLE READ snapshot, streamed through the
+// CSV-to-Parquet chunk pipeline. Works against anything speaking the wire protocol and COPY (PGlite too).
+
+import type pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import type { Engine } from "../../engine/engine.ts";
+import { quoteIdent, quoteQualified } from "../../engine/sql.ts";
+import { SourceError } from "../../errors.ts";
+import { type ChunkCodec, csvToParquetChunks } from "../csv/chunks.ts";
+import { defaultStaging, type StagingMode } from "../csv/staging.ts";
+import type { ExtractedChunk, ExtractRequest, SourceConnector, TableSchema } from "../source.ts";
+import { describeTable } from "./catalog.ts";
+import { closeClient, connect, describeTarget, reason, sourceErrors } from "./connect.ts";
+import { buildExtractQuery, columnOf } from "./query.ts";
+import { duckConversion } from "./types.ts";
+
+export interface PostgresConnectorOptions {
+  /** Parquet codec of extracted chunks (see docs/extraction.md for the measurement). @default "snappy" */
+  readonly codec?: ChunkCodec;
+  /** How chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
+  readonly staging?: StagingMode;
+  /** `application_name` the source's pg_stat_activity shows. @default "mallard" */
+  readonly applicationName?: string;
+}
+
+/** Bronze's Parquet codec: see docs/extraction.md ("Codec"). */
+export const BRONZE_CODEC: ChunkCodec = "snappy";
+
+/** A connector for the PostgreSQL database at `url` (a connection string; it never appears in messages). */
+export function createPostgresConnector(url: string, options: PostgresConnectorOptions = {}): PostgresConnector {
+  return new PostgresConnector(url, options);
+}
+
+export class PostgresConnector implements SourceConnector {
+  /** The server and database for messages: `postgres://user@host:port/db`, never the password. */
+  readonly where: string;
+  private metadata: Promise<pg.Client> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: PostgresConnectorOptions = {},
+  ) {
+    this.where = describeTarget(url);
+  }
+
+  async describe(table: string): Promise<TableSchema> {
+    const client = await this.client();
+    return sourceErrors(`describing table ${table} in PostgreSQL ${this.where}`, () => describeTable(client, table, this.where));
+  }
+
+  async bounds(schema: TableSchema, column: string): Promise<{ min: string | null; max: string | null }> {
+    const { column: col } = columnOf(schema, column, "partitions.column");
+    const client = await this.client();
+    const name = quoteIdent(col.name);
+    return sourceErrors(`bounds of ${quoteQualified(schema.table)}.${name}`, async () => {
+      const result = await client.query<{ min: string | null; max: string | null }>(
+        `SELECT min(${name})::text AS min, max(${name})::text AS max FROM ${quoteQualified(schema.table)}`,
+      );
+      return result.rows[0];
+    });
+  }
+
+  async *extract(request: ExtractRequest, engine: Engine): AsyncGenerator<ExtractedChunk> {
+    if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) {
+      throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
+    }
+    const table = quoteQualified(request.schema.table);
+    const query = buildExtractQuery(request);
+    const client = await connect(this.url, this.options.applicationName);
+    let clean = false;
+    try {
+      // One snapshot for the whole load, however many chunks it has. READ ONLY lets PostgreSQL skip SSI work.
+      await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+      const stream = client.query(copyTo(`COPY (${query.sql}) TO STDOUT (FORMAT csv)`));
+      const columns = request.schema.columns;
+      const chunks = csvToParquetChunks(stream, engine, {
+        chunkRows: request.chunkRows,
+        workDir: request.workDir,
+        fieldCount: columns.length,
+        selectList: columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType)} AS ${quoteIdent(c.name)}`).join(", "),
+        keepLastRow: request.cursor !== undefined,
+        codec: this.options.codec ?? BRONZE_CODEC,
+        staging: this.options.staging ?? defaultStaging,
+      });
+      for await (const chunk of chunks) {
+        const cursor = request.cursor;
+        yield {
+          file: chunk.file,
+          rows: chunk.rows,
+          bytes: chunk.bytes,
+          lastCursor: cursor && chunk.lastRow
+            ? { columns: [...cursor.columns], values: query.cursorIndexes.map((i) => chunk.lastRow![i] ?? null) }
+            : undefined,
+        };
+      }
+      await client.query("COMMIT");
+      clean = true;
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      throw new SourceError(`extracting ${table} from PostgreSQL ${this.where}: ${reason(error)}`);
+    } finally {
+      await closeClient(client, { force: !clean });
+    }
+  }
+
+  async close(): Promise<void> {
+    const pending = this.metadata;
+    this.metadata = undefined;
+    const client = await pending?.catch(() => undefined);
+    if (client) await closeClient(client);
+  }
+
+  /** The shared client for catalog queries, connected on first use. */
+  private async client(): Promise<pg.Client> {
+    this.metadata ??= connect(this.url, this.options.applicationName);
+    try {
+      return await this.metadata;
+    } catch (error) {
+      this.metadata = undefined;
+      throw error;
+    }
+  }
+}
