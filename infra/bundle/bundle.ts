@@ -87,6 +87,9 @@ export async function buildBundle(options: BundleOptions = {}): Promise<Bundle> 
     legalComments: "none",
     metafile: true,
     logLevel: "silent",
+  }).catch((error: { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
+    const problems = (error.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
+    throw new Error(`bundle: esbuild could not bundle ${relative(root, entry)}:\n  - ${problems.join("\n  - ") || String(error)}`);
   });
   const code = built.outputFiles[0].contents;
   const externals = externalImports(built.metafile);
