@@ -37,6 +37,8 @@ export interface TelemetrySink {
 export const TELEMETRY = {
   taskFinished: "MallardTaskFinished",
   taskFailed: "MallardTaskFailed",
+  /** One per failed check of severity fail; customDimensions: pipeline, runId, stage, check. */
+  checkFailed: "MallardCheckFailed",
   runFinished: "MallardRunFinished",
   runFailed: "MallardRunFailed",
   metrics: { rowsIn: "mallard.task.rows_in", rowsOut: "mallard.task.rows_out", bytes: "mallard.task.bytes", durationMs: "mallard.task.duration_ms" },
@@ -116,6 +118,11 @@ export class Monitor {
       if (value !== undefined) telemetry.metric(TELEMETRY.metrics[key], value, properties);
     }
     const measurements = Object.fromEntries(Object.entries(numbers).filter(([, v]) => v !== undefined)) as Record<string, number>;
+    for (const check of record.checks ?? []) {
+      if (!check.passed && check.severity === "fail") {
+        telemetry.event(TELEMETRY.checkFailed, { ...properties, check: check.name }, { failingRows: check.failingRows });
+      }
+    }
     if (record.status === "failed") {
       telemetry.event(TELEMETRY.taskFailed, { ...properties, error: redact(record.error ?? "") }, measurements);
     } else {

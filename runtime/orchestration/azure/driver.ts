@@ -24,6 +24,11 @@ export interface StartOptions {
   /** Stage selectors as for `mallard run --select`. */
   select?: readonly string[];
   fullRefresh?: boolean;
+  /**
+   * Which lease the run takes: runs with the same lease never overlap. @default the pipeline's name;
+   * a table on its own schedule uses `<pipeline>__<stage>` so it is not held up by the full pipeline.
+   */
+  lease?: string;
 }
 
 export type StartResult =
@@ -33,7 +38,8 @@ export type StartResult =
 export async function startRun(rt: QueueRuntime, options: StartOptions): Promise<StartResult> {
   const { pipeline, lake } = rt;
   const now = rt.now();
-  const lease = await lake.readJson<Lease>(leasePath(pipeline.name));
+  const leaseName = options.lease ?? pipeline.name;
+  const lease = await lake.readJson<Lease>(leasePath(leaseName));
   if (lease) {
     const active = await rt.dispatch.read(pipeline.name, lease.value.runId);
     if (active?.state.status === "running") {
@@ -50,7 +56,7 @@ export async function startRun(rt: QueueRuntime, options: StartOptions): Promise
   const tasks = planTasks(pipeline, { select: options.select });
   const runId = newRunId(now);
   try {
-    await lake.writeJson(leasePath(pipeline.name), { runId, acquiredAt: now.toISOString() } satisfies Lease, { ifMatch: lease ? lease.etag : null });
+    await lake.writeJson(leasePath(leaseName), { runId, acquiredAt: now.toISOString() } satisfies Lease, { ifMatch: lease ? lease.etag : null });
   } catch (e) {
     if (!(e instanceof PreconditionFailed)) throw e;
     const reason = "another driver started a run at the same moment";
@@ -87,7 +93,7 @@ async function abandonRun(rt: QueueRuntime, state: DispatchState, reason: string
   }
 }
 
-/** The lake the driver works on, for status reads. */
-export async function activeRun(lake: Lake, pipeline: string): Promise<string | undefined> {
-  return (await lake.readJson<Lease>(leasePath(pipeline)))?.value.runId;
+/** The run a lease names (active or last), for status reads. */
+export async function leasedRun(lake: Lake, lease: string): Promise<string | undefined> {
+  return (await lake.readJson<Lease>(leasePath(lease)))?.value.runId;
 }

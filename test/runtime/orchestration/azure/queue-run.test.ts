@@ -152,6 +152,7 @@ describe("queue runs on Azurite", () => {
     assert.deepEqual(await taskCounts(s.lake), { a: 1, b: 1, m: 1, g: 0 });
     assert.equal((await outputs(s.lake)).g, undefined);
     assert.ok(s.events.names.includes("MallardRunFailed"));
+    assert.ok(s.events.names.includes("MallardCheckFailed"));
     const poisoned = await s.queue.inner.receivePoison();
     assert.equal(decodeTaskMessage(poisoned[0].body).task, "m");
   });

@@ -1,0 +1,40 @@
+// The Azure Functions (v4 programming model) entry: esbuild bundles this file with the pipeline
+// declaration it imports. Four functions, all thin over runtime/orchestration/azure:
+//   driver   timer, the declaration's schedule (app setting MALLARD_SCHEDULE when set)
+//   executor storage queue MALLARD_TASK_QUEUE, one task per message
+//   poison   storage queue <MALLARD_TASK_QUEUE>-poison, marks the task's run failed
+//   runs     HTTP GET/POST /api/runs/{runId?}, start a run or read run records
+// and one timer `driver_<stage>` per bronze table that declares its own schedule.
+
+import { app } from "@azure/functions";
+import pipeline from "../../configs/pipeline.ts";
+import { APP_SETTINGS, DEFAULT_TASK_QUEUE } from "../declare/deployment.ts";
+import type { QueueRuntime } from "../orchestration/azure/context.ts";
+import { createHandlers } from "./handlers.ts";
+import { runtimeFromSettings } from "./instance.ts";
+
+const env = process.env;
+let instance: Promise<QueueRuntime> | undefined;
+const handlers = createHandlers(() => {
+  instance ??= runtimeFromSettings(pipeline, env).catch((e: unknown) => {
+    instance = undefined; // a bad setting fixed by a restart should not need a new instance
+    throw e;
+  });
+  return instance;
+});
+
+/** A setting reference when the setting exists (so it can change without a deployment), else the literal. */
+const setting = (name: string, fallback: string) => (env[name] ? `%${name}%` : fallback);
+const queueName = setting(APP_SETTINGS.taskQueue, DEFAULT_TASK_QUEUE);
+
+app.timer("driver", { schedule: setting("MALLARD_SCHEDULE", pipeline.schedule), handler: handlers.driver });
+
+for (const stage of pipeline.stages) {
+  if (stage.kind === "bronze.table" && stage.schedule) {
+    app.timer(`driver_${stage.name}`, { schedule: setting(`MALLARD_SCHEDULE__${stage.name}`, stage.schedule), handler: handlers.stageDriver(stage.name) });
+  }
+}
+
+app.storageQueue("executor", { queueName, connection: APP_SETTINGS.queueConnection, handler: handlers.executor });
+app.storageQueue("poison", { queueName: `${queueName}-poison`, connection: APP_SETTINGS.queueConnection, handler: handlers.poison });
+app.http("runs", { methods: ["GET", "POST"], authLevel: "function", route: "runs/{runId?}", handler: handlers.runs });
