@@ -2,26 +2,54 @@
 // the only data training moves from DuckDB to JavaScript, and its size is bounded by the model, not the data.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { gammaSql } from "./comparisons.ts";
+import { gammaSql, sharedTerms } from "./comparisons.ts";
 import type { Pattern } from "./em.ts";
-import type { Model } from "./model.ts";
+import { col, type Model } from "./model.ts";
+import { quoteIdent } from "./sql.ts";
+
+/**
+ * The pairs of `from` (aliases `l`, `r`) as rows with `l` and `r` structs of the columns comparisons read
+ * (plus `extra` record columns), each comparison's shared similarity values, and `pass` columns of
+ * `from`. Gamma CASEs then read `l.col` as before, and each similarity function runs once per pair.
+ */
+export function pairRows(model: Model, from: string, extra: readonly string[] = [], pass: readonly string[] = []): {
+  sql: string;
+  gammas: string[];
+} {
+  const fields = [
+    ...new Set([
+      ...model.comparisons.flatMap((c) => c.columns),
+      ...model.comparisons.filter((c) => c.spec.termFrequency).map((c) => col.tf(c.name)),
+      ...extra,
+    ]),
+  ];
+  const struct = (alias: string) =>
+    `{${fields.map((f) => `${quoteIdent(f)}: ${alias}.${quoteIdent(f)}`).join(", ")}} AS ${alias}`;
+  const terms = model.comparisons.map((c, i) => sharedTerms(c, i));
+  const termCols = terms.flat().map((t) => `${t.sql} AS ${quoteIdent(t.alias)}`);
+  const gammas = model.comparisons.map((c, i) => gammaSql(c, new Map(terms[i].map((t) => [t.fn, t.alias]))));
+  const sql = `(SELECT ${[...pass, struct("l"), struct("r"), ...termCols].join(", ")} FROM ${from})`;
+  return { sql, gammas };
+}
 
 /**
  * Pattern counts over the pairs of `from` (a FROM clause with aliases `l` and `r`). `flags` are extra
- * boolean expressions over the pair, carried per pattern.
+ * boolean expressions over the pair, carried per pattern, reading the record columns `flagColumns`.
  */
 export async function patternCounts(
   con: DuckDBConnection,
   model: Model,
   from: string,
   flags: readonly string[] = [],
+  flagColumns: readonly string[] = [],
 ): Promise<Pattern[]> {
-  const gammas = model.comparisons.map((c, i) => `${gammaSql(c)} AS g${i}`);
+  const rows = pairRows(model, from, flagColumns);
+  const gammas = rows.gammas.map((g, i) => `${g} AS g${i}`);
   const flagCols = flags.map((f, i) => `coalesce(${f}, FALSE) AS f${i}`);
   const groupCols = [...gammas.map((_, i) => `g${i}`), ...flagCols.map((_, i) => `f${i}`)];
   const reader = await con.runAndReadAll(`
     SELECT ${groupCols.join(", ")}, count(*) AS n
-    FROM (SELECT ${[...gammas, ...flagCols].join(", ")} FROM ${from})
+    FROM (SELECT ${[...gammas, ...flagCols].join(", ")} FROM ${rows.sql})
     GROUP BY ALL`);
   return reader.getRowObjectsJS().map((row) => ({
     gammas: model.comparisons.map((_, i) => Number(row[`g${i}`])),

@@ -2,9 +2,10 @@
 // a total match weight (prior log-odds + Σ weights) and a match probability. All in one SQL pass.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { gammaSql, labelSql, pairTfSql, weightSql } from "./comparisons.ts";
+import { labelSql, pairTfSql, weightSql } from "./comparisons.ts";
 import { col, type Model, type TableNames } from "./model.ts";
 import type { DedupParams } from "./params.ts";
+import { pairRows } from "./patterns.ts";
 import { quoteDouble, quoteIdent, quoteLiteral } from "./sql.ts";
 
 /** Create the scored pairs table: l, r, rule, g<i>, w<i>, match_weight, match_probability. */
@@ -15,7 +16,9 @@ export async function scorePairs(
   params: DedupParams,
 ): Promise<void> {
   const rid = quoteIdent(col.rid);
-  const gammas = model.comparisons.map((c, i) => `${gammaSql(c)} AS g${i}, ${pairTfSql(c)} AS tf${i}`);
+  const from = `${names.pairs} p JOIN ${names.records} l ON l.${rid} = p.l JOIN ${names.records} r ON r.${rid} = p.r`;
+  const rows = pairRows(model, from, [], ["p.l AS _dd_l", "p.r AS _dd_r", "p.rule AS _dd_rule"]);
+  const gammas = model.comparisons.map((c, i) => `${rows.gammas[i]} AS g${i}, ${pairTfSql(c)} AS tf${i}`);
   const weights = model.comparisons.map((c, i) => {
     const levels = params.comparisons[i].levels;
     const m = levels.map((l) => l.m);
@@ -28,8 +31,7 @@ export async function scorePairs(
   await con.run(`
     CREATE OR REPLACE TABLE ${names.scored} AS
     WITH g AS (
-      SELECT p.l, p.r, p.rule, ${gammas.join(", ")}
-      FROM ${names.pairs} p JOIN ${names.records} l ON l.${rid} = p.l JOIN ${names.records} r ON r.${rid} = p.r
+      SELECT _dd_l AS l, _dd_r AS r, _dd_rule AS rule, ${gammas.join(", ")} FROM ${rows.sql} pr
     ), w AS (SELECT *, ${weights.join(", ")} FROM g)
     SELECT ${keep.join(", ")}, ${total} AS match_weight, 1.0 / (1.0 + pow(2.0, -(${total}))) AS match_probability
     FROM w`);

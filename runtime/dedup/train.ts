@@ -71,7 +71,7 @@ export async function train(
     const pairs = counts[s].pairs;
     const fraction = Math.min(1, model.sessionPairs / Math.max(1, pairs));
     const from = trainingPairsFrom(names, s, fraction, model.seed);
-    const patterns = await patternCounts(con, model, from, flags);
+    const patterns = await patternCounts(con, model, from, flags, model.training.map((_, j) => col.trainKey(j)));
     const active = model.comparisons.map((c) => !c.columns.some((column) => rule.columns.includes(column)));
     sessions.push({ patterns, active, pairs });
   }
