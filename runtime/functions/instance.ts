@@ -23,6 +23,12 @@ export function projectRoot(env: NodeJS.ProcessEnv = process.env): string {
   return /[\\/]runtime[\\/]functions$/.test(here) ? resolve(here, "..", "..") : here;
 }
 
+/** MALLARD_LAKE_CACHE_MB: the lake cache's budget on the instance's temp disk (see docs/azure.md). */
+function cacheOptions(env: NodeJS.ProcessEnv): { maxBytes?: number } {
+  const mb = Number(env.MALLARD_LAKE_CACHE_MB);
+  return Number.isFinite(mb) && mb > 0 ? { maxBytes: mb * 1024 * 1024 } : {};
+}
+
 /** The runtime the handlers use, from app settings; `overrides` are for tests. */
 export async function runtimeFromSettings(
   pipeline: Pipeline,
@@ -42,7 +48,7 @@ export async function runtimeFromSettings(
   const memoryLimit = env[APP_SETTINGS.engineMemoryLimit];
   return new QueueRuntime({
     pipeline: memoryLimit ? { ...pipeline, engine: { ...pipeline.engine, memoryLimit } } : pipeline,
-    lake: overrides.lake ?? new AzureLake({ connection: connection! }),
+    lake: overrides.lake ?? new AzureLake({ connection: connection!, cache: cacheOptions(env) }),
     queue: overrides.queue ?? queue!,
     secrets: overrides.secrets ?? (await defaultSecretChain({ projectRoot: root, env })),
     projectRoot: root,
