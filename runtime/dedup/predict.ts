@@ -63,3 +63,24 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
     ORDER BY s.match_weight DESC`);
   return Number(result.rowsChanged);
 }
+
+/**
+ * Incremental runs score only pairs with a new record; the earlier links still explain the existing
+ * entities, so they are carried into this run's links table (by column name, in case comparisons
+ * changed), minus links to records that have left the input.
+ */
+export async function carryOverLinks(
+  con: DuckDBConnection,
+  model: Model,
+  names: TableNames,
+  previousLinks: string,
+): Promise<number> {
+  const id = quoteIdent(col.id);
+  const l = quoteIdent(`${model.id}_l`);
+  const r = quoteIdent(`${model.id}_r`);
+  const result = await con.run(`
+    INSERT INTO ${names.links} BY NAME
+    SELECT * FROM ${previousLinks} p
+    WHERE p.${l} IN (SELECT ${id} FROM ${names.records}) AND p.${r} IN (SELECT ${id} FROM ${names.records})`);
+  return Number(result.rowsChanged);
+}

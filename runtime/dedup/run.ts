@@ -9,7 +9,7 @@ import { clusterRecords } from "./cluster.ts";
 import { assignEntityIds } from "./entity-ids.ts";
 import { col, normalise, tableNames } from "./model.ts";
 import { reusableParams, type DedupParams } from "./params.ts";
-import { scorePairs, writeLinks } from "./predict.ts";
+import { carryOverLinks, scorePairs, writeLinks } from "./predict.ts";
 import { prepareRecords } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 import { writeDeduped } from "./survivor.ts";
@@ -24,8 +24,12 @@ export interface DedupRunOptions {
   prefix: string;
   /** Stage name for error messages. @default prefix */
   stage?: string;
-  /** What the last run left: its parameters and its entities table (`<id>`, `entity_id`), by name. */
-  previous?: { params?: DedupParams; entities?: string };
+  /**
+   * What the last run left: its parameters, its entities table (`<id>`, `entity_id`) and its links
+   * table, by name. With entities, only new records are linked (unless `incremental: false`); with
+   * links too, the earlier links are carried into this run's links table.
+   */
+  previous?: { params?: DedupParams; entities?: string; links?: string };
   /** Keep the `<prefix>__*` working tables (for debugging and the benchmark). @default false */
   keepIntermediate?: boolean;
 }
@@ -86,10 +90,13 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
   const block = clock();
 
   await scorePairs(con, model, names, params);
-  const links = await writeLinks(con, model, names);
+  const incremental = previousEntities !== undefined && model.incremental;
+  let links = await writeLinks(con, model, names);
+  if (incremental && options.previous?.links) {
+    links += await carryOverLinks(con, model, names, quoteIdent(options.previous.links));
+  }
   const predict = clock();
 
-  const incremental = options.previous?.entities !== undefined && model.incremental;
   const clustering = await clusterRecords(con, model, names, incremental);
   const ids = await assignEntityIds(con, model, names);
   const cluster = clock();

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import type { Comparison, ComparisonLevel } from "../../../runtime/declare/dedup.ts";
 import { gammaSql, levelLabels } from "../../../runtime/dedup/comparisons.ts";
 import type { NormalComparison } from "../../../runtime/dedup/model.ts";
-import { quoteLiteral } from "../../../runtime/dedup/sql.ts";
+import { sqlValue } from "../../../runtime/dedup/sql.ts";
 import { rows, withDuckDB } from "./helpers.ts";
 
 function comparison(levels: ComparisonLevel[], extra: Partial<Comparison> = {}): NormalComparison {
@@ -16,7 +16,7 @@ function comparison(levels: ComparisonLevel[], extra: Partial<Comparison> = {}):
 async function gammas(c: NormalComparison, pairs: [string | null, string | null][], type = "VARCHAR"): Promise<number[]> {
   return withDuckDB(async (con) => {
     const values = pairs
-      .map(([l, r], i) => `(${i}, CAST(${quoteLiteral(l)} AS ${type}), CAST(${quoteLiteral(r)} AS ${type}))`)
+      .map(([l, r], i) => `(${i}, CAST(${sqlValue(l)} AS ${type}), CAST(${sqlValue(r)} AS ${type}))`)
       .join(", ");
     await con.run(`CREATE TABLE p AS SELECT * FROM (VALUES ${values}) t(i, lv, rv)`);
     const out = await rows(con, `

@@ -76,7 +76,8 @@ test("incremental: new records link to existing entities, which keep their ids",
     const before = await entityOf(con, first.tables.entities);
     await load(con, "people", [...base, [7, "anna", "smith", "1980-01-01", 9], [8, "dora", "white", "2001-02-03", 1]]);
     const second = await runDedup(con, {
-      input: "people", spec, prefix: "run2", previous: { params, entities: first.tables.entities },
+      input: "people", spec, prefix: "run2",
+      previous: { params, entities: first.tables.entities, links: first.tables.links },
     });
     const after = await entityOf(con, second.tables.entities);
     for (const [id, entity] of before) assert.equal(after.get(id), entity, `record ${id} keeps its entity`);
@@ -85,6 +86,13 @@ test("incremental: new records link to existing entities, which keep their ids",
     assert.equal(second.metrics.newRecords, 2);
     // Only pairs with a new record are compared: 7 with 1, 2 and 3 (same surname or dob); 8 with nobody.
     assert.equal(second.metrics.candidatePairs, 3);
+    // The links table holds the earlier links and the new ones, each pair once.
+    const links = await rows(con, `SELECT id_l, id_r FROM ${second.tables.links} ORDER BY id_l, id_r`);
+    const earlier = await rows(con, `SELECT id_l, id_r FROM ${first.tables.links} ORDER BY id_l, id_r`);
+    const pairs = links.map((l) => `${l.id_l}-${l.id_r}`);
+    for (const e of earlier) assert.ok(pairs.includes(`${e.id_l}-${e.id_r}`), `link ${e.id_l}-${e.id_r} kept`);
+    assert.ok(pairs.includes("1-7"), "new link 1-7");
+    assert.equal(new Set(pairs).size, pairs.length);
     const survivor = await rows(con, `SELECT id FROM ${second.tables.deduped} WHERE entity_id = '${before.get(1)}'`);
     assert.deepEqual(survivor.map((r) => Number(r.id)), [7], "mostRecent picks the latest updated_at");
   });
