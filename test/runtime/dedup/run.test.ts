@@ -160,3 +160,16 @@ test("the links table explains each pair with per-comparison levels and weights"
     assert.equal(link.blocking_rule, "surname");
   });
 });
+
+test("an empty input and a single record give empty links and one entity per record", async () => {
+  await withDuckDB(async (con) => {
+    for (const data of [[], [base[0]]]) {
+      await con.run(`CREATE OR REPLACE TABLE people (id INTEGER, first_name VARCHAR, surname VARCHAR, dob VARCHAR, updated_at INTEGER)`);
+      if (data.length > 0) await load(con, "people", data);
+      const result = await runDedup(con, { input: "people", spec, prefix: "e" });
+      assert.equal(result.metrics.links, 0);
+      assert.equal(result.metrics.entities, data.length);
+      assert.equal((await rows(con, `SELECT * FROM ${result.tables.deduped}`)).length, data.length);
+    }
+  });
+});
