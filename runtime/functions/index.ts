@@ -1,6 +1,6 @@
 // The Azure Functions (v4 programming model) entry: esbuild bundles this file with the pipeline
 // declaration it imports. Four functions, all thin over runtime/orchestration/azure:
-//   driver   timer, the declaration's schedule (app setting MALLARD_SCHEDULE when set)
+//   driver   timer, app setting MALLARD_SCHEDULE when set, else the declaration's schedule
 //   executor storage queue MALLARD_TASK_QUEUE, one task per message
 //   poison   storage queue <MALLARD_TASK_QUEUE>-poison, marks the task's run failed
 //   runs     HTTP GET/POST /api/runs/{runId?}, start a run or read run records
@@ -23,8 +23,9 @@ const handlers = createHandlers(() => {
   return instance;
 });
 
-/** A setting reference when the setting exists (so it can change without a deployment), else the literal. */
-const setting = (name: string, fallback: string) => (env[name] ? `%${name}%` : fallback);
+// App settings are read when the worker indexes the functions (a settings change restarts the app), as
+// literal values rather than `%NAME%` binding expressions, so nothing depends on how the host expands them.
+const setting = (name: string, fallback: string) => env[name] || fallback;
 const queueName = setting(APP_SETTINGS.taskQueue, DEFAULT_TASK_QUEUE);
 
 app.timer("driver", { schedule: setting("MALLARD_SCHEDULE", pipeline.schedule), handler: handlers.driver });

@@ -126,7 +126,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
     for (const pending of connectors.values()) await pending.then((c) => c.close(), () => undefined);
     await scoped?.close();
   }
-  crashPoint("executor.after-task");
+  crashPoint("executor:after-task");
   log.taskFinished(record);
 
   if (record.status === "succeeded") {
@@ -138,7 +138,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
       return { next, result: { queued, state: next } };
     });
     await rt.records.setTask(m.pipeline, m.runId, record);
-    crashPoint("executor.before-dispatch");
+    crashPoint("executor:before-dispatch");
     for (const id of outcome?.queued ?? []) await rt.queue.send({ v: 1, runId: m.runId, pipeline: m.pipeline, task: id, attempt: 1 });
     if (outcome?.queued.length) log.info(`executor: queued ${outcome.queued.join(", ")}`);
     if (outcome) await finishRun(rt, outcome.state);
