@@ -54,13 +54,14 @@ export async function* csvToParquetChunks(
 ): AsyncGenerator<CsvParquetChunk> {
   const inFlight = Math.max(2, options.inFlight ?? 2);
   const dir = await mkdtemp(join(options.workDir, "chunks-"));
-  const connections: DuckDBConnection[] = [];
+  const connections = new Map<number, DuckDBConnection>();
   const queue = new OrderedQueue<CsvParquetChunk>();
   const slots = new Slots(inFlight);
   const state: { stopped: boolean; stage?: StagedChunk } = { stopped: false };
 
   const convert = (index: number, parquet: string) => async (csvPath: string): Promise<number> => {
-    const con = (connections[index % inFlight] ??= await engine.connect());
+    const slot = index % inFlight;
+    const con = connections.get(slot) ?? connections.set(slot, await engine.connect()).get(slot)!;
     const rows = await queryRows<{ Count: bigint }>(con, conversionSql(csvPath, parquet, options));
     return Number(rows[0].Count);
   };
@@ -135,7 +136,7 @@ export async function* csvToParquetChunks(
     await state.stage?.abort().catch(() => {});
     await producer;
     await queue.drain();
-    for (const con of connections) con.closeSync();
+    for (const con of connections.values()) con.closeSync();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -16,6 +16,8 @@ import { buildExtractQuery, columnOf } from "./query.ts";
 import { duckConversion } from "./types.ts";
 
 export interface PostgresConnectorOptions {
+  /** The declared source's name, for messages. @example "shop" */
+  readonly name?: string;
   /** Parquet codec of extracted chunks (see docs/extraction.md for the measurement). @default "snappy" */
   readonly codec?: ChunkCodec;
   /** How chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
@@ -33,7 +35,7 @@ export function createPostgresConnector(url: string, options: PostgresConnectorO
 }
 
 export class PostgresConnector implements SourceConnector {
-  /** The server and database for messages: `postgres://user@host:port/db`, never the password. */
+  /** The source for messages: its name and `postgres://user@host:port/db`, never the password. */
   readonly where: string;
   private metadata: Promise<pg.Client> | undefined;
 
@@ -41,7 +43,7 @@ export class PostgresConnector implements SourceConnector {
     private readonly url: string,
     private readonly options: PostgresConnectorOptions = {},
   ) {
-    this.where = describeTarget(url);
+    this.where = options.name ? `source "${options.name}" at ${describeTarget(url)}` : describeTarget(url);
   }
 
   async describe(table: string): Promise<TableSchema> {

@@ -38,8 +38,8 @@ export function scalarDuckType(formatType: string): string {
   if (/^timestamp(\(\d+\))? without time zone$/.test(t)) return "TIMESTAMP";
   if (/^timestamp(\(\d+\))? with time zone$/.test(t)) return "TIMESTAMPTZ";
   if (/^time(\(\d+\))? without time zone$/.test(t)) return "TIME";
-  if (/^time(\(\d+\))? with time zone$/.test(t)) return "TIMETZ";
-  if (/^interval\b/.test(t)) return "INTERVAL";
+  // time with time zone and interval stay text: Parquet would drop timetz's offset and an interval's
+  // microseconds and sign (its INTERVAL is unsigned months/days/milliseconds).
   return SCALARS[t] ?? "VARCHAR";
 }
 
@@ -84,20 +84,26 @@ export function toSourceColumn(column: CatalogColumn): SourceColumn {
   return { name: column.name, sourceType: column.sourceType, duckType: duckTypeOf(column), nullable: column.nullable };
 }
 
+/** An interval column (declared as such: a domain over interval keeps PostgreSQL's own text). */
+function isInterval(column: SourceColumn): boolean {
+  return /^interval\b/.test(column.sourceType) && !column.sourceType.endsWith("[]");
+}
+
 /** True when the COPY query selects the column unchanged, so its CSV field is PostgreSQL's own text. */
 export function isSelectedAsIs(column: SourceColumn): boolean {
-  return !column.duckType.endsWith("[]") && column.duckType !== "INTERVAL";
+  return !column.duckType.endsWith("[]") && !isInterval(column);
 }
 
 /**
  * The PostgreSQL expression the COPY query selects for a column. Arrays travel as a JSON array of the
- * elements' text (so DuckDB casts each element exactly as it casts a scalar); intervals as their three
- * fields, which DuckDB stores the same way (months, days, microseconds); everything else as itself.
+ * elements' text (so DuckDB casts each element exactly as it casts a scalar); intervals as text of their
+ * three fields, `-14 months 3 days -14706789000 microseconds`, which `CAST(… AS INTERVAL)` in DuckDB
+ * reads back exactly (PostgreSQL's own form with mixed signs it does not); everything else as itself.
  */
 export function pgSelectExpression(column: SourceColumn): string {
   const col = quoteIdent(column.name);
   if (column.duckType.endsWith("[]")) return `to_json(${col}::text[])`;
-  if (column.duckType === "INTERVAL") {
+  if (isInterval(column)) {
     // Infinite intervals (PostgreSQL 17) have no DuckDB equivalent: NULL. isfinite() exists on every version.
     const part = (field: string) => `(extract(${field} from ${col}))::bigint`;
     return `CASE WHEN isfinite(${col}) THEN ` +
