@@ -24,6 +24,21 @@ const orderLines = bronze.table(shop, {
   incremental: { cursor: ["updated_at", "order_id", "line_no"], lookBack: "1 hour" },
 });
 
+// The shop's customers sign up more than once (typos, another email, no city): one entity per person.
+const people = silver.dedup("people", {
+  from: customers,
+  id: "id",
+  blocking: [["date_of_birth"], ["last_name", "first_name"], ["lower(email)"]],
+  compare: {
+    first_name: { levels: [{ kind: "exact" }, { kind: "jaroWinkler", threshold: 0.88 }] },
+    last_name: { levels: [{ kind: "exact" }, { kind: "jaroWinkler", threshold: 0.88 }] },
+    date_of_birth: { levels: [{ kind: "exact" }, { kind: "dateDifference", max: 1, unit: "year" }] },
+    email: { levels: [{ kind: "sql", sql: "lower(l.email) = lower(r.email)", label: "same address" }] },
+    city: { levels: [{ kind: "exact" }] },
+  },
+  survivor: { kind: "mostComplete" },
+});
+
 const ordersClean = silver.model("orders_clean", {
   from: { orders, order_lines: orderLines },
   sql: "transformations/silver/orders_clean.sql",
@@ -44,13 +59,13 @@ const dailyRevenue = gold.model("daily_revenue", {
 });
 
 const customerValue = gold.model("customer_value", {
-  from: { orders_clean: ordersClean, customers },
+  from: { orders_clean: ordersClean, people },
   sql: "transformations/gold/customer_value.sql",
-  checks: [check.unique("customer_id")],
+  checks: [check.unique("entity_id")],
 });
 
 export default pipeline("shop", {
   schedule: "0 */15 * * * *",
-  stages: [customers, orders, orderLines, ordersClean, dailyRevenue, customerValue],
+  stages: [customers, orders, orderLines, people, ordersClean, dailyRevenue, customerValue],
   engine: { memoryLimit: "1GB" },
 });

@@ -4,6 +4,7 @@
 import type { Pipeline } from "../declare/pipeline.ts";
 import { Engine } from "../engine/engine.ts";
 import { ConfigError, MallardError } from "../errors.ts";
+import { companionViews } from "../stages/inputs.ts";
 import { modelSql } from "../stages/model-sql.ts";
 import { tablesReadBy } from "./sql-tables.ts";
 
@@ -34,7 +35,7 @@ export async function validateModels(pipeline: Pipeline, projectRoot: string): P
           problems.push(`stage "${stage.name}": sql: ${parsed.error}`);
           continue;
         }
-        const views = new Set(Object.keys(stage.inputs).flatMap((v) => [v, `${v}__history`]));
+        const views = new Set(Object.entries(stage.inputs).flatMap(([v, input]) => [v, ...companionViews(input).map((s) => v + s)]));
         for (const table of parsed.tables) {
           if (!views.has(table)) {
             problems.push(`stage "${stage.name}": sql: reads "${table}", which is not an input (inputs: ${Object.keys(stage.inputs).join(", ") || "none"}); add it to from`);

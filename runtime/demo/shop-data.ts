@@ -75,7 +75,7 @@ function customers(rnd: () => number): Row[] {
   for (let k = 0; k < SHOP_SIZE.duplicates; k++) {
     const original = rows[Math.floor(rnd() * SHOP_SIZE.customers)];
     const id = SHOP_SIZE.customers + k + 1;
-    const created = Date.parse(String(original[6])) + Math.floor(rnd() * 60) * 86_400_000;
+    const created = Math.min(BASE_TIME, Date.parse(String(original[6])) + Math.floor(rnd() * 60) * 86_400_000);
     const first = rnd() < 0.5 ? typo(String(original[1]), rnd) : original[1];
     const last = rnd() < 0.4 ? typo(String(original[2]), rnd) : original[2];
     rows.push([id, first, last, rnd() < 0.5 ? String(original[3] ?? "").toUpperCase() || null : `${id}@mail.example`, rnd() < 0.3 ? null : original[4], original[5], ts(created), ts(created)]);

@@ -55,9 +55,19 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
   );
 }
 
+/** Views besides the main one that an input kind offers: a dedup input also has its entities and links. */
+export function companionViews(input: Stage): readonly string[] {
+  if (input.kind === "bronze.table") return ["__history"];
+  if (input.kind === "silver.dedup") return ["__entities", "__links"];
+  return [];
+}
+
 async function registerPublished(con: DuckDBConnection, lake: Lake, stageName: string, view: string, input: Stage) {
-  const current = await readCurrent(lake, tableRoot(input.layer, input.name));
-  if (!current) throw new StageError(`stage "${stageName}": input "${input.name}" has not been published yet (run it first)`);
-  const files = await lake.localFiles(current.files);
-  await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
+  const tables = [["", input.name], ...companionViews(input).map((suffix) => [suffix, `${input.name}${suffix}`])];
+  for (const [suffix, table] of tables) {
+    const current = await readCurrent(lake, tableRoot(input.layer, table));
+    if (!current) throw new StageError(`stage "${stageName}": input "${table}" has not been published yet (run it first)`);
+    const files = await lake.localFiles(current.files);
+    await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view + suffix)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
+  }
 }

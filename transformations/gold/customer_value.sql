@@ -1,12 +1,14 @@
--- Lifetime value per customer record.
+-- Lifetime value per person: orders of every customer record of the same entity count together.
 SELECT
-  c.id                                   AS customer_id,
-  c.first_name,
-  c.last_name,
-  c.city,
+  p.entity_id,
+  p.first_name,
+  p.last_name,
+  p.city,
+  p.entity_records                       AS customer_records,
   count(o.order_id)                      AS orders,
   coalesce(sum(o.total), 0)              AS lifetime_value,
   max(o.ordered_at)                      AS last_order_at
-FROM customers AS c
-LEFT JOIN orders_clean AS o ON o.customer_id = c.id AND o.status <> 'cancelled'
+FROM people AS p
+JOIN people__entities AS e ON e.entity_id = p.entity_id
+LEFT JOIN orders_clean AS o ON o.customer_id = e.id AND o.status <> 'cancelled'
 GROUP BY ALL
