@@ -5,6 +5,7 @@
 // the first two attempts costs retries, not data.
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,7 +23,9 @@ import { LocalLake } from "../../../../runtime/lake/local-lake.ts";
 import { readCurrent, tableRoot } from "../../../../runtime/lake/tables.ts";
 import { openConnector } from "../../../../runtime/orchestration/connectors.ts";
 import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
-import { runThroughQueue } from "../../../../runtime/orchestration/azure/worker.ts";
+import { QueueRuntime } from "../../../../runtime/orchestration/azure/context.ts";
+import { startRun } from "../../../../runtime/orchestration/azure/driver.ts";
+import { runThroughQueue, runWorker } from "../../../../runtime/orchestration/azure/worker.ts";
 import { AzureTaskQueue } from "../../../../runtime/orchestration/queue/azure-queue.ts";
 import { EnvSecretProvider, SecretChain, type SecretChain as Chain, secretEnvName } from "../../../../runtime/secrets/secrets.ts";
 import type { SourceConnector } from "../../../../runtime/sources/source.ts";
@@ -54,6 +57,7 @@ describe("the sample pipeline through the Azure queue equals the local run (Azur
   let engine: Engine;
   let pipeline: Pipeline;
   let secrets: SecretChain;
+  let sourceUrl: string;
   let localLake: LocalLake;
   let azureLake: AzureLake;
   let queue: AzureTaskQueue;
@@ -71,7 +75,8 @@ describe("the sample pipeline through the Azure queue equals the local run (Azur
     const executor: SqlExecutor = { exec: (sql) => db.query(sql), query: async <T>(sql: string) => ({ rows: (await db.query(sql)).rows as T[] }) };
     assert.ok(await seedShop(executor));
     (db as unknown as { shop: SqlExecutor }).shop = executor;
-    secrets = new SecretChain([new EnvSecretProvider({ [secretEnvName("shop-db-url")]: url.toString() })]);
+    sourceUrl = url.toString();
+    secrets = new SecretChain([new EnvSecretProvider({ [secretEnvName("shop-db-url")]: sourceUrl })]);
     pipeline = await loadPipeline(DEFAULT_CONFIG, projectRoot);
     work = await mkdtemp(join(tmpdir(), "mallard-e2e-"));
     localLake = new LocalLake(join(work, "lake"));
@@ -137,5 +142,38 @@ describe("the sample pipeline through the Azure queue equals the local run (Azur
       assert.equal(viaQueue.tasks[id].rowsOut, local.tasks[id].rowsOut, `incremental rows of ${id}: nothing lost or doubled`);
     }
     assert.deepEqual(await goldRows(azureLake, engine, pipeline), await goldRows(localLake, engine, pipeline));
+  });
+
+  it("an executor process killed mid-extraction (chunk uploaded, not committed): redelivered, same gold as a fresh local run", async () => {
+    const freshLocal = new LocalLake(join(work, "fresh"));
+    const local = await runLocal({ pipeline, lake: freshLocal, secrets, projectRoot, trigger: "test" });
+    assert.equal(local.status, "succeeded");
+    const lake = new AzureLake({ connection: { kind: "connectionString", connectionString: azurite.connectionString }, root: "e2e-kill" });
+    const killQueue = new AzureTaskQueue({ kind: "connectionString", connectionString: azurite.connectionString }, "e2e-kill-tasks");
+    const rt = new QueueRuntime({ pipeline, lake, queue: killQueue, secrets, projectRoot, monitor: new Monitor({ sink: () => undefined }) });
+    await killQueue.ensure();
+    const started = await startRun(rt, { trigger: "test" });
+    assert.ok(started.started);
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "pipeline-worker-process.ts")], {
+      env: {
+        ...process.env, AZURITE: azurite.connectionString, QUEUE: "e2e-kill-tasks", ROOT: "e2e-kill", RUN_ID: started.runId, LEASE_SECONDS: "3",
+        [secretEnvName("shop-db-url")]: sourceUrl, MALLARD_CRASH_AT: "bronze:orders:after-upload:1",
+      },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let log = "";
+    child.stderr.on("data", (c: Buffer) => (log += c.toString()));
+    const signal = await new Promise<string | null>((resolve) => child.once("exit", (_code, sig) => resolve(sig)));
+    assert.equal(signal, "SIGKILL", log.slice(-2000));
+    const until = async () => (await rt.dispatch.read(pipeline.name, started.runId))?.state.status !== "running";
+    await Promise.all([runWorker(rt, { until, pollMs: 100 }), runWorker(rt, { until, pollMs: 100 })]);
+    const record = await rt.records.get(pipeline.name, started.runId);
+    await rt.close();
+    assert.equal(record?.status, "succeeded", JSON.stringify(record?.error));
+    for (const id of ["orders", "customers", "order_lines"]) {
+      assert.equal(record?.tasks[id].rowsOut, local.tasks[id].rowsOut, `rows of ${id}: nothing lost or doubled`);
+    }
+    assert.deepEqual(await goldRows(lake, engine, pipeline), await goldRows(freshLocal, engine, pipeline));
+    await lake.cache.clear();
   });
 });
