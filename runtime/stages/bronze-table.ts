@@ -22,7 +22,8 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const schema = await connector.describe(stage.table);
   checkColumns(stage, schema);
   const { state } = await readBronzeState(lake, stage.name);
-  const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh);
+  const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
+  const added = evolution.change?.added.map((c) => c.name) ?? [];
   await sweepOrphanBatches(lake, stage, state);
 
   const incremental = stage.incremental !== undefined && !ctx.fullRefresh;
@@ -93,7 +94,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     rowsIn: rows, rowsOut: rows, bytes,
     checkpointBefore: before ?? null,
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
-    note: evolution.change?.added.length ? `new columns: ${evolution.change.added.map((c) => c.name).join(", ")}` : undefined,
+    note: added.length ? `new columns: ${added.join(", ")}` : undefined,
   };
 }
 
@@ -141,7 +142,7 @@ interface Evolution {
 }
 
 /** New columns are added and recorded; an incompatible type change stops the table before it loads anything. */
-function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: TableSchema, fullRefresh: boolean): Evolution {
+function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: TableSchema, fullRefresh: boolean, runId: string): Evolution {
   if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, change: undefined };
   const diff = compareSchemas(state.columns, schema.columns);
   if (diff.incompatible.length) {
@@ -154,7 +155,7 @@ function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema
   const current = new Map(schema.columns.map((c) => [c.name, c]));
   // Keep every column ever seen (old batches still hold removed ones), with its current type when it still exists.
   const columns = [...state.columns.map((c) => current.get(c.name) ?? c), ...diff.added];
-  const widened = diff.widened ?? [];
+  const widened = diff.widened;
   if (!diff.added.length && !widened.length) return { columns, change: undefined };
-  return { columns, change: { at: new Date().toISOString(), runId: "", added: diff.added, widened } };
+  return { columns, change: { at: new Date().toISOString(), runId, added: diff.added, widened } };
 }
