@@ -47,6 +47,7 @@ export async function startRun(rt: QueueRuntime, options: StartOptions): Promise
       if (idleSeconds < rt.leaseSeconds) {
         const reason = `run ${lease.value.runId} is still active (last progress ${Math.round(idleSeconds)} s ago)`;
         rt.monitor.info(`driver: not starting: ${reason}`, { activeRunId: lease.value.runId, trigger: options.trigger });
+        if (idleSeconds >= RESEND_AFTER_SECONDS) await resendQueued(rt, active.state);
         return { started: false, reason, activeRunId: lease.value.runId };
       }
       await abandonRun(rt, active.state, `no progress for ${Math.round(idleSeconds)} s: lease expired, run abandoned`);
@@ -75,6 +76,20 @@ export async function startRun(rt: QueueRuntime, options: StartOptions): Promise
   for (const task of queued) await rt.queue.send({ v: 1, runId, pipeline: pipeline.name, task, attempt: 1 });
   rt.monitor.info(`driver: run ${runId} started, queued ${queued.join(", ")}`, { runId, trigger: options.trigger, tasks: tasks.length });
   return { started: true, runId, queued };
+}
+
+/**
+ * A run idle this long while a task is queued and unclaimed may have lost that message (a driver or
+ * executor that died between its write and its send): the tick sends it again. Above the longest retry
+ * backoff, so a delayed retry is not doubled early; a copy of a message that was not lost is a duplicate
+ * the executor ignores.
+ */
+export const RESEND_AFTER_SECONDS = 600;
+
+async function resendQueued(rt: QueueRuntime, state: DispatchState): Promise<void> {
+  const queued = Object.values(state.tasks).filter((t) => t.status === "queued" && !t.claim);
+  for (const t of queued) await rt.queue.send({ v: 1, runId: state.runId, pipeline: state.pipeline, task: t.task.id, attempt: t.attempt });
+  if (queued.length) rt.monitor.warn(`driver: run ${state.runId} idle; re-sent ${queued.map((t) => t.task.id).join(", ")}`, { runId: state.runId });
 }
 
 /** Mark a run that stopped making progress failed, so its record says so and the lease frees. */

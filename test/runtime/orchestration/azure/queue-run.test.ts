@@ -192,6 +192,25 @@ describe("queue runs on Azurite", () => {
     await rt.close();
   });
 
+  it("a driver tick re-sends the root messages of a run whose driver died before sending them", async () => {
+    const s = setup();
+    let clock = Date.now();
+    const rt = new QueueRuntime({ ...s.options(), now: () => new Date(clock) });
+    await s.queue.ensure();
+    const started = await startRun(rt, { trigger: "timer" });
+    assert.ok(started.started);
+    // Lose the messages the driver sent, as if it had died right after writing the run.
+    for (const m of await s.queue.inner.receive({ max: 32 })) await m.complete();
+    clock += 11 * 60_000;
+    const tick = await startRun(rt, { trigger: "timer" });
+    assert.equal(tick.started, false);
+    const until = async () => (await rt.dispatch.read(testPipeline.name, started.runId))?.state.status !== "running";
+    await runWorker(rt, { until, pollMs: 50 });
+    assert.equal((await rt.records.get(testPipeline.name, started.runId))?.status, "succeeded");
+    assert.deepEqual(await outputs(s.lake), EXPECTED);
+    await rt.close();
+  });
+
   for (const [what, env] of [
     ["killed mid-task", { FAKE_KILL_IN: "m" }],
     ["killed after recording success, before queuing the dependents", { MALLARD_CRASH_AT: "executor:before-dispatch" }],
