@@ -74,7 +74,7 @@ function ruleJoin(keyColumn: string, onlyNew: boolean): string {
 /** Build the candidate pairs table (l, r, rule) as the union of the prediction rules, each pair once. */
 export async function generatePairs(con: DuckDBConnection, model: Model, names: TableNames): Promise<number[]> {
   const rid = quoteIdent(col.rid);
-  await con.run(`CREATE OR REPLACE TABLE ${names.pairs} (l BIGINT, r BIGINT, rule SMALLINT)`);
+  await con.run(`CREATE OR REPLACE TABLE ${names.pairs} (l UBIGINT, r UBIGINT, rule SMALLINT)`);
   const added: number[] = [];
   for (let i = 0; i < model.blocking.length; i++) {
     // Earlier rules' keys are on both rows, so "already found" is a cheap filter, not an anti-join.

@@ -1,7 +1,7 @@
 // Stable entity ids. Rule: a cluster keeps the id of the previous entity it shares the most records
 // with, provided that entity shares no more records with another cluster (so on a split the larger part
 // keeps the id; on a merge the id of the entity contributing most records survives). Any other cluster
-// gets a fresh id from a hash of its smallest record id, so a rerun from scratch gives the same ids too.
+// gets a fresh id from a hash of its smallest record id (as text), so a rerun from scratch gives the same ids too.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { StageError } from "../errors.ts";
@@ -18,7 +18,7 @@ export async function assignEntityIds(
   await con.run(`
     CREATE OR REPLACE TABLE ${names.entities} AS
     WITH c AS (
-      SELECT cluster, arg_min(CAST(id AS VARCHAR), rid) AS min_id FROM ${names.clusters} GROUP BY cluster
+      SELECT cluster, min(CAST(id AS VARCHAR)) AS min_id FROM ${names.clusters} GROUP BY cluster
     ), overlap AS (
       SELECT cluster, prev_entity, count(*) AS n FROM ${names.clusters}
       WHERE prev_entity IS NOT NULL GROUP BY cluster, prev_entity

@@ -52,7 +52,7 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
   ]);
   const result = await con.run(`
     CREATE OR REPLACE TABLE ${names.links} AS
-    SELECT a.${id} AS ${quoteIdent(`${model.id}_l`)}, b.${id} AS ${quoteIdent(`${model.id}_r`)},
+    SELECT least(a.${id}, b.${id}) AS ${quoteIdent(`${model.id}_l`)}, greatest(a.${id}, b.${id}) AS ${quoteIdent(`${model.id}_r`)},
            s.match_weight, s.match_probability,
            s.match_probability >= ${quoteDouble(model.threshold)} AS is_match,
            s.match_probability >= ${quoteDouble(model.clusterThreshold)} AS joins_entity,
