@@ -39,6 +39,8 @@ export function createHandlers(runtime: RuntimeProvider) {
     async executor(queueEntry: unknown, context: InvocationContext): Promise<void> {
       const rt = await runtime();
       const outcome = await handleTaskMessage(rt, queueEntry, delivery(context));
+      // The instance may be frozen right after the invocation: send this task's telemetry now.
+      await rt.monitor.flush();
       context.log(outcome.action === "ran" ? `task ${outcome.record.task} ${outcome.record.status}` : `ignored: ${outcome.reason}`);
     },
 
@@ -46,6 +48,7 @@ export function createHandlers(runtime: RuntimeProvider) {
     async poison(queueEntry: unknown, context: InvocationContext): Promise<void> {
       const rt = await runtime();
       const result = await handlePoisonMessage(rt, queueEntry, delivery(context));
+      await rt.monitor.flush();
       context.log(`poison message: ${result}`);
     },
 

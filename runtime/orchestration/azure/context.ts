@@ -9,6 +9,7 @@ import type { SecretChain } from "../../secrets/secrets.ts";
 import type { SourceConnector } from "../../sources/source.ts";
 import { RunRecords, type TaskRecord } from "../../state/run-records.ts";
 import type { StageContext } from "../../stages/context.ts";
+import type { RunEvent } from "../local-runner.ts";
 import type { Task } from "../plan.ts";
 import { Monitor } from "../../telemetry/monitor.ts";
 import type { TaskQueue } from "../queue/task-queue.ts";
@@ -40,6 +41,8 @@ export interface QueueRuntimeOptions {
   leaseSeconds?: number;
   /** How a source is opened; tests pass their own to inject faults. @default openConnector */
   connect?: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
+  /** Progress for a terminal (`mallard run --queue`): the same events the local runner emits. */
+  onEvent?: (event: RunEvent) => void;
   /** Runs one task. @default executeTask, the same code the local runner uses */
   runTask?: TaskRunner;
   now?: () => Date;
@@ -67,6 +70,7 @@ export class QueueRuntime {
   readonly connect: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
   readonly now: () => Date;
   readonly runTask: TaskRunner;
+  readonly emit: (event: RunEvent) => void;
   private engine?: Promise<Engine>;
 
   constructor(options: QueueRuntimeOptions) {
@@ -82,6 +86,7 @@ export class QueueRuntime {
     this.records = new RunRecords(options.lake);
     this.connect = options.connect ?? defaultConnect;
     this.runTask = options.runTask ?? defaultRunTask;
+    this.emit = options.onEvent ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
   }
 

@@ -106,6 +106,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
     task: task.id, stage: stage.name, kind: stage.kind, status: "running", attempt, startedAt: rt.now().toISOString(),
   });
 
+  rt.emit({ type: "task-start", task });
   const connectors = new Map<string, Promise<SourceConnector>>();
   // On Azure, files this task staged for DuckDB are unpinned from the instance's cache when it ends.
   const scoped = rt.lake instanceof AzureLake ? rt.lake.scope() : undefined;
@@ -119,7 +120,10 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
         if (!connectors.has(source.name)) connectors.set(source.name, rt.connect(source, rt.secrets));
         return connectors.get(source.name)!;
       },
-      log: (text) => log.info(text),
+      log: (text) => {
+        log.info(text);
+        rt.emit({ type: "task-log", task, message: text });
+      },
     };
     record = await rt.runTask(task, ctx, attempt);
   } finally {
@@ -128,6 +132,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
   }
   crashPoint("executor:after-task");
   log.taskFinished(record);
+  rt.emit({ type: "task-end", task, record });
 
   if (record.status === "succeeded") {
     const outcome = await rt.dispatch.update(m.pipeline, m.runId, (s) => {

@@ -103,6 +103,8 @@ export async function runThroughQueue(options: QueueRunOptions): Promise<RunReco
     await rt.queue.ensure();
     const started = await startRun(rt, { trigger: options.trigger ?? "cli", select: options.select, fullRefresh: options.fullRefresh });
     if (!started.started) throw new RunNotStarted(started.reason);
+    const dispatched = await rt.dispatch.read(rt.pipeline.name, started.runId);
+    rt.emit({ type: "run-start", runId: started.runId, tasks: Object.values(dispatched?.state.tasks ?? {}).map((t) => t.task) });
     const until = async () => (await rt.dispatch.read(rt.pipeline.name, started.runId))?.state.status !== "running";
     const controller = new AbortController();
     const workers = Array.from({ length: options.workers ?? 2 }, () =>
@@ -114,6 +116,7 @@ export async function runThroughQueue(options: QueueRunOptions): Promise<RunReco
     await Promise.all(workers);
     const record = await rt.records.get(rt.pipeline.name, started.runId);
     if (!record) throw new Error(`run ${started.runId} has no record`);
+    rt.emit({ type: "run-end", record });
     return record;
   } finally {
     await rt.close();

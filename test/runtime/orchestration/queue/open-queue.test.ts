@@ -29,11 +29,15 @@ describe("openTaskQueue", () => {
     const root = await mkdtemp(join(tmpdir(), "mallard-inproc-"));
     try {
       const lake = new LocalLake(root);
+      const events: string[] = [];
       const record = await runThroughQueue({
         pipeline: testPipeline, lake, queue: new InProcessTaskQueue(), secrets: new SecretChain([]), projectRoot: process.cwd(),
         monitor: new Monitor({ sink: () => undefined }), runTask: fakeRunner({ failAttempts: { b: [1] } }), retry: { baseDelaySeconds: 0 },
-        workers: 3, pollMs: 20,
+        workers: 3, pollMs: 20, onEvent: (e) => events.push(e.type === "task-end" ? `end:${e.task.id}:${e.record.status}` : e.type),
       });
+      assert.equal(events[0], "run-start");
+      assert.equal(events.at(-1), "run-end");
+      assert.deepEqual(events.filter((e) => e.startsWith("end:")).sort(), ["end:a:succeeded", "end:b:failed", "end:b:succeeded", "end:g:succeeded", "end:m:succeeded"]);
       assert.equal(record.status, "succeeded");
       assert.deepEqual(await outputs(lake), EXPECTED);
       assert.equal(await executions(lake, "b"), 2);
