@@ -3,13 +3,13 @@
 
 import { z } from "zod";
 import { parse as parseYaml, YAMLParseError } from "yaml";
-import { check, type Check, type Severity } from "../declare/checks.ts";
-import { parseDuration, type Duration } from "../declare/duration.ts";
-import { pipeline, type Pipeline } from "../declare/pipeline.ts";
-import { secret } from "../declare/secret.ts";
-import { source, type Source } from "../declare/sources.ts";
-import { bronze, gold, silver, type Partitioning, type Stage } from "../declare/stages.ts";
-import { parseDedupArgs } from "../declare/dedup.ts";
+import { check, type Check, type Severity } from "./checks.ts";
+import { parseDuration, type Duration } from "./duration.ts";
+import { pipeline, type Pipeline } from "./pipeline.ts";
+import { secret } from "./secret.ts";
+import { source, type Source } from "./sources.ts";
+import { bronze, gold, silver, type Partitioning, type Stage } from "./stages.ts";
+import { parseDedupArgs } from "./dedup.ts";
 import { ConfigError } from "../errors.ts";
 
 const name = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "letters, digits and _, not starting with a digit");

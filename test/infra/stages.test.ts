@@ -110,7 +110,7 @@ test("a model whose checks only warn or drop adds nothing", async () => {
 
 test("a silver.dedup stage adds nothing: it uses the lake that exists and the run-failed alert", async () => {
   const customers = stageByName("customers");
-  const people = silver.dedup("people", {
+  const people = silver.dedup("people_by_surname", {
     from: customers, id: "id",
     blocking: [["surname"]],
     compare: { surname: { levels: [{ kind: "exact" }] } },
