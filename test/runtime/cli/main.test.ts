@@ -1,0 +1,83 @@
+// The `mallard` command as a user meets it: exit codes (0 ok, 1 stage or check failed, 2 bad config or
+// usage), one clear line for expected failures and no stack trace, and never a password on screen.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+
+const BIN = resolve("runtime/cli/bin.mjs");
+let dir: string;
+
+function mallard(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+  return { code: result.status, out: result.stdout, err: result.stderr };
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mallard-cli-"));
+  await writeFile(join(dir, "models.yml"), `
+name: models
+schedule: "0 0 * * * *"
+sources:
+  db: { kind: postgres, connection: "postgres://reader:hunter2@127.0.0.1:1/nowhere" }
+stages:
+  - bronze: events
+    source: db
+    table: public.events
+    primaryKey: id
+  - silver: clean
+    from: events
+    sql: select * from events
+`);
+  await writeFile(join(dir, "bad.yml"), `
+name: bad
+schedule: "0 0 * * * *"
+sources: {}
+stages:
+  - gold: g
+    from: missing
+    sql: select 1 as x
+`);
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+describe("mallard CLI", () => {
+  it("plan prints the stages in execution order", () => {
+    const r = mallard(["plan", "--config", "models.yml"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /1\. events\s+bronze\.table\s+db:public\.events full load\n\s+2\. clean\s+silver\.model\s+from events/);
+  });
+
+  it("exits 2 with one line per problem for a bad config, no stack", () => {
+    const r = mallard(["run", "--config", "bad.yml", "--lake", "lake"]);
+    assert.equal(r.code, 2);
+    assert.equal(r.err, 'error: bad.yml: stage "g": from.missing: unknown input "missing" (stages: g)\n');
+  });
+
+  it("exits 2 for a usage error", () => {
+    const r = mallard(["run", "--concurrency", "zero"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /--concurrency.*expected a whole number/);
+  });
+
+  it("exits 1 when a source is unreachable, names the stage, and never prints the password", () => {
+    const r = mallard(["run", "--config", "models.yml", "--lake", "lake"]);
+    assert.equal(r.code, 1);
+    const all = r.out + r.err;
+    assert.doesNotMatch(all, /hunter2/);
+    assert.doesNotMatch(all, /\n\s+at /, "no stack trace");
+    assert.match(r.out, /events\s+failed/);
+    assert.match(r.out, /clean\s+skipped/);
+    assert.match(r.out, /FAILED at stage "events"/);
+  });
+
+  it("status shows the failed run with its stage", () => {
+    const r = mallard(["status", "--config", "models.yml", "--lake", "lake"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /failed .* 0 ok, 1 failed, 1 skipped {2}— events: /);
+    assert.doesNotMatch(r.out, /hunter2/);
+    assert.match(r.out, /events\s+full load each run/);
+  });
+});
