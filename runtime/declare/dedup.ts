@@ -80,7 +80,7 @@ export interface DedupTrainingArgs {
    * different columns. @default the prediction `blocking` rules
    */
   blocking?: readonly BlockingRule[];
-  /** Random record pairs sampled to estimate u probabilities. @default 1_000_000 */
+  /** Random record pairs sampled to estimate u probabilities. @default 500_000 */
   uPairs?: number;
   /** Pairs of a training rule EM sees at most; a rule yielding more is sampled uniformly. @default 500_000 */
   sessionPairs?: number;
@@ -159,7 +159,7 @@ export const dedupDefaults = {
   survivor: { kind: "mostComplete" } as SurvivorRule,
   train: "once" as const,
   pairBudget: 50_000_000,
-  uPairs: 1_000_000,
+  uPairs: 500_000,
   sessionPairs: 500_000,
   seed: 42,
   maxIterations: 50,
