@@ -16,7 +16,16 @@ const similarityFn: Partial<Record<ComparisonLevel["kind"], string>> = {
   jaccard: "jaccard",
   levenshtein: "levenshtein",
   damerauLevenshtein: "levenshtein",
+  dateDifference: "date_days",
+  numericDifference: "numeric_difference",
 };
+
+/** SQL of a shared term over the comparison's column (l and r already cast as needed). */
+function termSql(fn: string, l: string, r: string): string {
+  if (fn === "date_days") return `abs(date_diff('day', TRY_CAST(${l} AS DATE), TRY_CAST(${r} AS DATE)))`;
+  if (fn === "numeric_difference") return `abs(TRY_CAST(${l} AS DOUBLE) - TRY_CAST(${r} AS DOUBLE))`;
+  return `${fn}(CAST(${l} AS VARCHAR), CAST(${r} AS VARCHAR))`;
+}
 
 /** Precomputed similarity values of one comparison: function name → column alias in the pair rows. */
 export type SharedTerms = ReadonlyMap<string, string>;
@@ -38,7 +47,7 @@ export function sharedTerms(c: NormalComparison, index: number): { alias: string
     .map(([fn]) => ({
       fn,
       alias: `_dd_${fn}_${index}`,
-      sql: `${fn}(CAST(l.${column} AS VARCHAR), CAST(r.${column} AS VARCHAR))`,
+      sql: termSql(fn, `l.${column}`, `r.${column}`),
     }));
 }
 
@@ -51,7 +60,7 @@ export function levelSql(level: ComparisonLevel, column: string, shared: SharedT
   const rs = `CAST(${r} AS VARCHAR)`;
   const call = (fn: string) => {
     const alias = shared.get(fn);
-    return alias ? quoteIdent(alias) : `${fn}(${ls}, ${rs})`;
+    return alias ? quoteIdent(alias) : termSql(fn, l, r);
   };
   switch (level.kind) {
     case "exact":
@@ -71,11 +80,11 @@ export function levelSql(level: ComparisonLevel, column: string, shared: SharedT
     case "jaccard":
       return `${call("jaccard")} >= ${quoteDouble(level.threshold)}`;
     case "numericDifference":
-      return `abs(TRY_CAST(${l} AS DOUBLE) - TRY_CAST(${r} AS DOUBLE)) <= ${quoteDouble(level.max)}`;
+      return `${call("numeric_difference")} <= ${quoteDouble(level.max)}`;
     case "dateDifference": {
       // Compared in days so "1 year" means 365.25 days, not "crosses one new year" as date_diff counts.
       const days = level.max * { day: 1, month: 30.4375, year: 365.25 }[level.unit];
-      return `abs(date_diff('day', TRY_CAST(${l} AS DATE), TRY_CAST(${r} AS DATE))) <= ${quoteDouble(days)}`;
+      return `${call("date_days")} <= ${quoteDouble(days)}`;
     }
     case "sql":
       return `(${level.sql})`;
