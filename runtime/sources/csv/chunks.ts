@@ -1,54 +1,65 @@
-// The extraction pipeline shared by sources that can stream CSV: cut the byte stream into chunks of
-// `chunkRows` rows and have DuckDB turn each into a Parquet file with explicit column types, while the
+// The extraction pipeline shared by sources that can stream CSV: the source frames its byte stream into
+// chunks (whole rows), and DuckDB turns each into a Parquet file with explicit column types while the
 // next chunk keeps streaming. The source's process and DuckDB each hold a core; memory stays bounded
 // because bytes flow with backpressure and at most `inFlight` chunks exist at once.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
 import { type Engine, queryRows } from "../../engine/engine.ts";
 import { quoteLiteral } from "../../engine/sql.ts";
-import { CsvRowScanner, parseCsvRow } from "./rows.ts";
-import { openStage, type StagedChunk, type StagingMode } from "./staging.ts";
+import { parseCsvRow } from "./rows.ts";
+import { createStaging, type StagedChunk, type StagingMode } from "./staging.ts";
 
 /** Parquet codecs a chunk can be written with. Bronze's choice and its measurement: docs/extraction.md. */
 export type ChunkCodec = "zstd" | "snappy" | "uncompressed" | "lz4_raw";
 
+/** Bytes of a CSV stream, framed by the source: rows completed in it, and where chunks end. */
+export interface CsvBlock {
+  readonly data: Buffer;
+  /** Rows whose last byte is in this block. */
+  readonly rows: number;
+  /** The chunk ends with this block (at a row boundary). */
+  readonly chunkEnd: boolean;
+  /** With `chunkEnd`, when asked for: the chunk's last row as the source wrote it, without the newline. */
+  readonly lastRow?: Buffer;
+}
+
 export interface CsvChunkOptions {
-  readonly chunkRows: number;
   /** Folder for the chunk files (a fresh subfolder is made and removed). */
   readonly workDir: string;
   /** Number of CSV fields per row; DuckDB reads them as VARCHAR columns `c0`, `c1`, …. */
   readonly fieldCount: number;
   /** DuckDB select list over `c0…` giving the Parquet columns, their names and types. */
   readonly selectList: string;
-  /** Keep each chunk's last row parsed into fields (for cursor checkpoints). */
-  readonly keepLastRow: boolean;
   readonly codec: ChunkCodec;
+  /** zstd level (1 is the bronze choice: see docs/extraction.md). */
+  readonly compressionLevel?: number;
   readonly staging: StagingMode;
   /** Chunks that may exist at once: streaming, converting, or held by the consumer. @default 2 */
   readonly inFlight?: number;
+  /** Stop the source when the consumer stops early (close its connection). */
+  readonly stopSource: () => void;
 }
 
 export interface CsvParquetChunk {
   readonly file: string;
   readonly rows: number;
   readonly bytes: number;
-  /** Fields of the chunk's last row as the source wrote them (NULL as null), when `keepLastRow`. */
+  /** Fields of the chunk's last row as the source wrote them (NULL as null), when the source kept it. */
   readonly lastRow?: readonly (string | null)[];
 }
 
 /** Large rows (big jsonb, text) must fit DuckDB's line limit; the buffer must hold a few lines. */
-const MAX_LINE_BYTES = 64 << 20;
-const BUFFER_BYTES = 128 << 20;
+const MAX_LINE_BYTES = 16 << 20;
+const BUFFER_BYTES = 32 << 20;
 
 /**
- * Parquet chunks of the CSV `source`, in order. Each file is removed when the iteration resumes after
- * yielding it, so the consumer must move or copy it first. Stopping early (break) stops the source.
+ * Parquet chunks of the framed CSV `source`, in order. Each file is removed when the iteration resumes
+ * after yielding it, so the consumer must move or copy it first. Stopping early (break) stops the source.
  */
 export async function* csvToParquetChunks(
-  source: Readable,
+  source: AsyncIterable<CsvBlock>,
   engine: Engine,
   options: CsvChunkOptions,
 ): AsyncGenerator<CsvParquetChunk> {
@@ -67,42 +78,29 @@ export async function* csvToParquetChunks(
   };
 
   const produce = async (): Promise<void> => {
-    const scanner = new CsvRowScanner(options.keepLastRow);
+    const staging = await createStaging(options.staging, dir, inFlight);
     let index = 0;
     let rowsInChunk = 0;
     let parquet = "";
-    const complete = (stage: StagedChunk, rows: number, file: string) => {
-      const lastRow = options.keepLastRow ? scanner.takeLastRow() : undefined;
-      queue.push(finishChunk(stage, rows, file, lastRow));
-    };
     try {
-      for await (const buf of source as AsyncIterable<Buffer>) {
-        let pos = 0;
-        while (pos < buf.length) {
+      for await (const block of source) {
+        if (state.stopped) return;
+        if (!state.stage) {
+          await slots.acquire();
           if (state.stopped) return;
-          if (!state.stage) {
-            await slots.acquire();
-            if (state.stopped) return;
-            index++;
-            parquet = join(dir, `chunk-${String(index).padStart(6, "0")}.parquet`);
-            state.stage = await openStage(options.staging, join(dir, `chunk-${index}.csv`), convert(index, parquet));
-          }
-          const { rows, end } = scanner.scan(buf, pos, options.chunkRows - rowsInChunk);
-          await state.stage.write(buf.subarray(pos, end));
-          rowsInChunk += rows;
-          pos = end;
-          if (rowsInChunk === options.chunkRows) {
-            complete(state.stage, rowsInChunk, parquet);
-            state.stage = undefined;
-            rowsInChunk = 0;
-          }
+          index++;
+          parquet = join(dir, `chunk-${String(index).padStart(6, "0")}.parquet`);
+          state.stage = await staging.open(index, convert(index, parquet));
+        }
+        if (block.data.length) await state.stage.write(block.data);
+        rowsInChunk += block.rows;
+        if (block.chunkEnd) {
+          queue.push(finishChunk(state.stage, rowsInChunk, parquet, block.lastRow));
+          state.stage = undefined;
+          rowsInChunk = 0;
         }
       }
-      if (scanner.midRow) throw new Error("the source's CSV stream ended in the middle of a row");
-      if (state.stage && rowsInChunk > 0) {
-        complete(state.stage, rowsInChunk, parquet);
-        state.stage = undefined;
-      }
+      if (state.stage) throw new Error("the source's CSV stream ended in the middle of a chunk");
       queue.close();
     } catch (error) {
       queue.close(error);
@@ -132,7 +130,7 @@ export async function* csvToParquetChunks(
     state.stopped = true;
     slots.cancel();
     // Stop the source only when stopping early: after a clean end its connection is still in use.
-    if (!completed) source.destroy();
+    if (!completed) options.stopSource();
     await state.stage?.abort().catch(() => {});
     await producer;
     await queue.drain();
@@ -149,13 +147,13 @@ async function finishChunk(stage: StagedChunk, rows: number, file: string, lastR
 }
 
 /** DuckDB statement converting one CSV chunk to Parquet: every field read as text, typed by `selectList`. */
-export function conversionSql(csvPath: string, parquet: string, options: Pick<CsvChunkOptions, "fieldCount" | "selectList" | "codec">): string {
+export function conversionSql(csvPath: string, parquet: string, options: Pick<CsvChunkOptions, "fieldCount" | "selectList" | "codec" | "compressionLevel">): string {
   const columns = Array.from({ length: options.fieldCount }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
   const csv = `read_csv(${quoteLiteral(csvPath)}, columns = {${columns}}, header = false, auto_detect = false, ` +
     `delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false, ` +
     `max_line_size = ${MAX_LINE_BYTES}, buffer_size = ${BUFFER_BYTES})`;
   return `COPY (SELECT ${options.selectList} FROM ${csv}) TO ${quoteLiteral(parquet)} ` +
-    `(FORMAT parquet, COMPRESSION ${options.codec}, ROW_GROUP_SIZE 122880)`;
+    `(FORMAT parquet, COMPRESSION ${options.codec}${options.compressionLevel === undefined ? "" : `, COMPRESSION_LEVEL ${options.compressionLevel}`}, ROW_GROUP_SIZE 122880)`;
 }
 
 /** Promises of chunks in production order; `next` waits for one to be pushed or for the end. */

@@ -2,6 +2,8 @@
 // without parsing fields: the chunker cuts the stream only between rows, and keeps the last row of a
 // chunk so its cursor values can be read back exactly as the source wrote them.
 
+import type { CsvBlock } from "./chunks.ts";
+
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 
@@ -111,4 +113,26 @@ export function parseCsvRow(row: string): (string | null)[] {
     i++;
     if (i === row.length) { fields.push(null); return fields; }
   }
+}
+
+/**
+ * Frame a plain CSV byte stream (a source without row framing of its own) into blocks that end a chunk
+ * every `chunkRows` rows, keeping each chunk's last row when asked.
+ */
+export async function* frameCsv(source: AsyncIterable<Buffer>, chunkRows: number, keepLastRow: boolean): AsyncGenerator<CsvBlock> {
+  const scanner = new CsvRowScanner(keepLastRow);
+  let rows = 0;
+  for await (const buf of source) {
+    let pos = 0;
+    while (pos < buf.length) {
+      const r = scanner.scan(buf, pos, chunkRows - rows);
+      rows += r.rows;
+      const chunkEnd = rows === chunkRows;
+      yield { data: buf.subarray(pos, r.end), rows: r.rows, chunkEnd, lastRow: chunkEnd && keepLastRow ? scanner.takeLastRow() : undefined };
+      if (chunkEnd) rows = 0;
+      pos = r.end;
+    }
+  }
+  if (scanner.midRow) throw new Error("the CSV stream ended in the middle of a row");
+  if (rows > 0) yield { data: Buffer.alloc(0), rows: 0, chunkEnd: true, lastRow: keepLastRow ? scanner.takeLastRow() : undefined };
 }

@@ -8,6 +8,7 @@ import { once } from "node:events";
 import { constants, createWriteStream, openSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { Socket } from "node:net";
+import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { promisify } from "node:util";
 
@@ -28,8 +29,21 @@ export interface StagedChunk {
   abort(): Promise<void>;
 }
 
-export async function openStage(mode: StagingMode, csvPath: string, convert: Converter): Promise<StagedChunk> {
-  return mode === "fifo" ? openFifoStage(csvPath, convert) : openFileStage(csvPath, convert);
+export interface Staging {
+  /** Stage chunk `index` (1, 2, …); DuckDB starts converting through `convert` when it can. */
+  open(index: number, convert: Converter): Promise<StagedChunk>;
+}
+
+/**
+ * Staging in `dir` for up to `slots` chunks at once. Named pipes are made once (one `mkfifo` for all:
+ * spawning from a process holding DuckDB's memory is not free) and reused round-robin: chunk i + slots
+ * opens pipe i again only after chunk i's conversion has finished.
+ */
+export async function createStaging(mode: StagingMode, dir: string, slots: number): Promise<Staging> {
+  if (mode === "files") return { open: (index, convert) => openFileStage(join(dir, `chunk-${index}.csv`), convert) };
+  const pipes = Array.from({ length: slots }, (_, i) => join(dir, `pipe-${i}.csv`));
+  await promisify(execFile)("mkfifo", ["-m", "600", ...pipes]);
+  return { open: (index, convert) => openFifoStage(pipes[index % slots], convert) };
 }
 
 const HIGH_WATER_MARK = 1 << 20;
@@ -55,16 +69,9 @@ async function openFileStage(csvPath: string, convert: Converter): Promise<Stage
 }
 
 async function openFifoStage(fifoPath: string, convert: Converter): Promise<StagedChunk> {
-  await promisify(execFile)("mkfifo", ["-m", "600", fifoPath]);
   // DuckDB opens the pipe for reading when the query starts and blocks there until a writer appears.
   const conversion = settle(convert(fifoPath));
-  let socket: Socket;
-  try {
-    socket = await openPipeWriter(fifoPath, conversion);
-  } catch (error) {
-    await rm(fifoPath, { force: true });
-    throw error;
-  }
+  const socket = await openPipeWriter(fifoPath, conversion);
   const sink = new Sink(socket);
   // When DuckDB fails it closes the pipe and our next write fails with EPIPE: report DuckDB's reason.
   const explain = async (error: unknown): Promise<never> => {
@@ -86,19 +93,14 @@ async function openFifoStage(fifoPath: string, convert: Converter): Promise<Stag
       } catch (error) {
         await explain(error);
       }
-      try {
-        const outcome = await conversion.promise;
-        if (outcome.error !== undefined) throw outcome.error;
-        return outcome.value as number;
-      } finally {
-        await rm(fifoPath, { force: true });
-      }
+      const outcome = await conversion.promise;
+      if (outcome.error !== undefined) throw outcome.error;
+      return outcome.value as number;
     },
     async abort() {
       // With an error, so a write waiting for 'drain' fails instead of waiting forever.
       socket.destroy(new Error("extraction stopped"));
       await conversion.promise;
-      await rm(fifoPath, { force: true });
     },
   };
 }

@@ -78,11 +78,15 @@ export async function sourceErrors<T>(what: string, body: () => Promise<T>): Pro
   }
 }
 
+/** Cut a client's connection now (a COPY the reader abandoned): the server ends the backend's query. */
+export function destroySocket(client: pg.Client): void {
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+}
+
 /** Close a client, and if it does not close promptly (a COPY still streaming), cut its socket. */
 export async function closeClient(client: pg.Client, options: { force?: boolean } = {}): Promise<void> {
-  const socket = (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream;
-  if (options.force) socket?.destroy();
+  if (options.force) destroySocket(client);
   const ended = client.end().catch(() => {});
   const timeout = new Promise<"timeout">((resolve) => setTimeout(resolve, 2_000, "timeout").unref());
-  if ((await Promise.race([ended, timeout])) === "timeout") socket?.destroy();
+  if ((await Promise.race([ended, timeout])) === "timeout") destroySocket(client);
 }

@@ -3,7 +3,6 @@
 // CSV-to-Parquet chunk pipeline. Works against anything speaking the wire protocol and COPY (PGlite too).
 
 import type pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent, quoteQualified } from "../../engine/sql.ts";
 import { SourceError } from "../../errors.ts";
@@ -11,23 +10,26 @@ import { type ChunkCodec, csvToParquetChunks } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
 import type { ExtractedChunk, ExtractRequest, SourceConnector, TableSchema } from "../source.ts";
 import { describeTable } from "./catalog.ts";
-import { closeClient, connect, describeTarget, reason, sourceErrors } from "./connect.ts";
+import { closeClient, connect, destroySocket, describeTarget, reason, sourceErrors } from "./connect.ts";
+import { copyOut } from "./copy-out.ts";
 import { buildExtractQuery, columnOf } from "./query.ts";
 import { duckConversion } from "./types.ts";
 
 export interface PostgresConnectorOptions {
   /** The declared source's name, for messages. @example "shop" */
   readonly name?: string;
-  /** Parquet codec of extracted chunks (see docs/extraction.md for the measurement). @default "snappy" */
+  /** Parquet codec of extracted chunks (see docs/extraction.md for the measurement). @default "zstd" */
   readonly codec?: ChunkCodec;
+  /** Codec level (zstd). @default 1 with zstd */
+  readonly compressionLevel?: number;
   /** How chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
   readonly staging?: StagingMode;
   /** `application_name` the source's pg_stat_activity shows. @default "mallard" */
   readonly applicationName?: string;
 }
 
-/** Bronze's Parquet codec: see docs/extraction.md ("Codec"). */
-export const BRONZE_CODEC: ChunkCodec = "snappy";
+/** Bronze's Parquet codec and level: see docs/extraction.md ("Codec"). */
+export const BRONZE_CODEC: { readonly codec: ChunkCodec; readonly level?: number } = { codec: "zstd", level: 1 };
 
 /** A connector for the PostgreSQL database at `url` (a connection string; it never appears in messages). */
 export function createPostgresConnector(url: string, options: PostgresConnectorOptions = {}): PostgresConnector {
@@ -74,16 +76,20 @@ export class PostgresConnector implements SourceConnector {
     try {
       // One snapshot for the whole load, however many chunks it has. READ ONLY lets PostgreSQL skip SSI work.
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      const stream = client.query(copyTo(`COPY (${query.sql}) TO STDOUT (FORMAT csv)`));
+      const blocks = copyOut(client, `COPY (${query.sql}) TO STDOUT (FORMAT csv)`, {
+        groupRows: request.chunkRows,
+        keepLastRow: request.cursor !== undefined,
+      });
       const columns = request.schema.columns;
-      const chunks = csvToParquetChunks(stream, engine, {
-        chunkRows: request.chunkRows,
+      const codec = this.options.codec ?? BRONZE_CODEC.codec;
+      const chunks = csvToParquetChunks(blocks, engine, {
         workDir: request.workDir,
         fieldCount: columns.length,
         selectList: columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType)} AS ${quoteIdent(c.name)}`).join(", "),
-        keepLastRow: request.cursor !== undefined,
-        codec: this.options.codec ?? BRONZE_CODEC,
+        codec,
+        compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
         staging: this.options.staging ?? defaultStaging,
+        stopSource: () => destroySocket(client),
       });
       for await (const chunk of chunks) {
         const cursor = request.cursor;

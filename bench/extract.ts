@@ -1,0 +1,173 @@
+// Extraction benchmark: PostgreSQL → bronze Parquet through the code path of `mallard run`, against the
+// limit of the source itself (`COPY (SELECT …) TO STDOUT` CSV drained by a Node client into nothing).
+// The last line printed is one JSON object, so runs can be compared by a script.
+//
+//   npm run bench                          # 5,000,000 rows, 3 runs of each measurement
+//   npm run bench -- --rows 1000000 --runs 5
+//   npm run bench -- --codecs              # also: connector alone with each Parquet codec
+//
+// The table (mallard_bench.orders_<rows>, 6 columns) is created in MALLARD_TEST_PG_URL when absent.
+// The machine is shared: every figure is the best of --runs, with the spread (max - min) beside it.
+
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import pg from "pg";
+import { to as copyTo } from "pg-copy-streams";
+import { quoteIdent } from "../runtime/engine/sql.ts";
+import { describeTarget } from "../runtime/sources/postgres/index.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: "string", default: "5000000" },
+    runs: { type: "string", default: "3" },
+    "chunk-rows": { type: "string", default: "1000000" },
+    codecs: { type: "boolean", default: false },
+  },
+});
+const rows = Number(args.rows);
+const runs = Math.max(1, Number(args.runs));
+const url = process.env.MALLARD_TEST_PG_URL || "postgres://postgres@127.0.0.1:5432/test";
+const schema = "mallard_bench";
+const table = `orders_${rows}`;
+const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`;
+
+interface Extraction {
+  rows: number;
+  seconds: number;
+  peak_rss_mb: number;
+  chunks: number;
+  bytes: number;
+}
+
+const log = (line: string) => console.log(line);
+
+async function withClient<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Create the table when absent: ids in order, timestamps with microseconds, a numeric, two texts. */
+async function ensureTable(): Promise<void> {
+  await withClient(async (client) => {
+    const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS yes`, [qualified]);
+    if (exists.rows[0].yes) return;
+    log(`creating ${schema}.${table} (${rows.toLocaleString()} rows) in ${describeTarget(url)} …`);
+    const started = performance.now();
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(`CREATE TABLE ${qualified} (
+      id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, customer_id integer NOT NULL,
+      amount numeric(12,2), status text NOT NULL, note text)`);
+    await client.query(
+      `INSERT INTO ${qualified}
+       SELECT g, timestamptz '2024-01-01 00:00:00+00' + (g / 7) * interval '1 second' + (g % 1000) * interval '1 microsecond',
+              (g * 7919 % 100000)::integer, ((g * 104729 % 10000000) / 100.0)::numeric(12,2),
+              (ARRAY['new','paid','shipped','delivered','returned'])[g % 5 + 1], left(md5(g::text), 24)
+       FROM generate_series(1::bigint, $1::bigint) g`,
+      [rows],
+    );
+    await client.query(`VACUUM ANALYZE ${qualified}`);
+    log(`  created in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  });
+}
+
+/** The limit: the source's COPY of the same SELECT, drained by a Node client into nothing. */
+async function copyLimit(): Promise<{ seconds: number; bytes: number }> {
+  return withClient(async (client) => {
+    const started = performance.now();
+    let bytes = 0;
+    const stream = client.query(copyTo(`COPY (SELECT * FROM ${qualified}) TO STDOUT (FORMAT csv)`));
+    for await (const chunk of stream as AsyncIterable<Buffer>) bytes += chunk.length;
+    return { seconds: (performance.now() - started) / 1000, bytes };
+  });
+}
+
+async function extraction(extra: string[] = []): Promise<Extraction> {
+  const lake = await mkdtemp(join(tmpdir(), "mallard-bench-lake-"));
+  try {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "bench/lib/extract-run.ts", "--url", url, "--table", `${schema}.${table}`, "--lake", lake, "--chunk-rows", args["chunk-rows"]!, ...extra],
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, NODE_NO_WARNINGS: "1" } },
+    );
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const last = out.trim().split("\n").at(-1) ?? "";
+    if (code !== 0 || !last.startsWith("{")) throw new Error(`extraction failed (exit ${code}):\n${out}`);
+    return JSON.parse(last) as Extraction;
+  } finally {
+    await rm(lake, { recursive: true, force: true });
+  }
+}
+
+function summary(values: number[]): { best: number; spread: number } {
+  return { best: Math.min(...values), spread: Math.max(...values) - Math.min(...values) };
+}
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+await ensureTable();
+log(`table ${schema}.${table}: ${rows.toLocaleString()} rows, 6 columns; ${runs} runs each, best and spread`);
+
+// Alternate the two measurements so both see the same background load.
+const copies: { seconds: number; bytes: number }[] = [];
+const extractions: Extraction[] = [];
+for (let i = 0; i < runs; i++) {
+  const copy = await copyLimit();
+  copies.push(copy);
+  log(`  COPY limit     run ${i + 1}: ${fmt(copy.seconds)} s  (${(copy.bytes / 2 ** 20).toFixed(0)} MB of CSV)`);
+  const run = await extraction();
+  extractions.push(run);
+  log(`  mallard run    run ${i + 1}: ${fmt(run.seconds)} s  ${Math.round(run.rows / run.seconds).toLocaleString()} rows/s  peak RSS ${run.peak_rss_mb} MB  ${(run.bytes / 2 ** 20).toFixed(0)} MB Parquet in ${run.chunks || Math.ceil(run.rows / Number(args["chunk-rows"]))} chunks`);
+  if (run.rows !== rows) throw new Error(`extracted ${run.rows} rows, expected ${rows}`);
+}
+
+const codecs: Record<string, { seconds: number; spread: number; mb: number }> = {};
+if (args.codecs) {
+  for (const codec of ["uncompressed", "snappy", "lz4_raw", "zstd"]) {
+    const times: number[] = [];
+    let mb = 0;
+    for (let i = 0; i < runs; i++) {
+      const run = await extraction(["--mode", "connector", "--codec", codec]);
+      times.push(run.seconds);
+      mb = run.bytes / 2 ** 20;
+    }
+    const s = summary(times);
+    codecs[codec] = { seconds: Number(fmt(s.best)), spread: Number(fmt(s.spread)), mb: Math.round(mb) };
+    log(`  codec ${codec.padEnd(12)} ${fmt(s.best)} s (spread ${fmt(s.spread)})  ${Math.round(mb)} MB`);
+  }
+}
+
+const copy = summary(copies.map((c) => c.seconds));
+const extract = summary(extractions.map((e) => e.seconds));
+const copyRate = rows / copy.best;
+const rate = rows / extract.best;
+const peak = Math.max(...extractions.map((e) => e.peak_rss_mb));
+log("");
+log(`COPY … TO STDOUT limit: ${fmt(copy.best)} s best (spread ${fmt(copy.spread)}), ${Math.round(copyRate).toLocaleString()} rows/s`);
+log(`mallard run (bronze):   ${fmt(extract.best)} s best (spread ${fmt(extract.spread)}), ${Math.round(rate).toLocaleString()} rows/s, ` +
+  `${fmt((100 * rate) / copyRate, 0)}% of the limit, peak RSS ${peak} MB`);
+console.log(JSON.stringify({
+  rows,
+  seconds: Number(fmt(extract.best)),
+  rows_per_s: Math.round(rate),
+  copy_limit_seconds: Number(fmt(copy.best)),
+  copy_limit_rows_per_s: Math.round(copyRate),
+  ratio: Number(fmt(rate / copyRate, 3)),
+  peak_rss_mb: peak,
+  runs,
+  seconds_spread: Number(fmt(extract.spread)),
+  copy_limit_spread: Number(fmt(copy.spread)),
+  csv_mb: Math.round(copies[0].bytes / 2 ** 20),
+  parquet_mb: Math.round(extractions[0].bytes / 2 ** 20),
+  chunk_rows: Number(args["chunk-rows"]),
+  ...(args.codecs ? { codecs } : {}),
+}));

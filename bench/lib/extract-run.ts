@@ -1,0 +1,78 @@
+// One extraction of the benchmark table, in its own process so its peak RSS (JS heap, DuckDB and
+// buffers together) is measured alone. Prints one JSON line: {rows, seconds, cpu_seconds, peak_rss_mb, chunks, bytes}.
+//
+//   node --import tsx bench/lib/extract-run.ts --url <pg url> --table <schema.table> --lake <dir>
+//        [--mode run|connector] [--chunk-rows N] [--codec zstd|snappy|uncompressed|lz4_raw] [--staging fifo|files]
+//
+// `run` (the default) goes through runLocal, the code path of `mallard run`: a one-stage pipeline with a
+// full-load bronze table, chunks committed to a local-folder lake. `connector` calls the connector alone
+// (for codec and staging comparisons) and moves each chunk into the lake folder.
+
+import { mkdir, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bronze, pipeline, source } from "../../runtime/declare/index.ts";
+import { Engine } from "../../runtime/engine/engine.ts";
+import { LocalLake } from "../../runtime/lake/local-lake.ts";
+import { runLocal } from "../../runtime/orchestration/local-runner.ts";
+import { SecretChain } from "../../runtime/secrets/secrets.ts";
+import type { ChunkCodec } from "../../runtime/sources/csv/chunks.ts";
+import type { StagingMode } from "../../runtime/sources/csv/staging.ts";
+import { createPostgresConnector } from "../../runtime/sources/postgres/index.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    url: { type: "string" },
+    table: { type: "string" },
+    lake: { type: "string" },
+    mode: { type: "string", default: "run" },
+    "chunk-rows": { type: "string", default: "1000000" },
+    codec: { type: "string" },
+    staging: { type: "string" },
+  },
+});
+const url = args.url!;
+const table = args.table!;
+const chunkRows = Number(args["chunk-rows"]);
+
+// Sample RSS too: maxRSS is exact but only at the end; the samples show how it grows (or does not).
+let sampledPeak = 0;
+const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 100);
+
+const started = performance.now();
+const cpuStart = process.cpuUsage();
+let rows = 0;
+let chunks = 0;
+let bytes = 0;
+if (args.mode === "run") {
+  const db = source.postgres("bench", { connection: url, chunkRows });
+  const stage = bronze.table(db, { table, name: "orders", primaryKey: "id" });
+  const record = await runLocal({
+    pipeline: pipeline("bench", { schedule: "0 0 * * * *", stages: [stage] }),
+    lake: new LocalLake(args.lake!),
+    secrets: new SecretChain([]),
+    projectRoot: process.cwd(),
+  });
+  const task = Object.values(record.tasks)[0] as { status: string; rowsOut?: number; bytes?: number; error?: unknown };
+  if (record.status !== "succeeded") throw new Error(`run ${record.status}: ${JSON.stringify(task)}`);
+  rows = task.rowsOut ?? 0;
+  bytes = task.bytes ?? 0;
+} else {
+  const engine = await Engine.create();
+  const connector = createPostgresConnector(url, { codec: args.codec as ChunkCodec | undefined, staging: args.staging as StagingMode | undefined });
+  const out = join(args.lake!, "bronze", "bench", "orders");
+  await mkdir(out, { recursive: true });
+  const schema = await connector.describe(table);
+  for await (const chunk of connector.extract({ schema, chunkRows, workDir: engine.workDir }, engine)) {
+    await rename(chunk.file, join(out, `chunk-${chunks++}.parquet`));
+    rows += chunk.rows;
+    bytes += chunk.bytes;
+  }
+  await connector.close();
+  await engine.close();
+}
+const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuStart);
+clearInterval(sampler);
+const peak = Math.max(sampledPeak, process.resourceUsage().maxRSS * 1024);
+console.log(JSON.stringify({ rows, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, peak_rss_mb: Math.round(peak / 2 ** 20), chunks, bytes }));

@@ -1,0 +1,256 @@
+// `COPY … TO STDOUT` read straight off the connection's socket. The protocol sends one CopyData message
+// per row, so rows are counted and chunks cut from the message framing alone: no CSV scanning, and row
+// bytes are copied into 1 MB blocks without a Buffer per row. pg-copy-streams allocates one per row and
+// cost up to ~0.7 s of the Node core per million rows in the pipeline, with COPY holding the other
+// core (see docs/extraction.md). Like pg-copy-streams, this is a pg "submittable": it takes the socket
+// over when pg submits it and hands the rest (CommandComplete, ReadyForQuery, or an error) back to pg.
+
+import type { Socket } from "node:net";
+import type pg from "pg";
+import type { CsvBlock } from "../csv/chunks.ts";
+
+const BLOCK_BYTES = 1 << 20;
+const COPY_OUT_RESPONSE = 0x48; // 'H'
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+const ERROR_RESPONSE = 0x45; // 'E'
+
+interface PgConnection {
+  stream: Socket;
+  query(text: string): void;
+}
+
+type DataHandler = (chunk: Buffer) => void;
+
+/** The submittable pg runs; it only records how the query ended (pg calls these after we hand back). */
+class CopyOutQuery {
+  connection: PgConnection | undefined;
+  error: unknown;
+  finished = false;
+  private waiter: (() => void) | undefined;
+
+  constructor(readonly text: string) {}
+
+  submit(connection: PgConnection): void {
+    this.connection = connection;
+    this.wake();
+  }
+
+  handleError(error: unknown): void {
+    this.error ??= error;
+    this.wake();
+  }
+
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    this.finished = true;
+    this.wake();
+  }
+
+  wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+
+  /** Wait for the next wake: pg calling back, or the socket becoming readable or closing. */
+  async sleep(): Promise<void> {
+    await new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+}
+
+/**
+ * Run `COPY (…) TO STDOUT` on `client` and yield its bytes in blocks, cut so that every `groupRows` rows
+ * a block ends a group (`chunkEnd`) carrying that group's last row (without its newline) when
+ * `keepLastRow`. The stream pauses (TCP backpressure reaches the server) while the caller is busy.
+ */
+export async function* copyOut(
+  client: pg.Client,
+  copySql: string,
+  options: { groupRows: number; keepLastRow: boolean },
+): AsyncGenerator<CsvBlock> {
+  const query = new CopyOutQuery(copySql);
+  // Hijack the socket before pg sends the query, so every byte of the response comes here first.
+  const originalSubmit = query.submit.bind(query);
+  let stream: Socket | undefined;
+  let pgHandler: DataHandler | undefined;
+  query.submit = (connection: PgConnection) => {
+    stream = connection.stream;
+    const listeners = stream.listeners("data") as DataHandler[];
+    if (listeners.length !== 1) throw new Error(`unexpected pg socket listeners (${listeners.length})`);
+    pgHandler = listeners[0];
+    stream.removeListener("data", pgHandler);
+    stream.pause();
+    originalSubmit(connection);
+    connection.query(copySql);
+  };
+  client.query(query as unknown as pg.QueryConfig);
+  while (!query.connection && query.error === undefined) await query.sleep();
+  if (query.error !== undefined) throw query.error;
+
+  const socket = stream!;
+  const wake = () => query.wake();
+  socket.on("readable", wake);
+  socket.on("close", wake);
+  const parser = new FrameParser(options.groupRows, options.keepLastRow);
+  let detached = false;
+  const detach = (rest: Buffer) => {
+    detached = true;
+    socket.off("readable", wake);
+    socket.off("close", wake);
+    socket.on("data", pgHandler!);
+    if (rest.length) pgHandler!(rest);
+    // pg's handler may have paused the stream; resume after it returns (as pg-copy-streams does).
+    process.nextTick(() => socket.resume());
+  };
+
+  try {
+    while (!detached) {
+      const chunk = socket.read() as Buffer | null;
+      if (chunk === null) {
+        if (socket.destroyed || socket.readableEnded) throw query.error ?? new Error("the connection closed during COPY");
+        await query.sleep();
+        if (query.error !== undefined) throw query.error;
+        continue;
+      }
+      const stop = parser.push(chunk);
+      for (const block of parser.take()) yield block;
+      if (stop !== undefined) detach(stop);
+    }
+  } finally {
+    socket.off("readable", wake);
+    socket.off("close", wake);
+  }
+  while (!query.finished && query.error === undefined) await query.sleep();
+  if (query.error !== undefined) throw query.error;
+}
+
+/**
+ * Parses the COPY OUT message stream: copies CopyData payloads into blocks, counts rows, cuts groups.
+ * `push` answers the unparsed rest of the input once the copy is over (CopyDone or an ErrorResponse,
+ * which pg must see), else undefined.
+ */
+class FrameParser {
+  private header = Buffer.alloc(5);
+  private headerLength = 0;
+  /** Payload bytes still to read of the current message, and whether it is CopyData. */
+  private remaining = 0;
+  private inData = false;
+  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private blockStart = 0;
+  private pos = 0;
+  private blockRows = 0;
+  private groupRowCount = 0;
+  private out: CsvBlock[] = [];
+  // Where the last complete row is: pieces carried from flushed blocks, and its range in `lastBlock`.
+  private rowCarry: Buffer[] = [];
+  private rowStart = 0;
+  private lastCarry: Buffer[] = [];
+  private lastBlock: Buffer = this.block;
+  private lastStart = 0;
+  private lastEnd = 0;
+
+  constructor(private readonly groupRows: number, private readonly keepLastRow: boolean) {}
+
+  push(chunk: Buffer): Buffer | undefined {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - i);
+        if (this.inData) this.append(chunk, i, i + n);
+        this.remaining -= n;
+        i += n;
+        if (this.remaining === 0 && this.inData) this.endRow();
+        continue;
+      }
+      // A message header: 1 code byte and a 4-byte length (which counts itself), possibly split.
+      // An error ends the copy: pg reads it. Rows of an unfinished group are dropped, never half-emitted.
+      if (this.headerLength === 0 && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
+      const n = Math.min(5 - this.headerLength, chunk.length - i);
+      chunk.copy(this.header, this.headerLength, i, i + n);
+      this.headerLength += n;
+      i += n;
+      if (this.headerLength < 5) break;
+      this.headerLength = 0;
+      const code = this.header[0];
+      this.remaining = this.header.readUInt32BE(1) - 4;
+      this.inData = code === COPY_DATA;
+      if (this.inData) {
+        this.rowStart = this.pos;
+        this.rowCarry = NO_PIECES;
+        if (this.remaining === 0) this.endRow();
+      } else if (code === COPY_DONE) {
+        return this.finish(chunk.subarray(i + this.remaining));
+      } else if (code !== COPY_OUT_RESPONSE && code !== 0x4e /* Notice */ && code !== 0x53 /* ParameterStatus */ && code !== 0x41 /* Notification */) {
+        throw new Error(`unexpected message '${String.fromCharCode(code)}' during COPY`);
+      }
+    }
+    return undefined;
+  }
+
+  /** Blocks completed so far. */
+  take(): CsvBlock[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private append(chunk: Buffer, from: number, to: number): void {
+    while (from < to) {
+      if (this.pos === this.block.length) this.flush(false);
+      const n = Math.min(to - from, this.block.length - this.pos);
+      chunk.copy(this.block, this.pos, from, from + n);
+      this.pos += n;
+      from += n;
+    }
+  }
+
+  private endRow(): void {
+    this.blockRows++;
+    this.groupRowCount++;
+    if (this.keepLastRow) {
+      this.lastCarry = this.rowCarry;
+      this.lastBlock = this.block;
+      this.lastStart = this.rowStart;
+      this.lastEnd = this.pos;
+    }
+    if (this.groupRowCount === this.groupRows) this.flush(true);
+  }
+
+  /** Emit the current block (up to `pos`); a full block is replaced, a group end continues after it. */
+  private flush(chunkEnd: boolean): void {
+    if (this.pos > this.blockStart || chunkEnd) {
+      this.out.push({
+        data: this.block.subarray(this.blockStart, this.pos),
+        rows: this.blockRows,
+        chunkEnd,
+        lastRow: chunkEnd && this.keepLastRow ? this.lastRow() : undefined,
+      });
+    }
+    if (this.remaining > 0 && this.inData && this.keepLastRow) {
+      // A row continues into the next block: keep its head for the case it is a group's last row.
+      this.rowCarry = [...this.rowCarry, this.block.subarray(this.rowStart, this.pos)];
+    }
+    this.blockRows = 0;
+    if (chunkEnd) this.groupRowCount = 0;
+    if (this.pos === this.block.length) {
+      this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+      this.pos = 0;
+    }
+    this.blockStart = this.pos;
+    this.rowStart = this.pos;
+  }
+
+  private lastRow(): Buffer {
+    const row = Buffer.concat([...this.lastCarry, this.lastBlock.subarray(this.lastStart, this.lastEnd)]);
+    return row.subarray(0, row.length - 1); // without the newline
+  }
+
+  private finish(rest: Buffer): Buffer {
+    if (this.groupRowCount > 0 || this.pos > this.blockStart) this.flush(this.groupRowCount > 0);
+    return rest;
+  }
+}
+
+const NO_PIECES: Buffer[] = [];
