@@ -13,11 +13,18 @@ export class AppInsightsSink implements TelemetrySink {
    * A client with its own OpenTelemetry providers (`useGlobalProviders: false`): Mallard's events and
    * metrics, without patching the process's HTTP or console (the Functions host reports invocations).
    */
-  static async create(connectionString: string): Promise<AppInsightsSink> {
+  static async create(connectionString: string, env: NodeJS.ProcessEnv = process.env): Promise<AppInsightsSink> {
     // A CommonJS package: Node puts its exports on `default`, some loaders also name them.
     const mod: { TelemetryClient?: typeof TelemetryClient; default?: { TelemetryClient: typeof TelemetryClient } } = await import("applicationinsights");
     const Client = mod.TelemetryClient ?? mod.default!.TelemetryClient;
     const client = new Client(connectionString, { useGlobalProviders: false });
+    // Entra ID ingestion (local authentication off on the resource): the same setting the Functions host
+    // reads, `Authorization=AAD[;ClientId=<user-assigned identity>]`, and the app's managed identity.
+    const auth = parseAuthenticationString(env.APPLICATIONINSIGHTS_AUTHENTICATION_STRING);
+    if (auth.authorization === "AAD") {
+      const { ManagedIdentityCredential } = await import("@azure/identity");
+      client.config.aadTokenCredential = auth.clientid ? new ManagedIdentityCredential(auth.clientid) : new ManagedIdentityCredential();
+    }
     client.initialize();
     return new AppInsightsSink(client);
   }
@@ -43,6 +50,15 @@ export class AppInsightsSink implements TelemetrySink {
   }
 }
 
+function parseAuthenticationString(text: string | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const pair of (text ?? "").split(";")) {
+    const at = pair.indexOf("=");
+    if (at > 0) fields[pair.slice(0, at).trim().toLowerCase()] = pair.slice(at + 1).trim();
+  }
+  return fields;
+}
+
 const clients = new Map<string, Promise<AppInsightsSink>>();
 
 /** A monitor with Application Insights when its connection string is set (one client per process). */
@@ -53,7 +69,7 @@ export async function monitorFromSettings(
   const connectionString = env[APP_SETTINGS.appInsights];
   let telemetry: TelemetrySink | undefined;
   if (connectionString) {
-    if (!clients.has(connectionString)) clients.set(connectionString, AppInsightsSink.create(connectionString));
+    if (!clients.has(connectionString)) clients.set(connectionString, AppInsightsSink.create(connectionString, env));
     telemetry = await clients.get(connectionString);
   }
   return new Monitor({ sink: options.sink ?? jsonLines, ...options, telemetry });

@@ -20,13 +20,22 @@ export interface Azurite {
 
 const require = createRequire(import.meta.url);
 
-export async function startAzurite(): Promise<Azurite> {
+export interface AzuriteOptions {
+  /** Serve HTTPS with this certificate and key (PEM files); needed for OAuth. */
+  tls?: { cert: string; key: string };
+  /** Accept bearer tokens (Azurite checks issuer, audience and expiry, not the signature). */
+  oauth?: boolean;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const main = join(dirname(require.resolve("azurite/package.json")), "dist/src/azurite.js");
   const child = spawn(
     process.execPath,
     [
       main, "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--disableTelemetry",
       "--blobPort", "0", "--queuePort", "0", "--tablePort", "0",
+      ...(options.tls ? ["--cert", options.tls.cert, "--key", options.tls.key] : []),
+      ...(options.oauth ? ["--oauth", "basic"] : []),
     ],
     { stdio: ["ignore", "pipe", "pipe"], cwd: process.env.TMPDIR ?? "/tmp" },
   );
@@ -36,7 +45,7 @@ export async function startAzurite(): Promise<Azurite> {
     const timer = setTimeout(() => reject(new Error(`Azurite did not start in 20 s:\n${out}`)), 20_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      for (const m of out.matchAll(/Azurite (Blob|Queue) service is successfully listening at (http:\/\/[\d.:]+)/g)) {
+      for (const m of out.matchAll(/Azurite (Blob|Queue) service is successfully listening at (https?:\/\/[\d.:]+)/g)) {
         found[m[1]] = m[2];
       }
       if (found.Blob && found.Queue) {
@@ -61,7 +70,7 @@ export async function startAzurite(): Promise<Azurite> {
     queueEndpoint,
     pid: child.pid!,
     connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
+      `DefaultEndpointsProtocol=${options.tls ? "https" : "http"};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
       `BlobEndpoint=${blobEndpoint};QueueEndpoint=${queueEndpoint};`,
     stop: () => stopChild(child),
   };

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -77,7 +78,20 @@ describe("Application Insights sink", () => {
   let server: Server;
   let dir: string;
   const envelopes: { name: string; data: { baseType: string; baseData: Record<string, unknown> } }[] = [];
+  const authorizations: (string | undefined)[] = [];
+  let msi: HttpServer;
+  const msiRequests: string[] = [];
   before(async () => {
+    // The App Service / Functions managed identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER).
+    msi = createHttpServer((req, res) => {
+      msiRequests.push(`${req.url} header=${req.headers["x-identity-header"]}`);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({
+        access_token: "msi-token-for-monitor", expires_on: String(Math.floor(Date.now() / 1000) + 3600),
+        resource: "https://monitor.azure.com", token_type: "Bearer",
+      }));
+    });
+    await new Promise<void>((resolve) => msi.listen(0, "127.0.0.1", resolve));
     // The exporter insists on HTTPS: a self-signed certificate for 127.0.0.1, trusted by the child only.
     dir = await mkdtemp(join(tmpdir(), "mallard-ai-"));
     execFileSync("openssl", [
@@ -90,7 +104,10 @@ describe("Application Insights sink", () => {
       req.on("end", () => {
         const raw = Buffer.concat(chunks);
         const body = req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw;
-        if (req.url?.includes("/track")) envelopes.push(...(JSON.parse(body.toString()) as typeof envelopes));
+        if (req.url?.includes("/track")) {
+          authorizations.push(req.headers.authorization);
+          envelopes.push(...(JSON.parse(body.toString()) as typeof envelopes));
+        }
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ itemsReceived: 1, itemsAccepted: 1, errors: [] }));
       });
@@ -98,6 +115,8 @@ describe("Application Insights sink", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   });
   after(async () => {
+    msi.closeAllConnections();
+    await new Promise((resolve) => msi.close(resolve));
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     await rm(dir, { recursive: true, force: true });
@@ -128,5 +147,26 @@ describe("Application Insights sink", () => {
     assert.ok(envelopes.some((e) => e.data.baseType === "ExceptionData"));
     assert.match(JSON.stringify(envelopes.filter((e) => e.data.baseType === "MetricData")), /mallard\.task\.rows_out/);
     assert.doesNotMatch(JSON.stringify(envelopes), /hunter2/);
+  });
+
+  it("authenticates ingestion with the app's managed identity when APPLICATIONINSIGHTS_AUTHENTICATION_STRING says AAD", async () => {
+    envelopes.length = 0;
+    authorizations.length = 0;
+    const port = (server.address() as AddressInfo).port;
+    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "app-insights-probe.ts"), JSON.stringify([task, failedRun])], {
+      env: {
+        ...process.env,
+        NODE_EXTRA_CA_CERTS: join(dir, "cert.pem"),
+        APPLICATIONINSIGHTS_CONNECTION_STRING: `InstrumentationKey=00000000-0000-0000-0000-00000000abcd;IngestionEndpoint=https://127.0.0.1:${port}/`,
+        APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "Authorization=AAD",
+        IDENTITY_ENDPOINT: `http://127.0.0.1:${(msi.address() as AddressInfo).port}/msi/token`,
+        IDENTITY_HEADER: "test-identity-header",
+      },
+      stdio: "inherit",
+    });
+    assert.equal(await new Promise((resolve) => child.once("exit", resolve)), 0);
+    assert.ok(msiRequests.some((r) => r.includes("monitor.azure.com") && r.includes("header=test-identity-header")), msiRequests.join("\n"));
+    assert.ok(authorizations.length > 0 && authorizations.every((a) => a === "Bearer msi-token-for-monitor"), String(authorizations));
+    assert.ok(envelopes.some((e) => (e.data.baseData as { name?: string }).name === TELEMETRY.runFailed));
   });
 });
