@@ -131,7 +131,7 @@ export async function* copyOut(
  * `push` answers the unparsed rest of the input once the copy is over (CopyDone or an ErrorResponse,
  * which pg must see), else undefined.
  */
-class FrameParser {
+export class FrameParser {
   private header = Buffer.alloc(5);
   private headerLength = 0;
   /** Payload bytes still to read of the current message, and whether it is CopyData. */
@@ -165,16 +165,31 @@ class FrameParser {
         continue;
       }
       // A message header: 1 code byte and a 4-byte length (which counts itself), possibly split.
+      if (this.headerLength === 0 && chunk[i] === COPY_DATA) {
+        const next = this.copyRun(chunk, i);
+        if (next > i) {
+          i = next;
+          continue;
+        }
+      }
       // An error ends the copy: pg reads it. Rows of an unfinished group are dropped, never half-emitted.
       if (this.headerLength === 0 && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
-      const n = Math.min(5 - this.headerLength, chunk.length - i);
-      chunk.copy(this.header, this.headerLength, i, i + n);
-      this.headerLength += n;
-      i += n;
-      if (this.headerLength < 5) break;
-      this.headerLength = 0;
-      const code = this.header[0];
-      this.remaining = this.header.readUInt32BE(1) - 4;
+      let code: number;
+      if (this.headerLength === 0 && i + 5 <= chunk.length) {
+        // The usual case, read in place (a copy per row would be a native call per row).
+        code = chunk[i];
+        this.remaining = chunk.readUInt32BE(i + 1) - 4;
+        i += 5;
+      } else {
+        const n = Math.min(5 - this.headerLength, chunk.length - i);
+        chunk.copy(this.header, this.headerLength, i, i + n);
+        this.headerLength += n;
+        i += n;
+        if (this.headerLength < 5) break;
+        this.headerLength = 0;
+        code = this.header[0];
+        this.remaining = this.header.readUInt32BE(1) - 4;
+      }
       this.inData = code === COPY_DATA;
       if (this.inData) {
         this.rowStart = this.pos;
@@ -187,6 +202,37 @@ class FrameParser {
       }
     }
     return undefined;
+  }
+
+  /**
+   * The fast path: a run of whole CopyData messages that fits in the block is copied in one go, then
+   * compacted over its 5-byte headers with copyWithin (4x cheaper than a copy call per row). Answers
+   * where the run ended (`from` when there is none: a message crosses the chunk or the block's end).
+   */
+  private copyRun(chunk: Buffer, from: number): number {
+    const limit = Math.min(chunk.length, from + this.block.length - this.pos);
+    let end = from;
+    while (end + 5 <= limit && chunk[end] === COPY_DATA) {
+      const next = end + 1 + chunk.readUInt32BE(end + 1);
+      if (next > limit) break;
+      end = next;
+    }
+    if (end === from) return from;
+    const block = this.block;
+    chunk.copy(block, this.pos, from, end);
+    let src = this.pos;
+    const stop = this.pos + (end - from);
+    while (src < stop) {
+      const length = block.readUInt32BE(src + 1) - 4;
+      block.copyWithin(this.pos, src + 5, src + 5 + length);
+      this.rowStart = this.pos;
+      this.rowCarry = NO_PIECES;
+      this.pos += length;
+      src += 5 + length;
+      // May end a group: that emits the block up to `pos` and goes on in the same block, past what it emitted.
+      this.endRow();
+    }
+    return end;
   }
 
   /** Blocks completed so far. */
