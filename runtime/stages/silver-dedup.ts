@@ -62,15 +62,22 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
   });
 }
 
-/** The last run's parameters and entities, so ids stay stable and training can be skipped. */
-async function previousRun(con: DuckDBConnection, ctx: StageContext<SilverDedup>): Promise<{ params?: DedupParams; entities?: string } | undefined> {
+/** The last run's parameters, entities and links: ids stay stable, training can be skipped, and an
+ * incremental run keeps the links that explain the entities it carries over. */
+async function previousRun(
+  con: DuckDBConnection,
+  ctx: StageContext<SilverDedup>,
+): Promise<{ params?: DedupParams; entities?: string; links?: string } | undefined> {
   const params = (await ctx.lake.readJson<DedupParams>(dedupParamsPath(ctx.stage.name)))?.value;
-  const entities = await readCurrent(ctx.lake, tableRoot("silver", `${ctx.stage.name}__entities`));
-  let view: string | undefined;
-  if (entities) {
-    view = `previous_${ctx.stage.name}_entities`;
-    const files = await ctx.lake.localFiles(entities.files);
-    await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
-  }
-  return params || view ? { params, entities: view } : undefined;
+  const view = async (suffix: "entities" | "links"): Promise<string | undefined> => {
+    const current = await readCurrent(ctx.lake, tableRoot("silver", `${ctx.stage.name}__${suffix}`));
+    if (!current) return undefined;
+    const name = `previous_${ctx.stage.name}_${suffix}`;
+    const files = await ctx.lake.localFiles(current.files);
+    await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
+    return name;
+  };
+  const entities = await view("entities");
+  const links = entities ? await view("links") : undefined;
+  return params || entities ? { params, entities, links } : undefined;
 }
