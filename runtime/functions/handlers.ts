@@ -75,7 +75,8 @@ export function createHandlers(runtime: RuntimeProvider) {
         }
         const limit = Math.min(Number(request.query.get("limit") ?? 10) || 10, 100);
         const runs = await rt.records.latest(rt.pipeline.name, limit);
-        return { status: 200, jsonBody: { pipeline: rt.pipeline.name, leasedRun: await leasedRun(rt.lake, rt.pipeline.name), runs } };
+        const [leased, queue] = await Promise.all([leasedRun(rt.lake, rt.pipeline.name), rt.queue.depth()]);
+        return { status: 200, jsonBody: { pipeline: rt.pipeline.name, leasedRun: leased, queue, runs } };
       } catch (error) {
         // A user-caused problem is a 400 with its message; anything else a 500 without internals.
         context.error(`runs: ${describeError(error)}`);

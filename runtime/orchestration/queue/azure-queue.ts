@@ -36,6 +36,12 @@ export class AzureTaskQueue implements TaskQueue {
     await Promise.all([this.queue.createIfNotExists(), this.poison.createIfNotExists()]);
   }
 
+  async depth(): Promise<{ tasks: number; poison: number }> {
+    const count = (q: QueueClient) => q.getProperties().then((p) => p.approximateMessagesCount ?? 0, () => 0);
+    const [tasks, poison] = await Promise.all([count(this.queue), count(this.poison)]);
+    return { tasks, poison };
+  }
+
   async send(message: TaskMessage, options: SendOptions = {}): Promise<void> {
     // messageTimeToLive -1: a queued task never silently expires (the default is 7 days).
     await this.queue.sendMessage(encodeTaskMessage(message), {

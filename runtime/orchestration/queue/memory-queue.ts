@@ -37,8 +37,7 @@ export class InProcessTaskQueue implements TaskQueue {
     return this.take(this.poison, options);
   }
 
-  /** Messages waiting (visible or not), for tests and status. */
-  get depth(): { tasks: number; poison: number } {
+  async depth(): Promise<{ tasks: number; poison: number }> {
     return { tasks: this.messages.length, poison: this.poison.length };
   }
 

@@ -37,6 +37,8 @@ export interface TaskQueue {
   receivePoison(options?: ReceiveOptions): Promise<ReceivedMessage[]>;
   /** Create the queue and its poison queue if absent (Azurite, laptops; Pulumi does it in Azure). */
   ensure(): Promise<void>;
+  /** Messages waiting (approximate on Azure), for status: a growing poison count needs an operator. */
+  depth(): Promise<{ tasks: number; poison: number }>;
 }
 
 export function poisonQueueName(name: string): string {

@@ -95,6 +95,7 @@ describe("Functions handlers", () => {
 
     const list = await handlers.runs(http("GET", "/api/runs?limit=5"), context("runs"));
     assert.equal((list.jsonBody as { runs: RunRecord[] }).runs[0].runId, runId);
+    assert.deepEqual((list.jsonBody as { queue: unknown }).queue, { tasks: 0, poison: 0 });
   });
 
   it("the timer starts the next run; a redelivered executor message for a finished task does nothing", async () => {

@@ -52,6 +52,9 @@ class CountingQueue implements TaskQueue {
   ensure() {
     return this.inner.ensure();
   }
+  depth() {
+    return this.inner.depth();
+  }
 }
 
 class Events implements TelemetrySink {
@@ -153,6 +156,7 @@ describe("queue runs on Azurite", () => {
     assert.equal((await outputs(s.lake)).g, undefined);
     assert.ok(s.events.names.includes("MallardRunFailed"));
     assert.ok(s.events.names.includes("MallardCheckFailed"));
+    assert.deepEqual(await s.queue.depth(), { tasks: 0, poison: 1 });
     const poisoned = await s.queue.inner.receivePoison();
     assert.equal(decodeTaskMessage(poisoned[0].body).task, "m");
   });
