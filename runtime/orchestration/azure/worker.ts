@@ -14,7 +14,7 @@ import { handlePoisonMessage } from "./poison.ts";
 
 export interface WorkerOptions {
   /** How long a received message stays invisible; renewed at half-time while its task runs. @default 600 */
-  leaseSeconds?: number;
+  visibilitySeconds?: number;
   /** Delay before a message whose handler threw is seen again (host.json `visibilityTimeout`). @default 0 */
   retryDelaySeconds?: number;
   /** Deliveries before a message goes to the poison queue (host.json `maxDequeueCount`). @default 5 */
@@ -28,16 +28,16 @@ export interface WorkerOptions {
 
 /** One worker: one message at a time, until `until` says stop or `signal` aborts. */
 export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): Promise<void> {
-  const leaseSeconds = options.leaseSeconds ?? 600;
+  const visibilitySeconds = options.visibilitySeconds ?? 600;
   const maxDequeueCount = options.maxDequeueCount ?? 5;
   while (!options.signal?.aborted) {
     if (options.until && (await options.until())) return;
-    const [message] = await rt.queue.receive({ max: 1, visibilityTimeoutSeconds: leaseSeconds });
+    const [message] = await rt.queue.receive({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
     if (message) {
-      await deliver(rt, message, { leaseSeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
+      await deliver(rt, message, { visibilitySeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
       continue;
     }
-    const [poison] = await rt.queue.receivePoison({ max: 1, visibilityTimeoutSeconds: leaseSeconds });
+    const [poison] = await rt.queue.receivePoison({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
     if (poison) {
       await handlePoisonMessage(rt, poison.body, { messageId: poison.id, dequeueCount: poison.dequeueCount });
       await poison.complete();
@@ -50,7 +50,7 @@ export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): 
 async function deliver(
   rt: QueueRuntime,
   message: ReceivedMessage,
-  o: { leaseSeconds: number; maxDequeueCount: number; retryDelaySeconds: number },
+  o: { visibilitySeconds: number; maxDequeueCount: number; retryDelaySeconds: number },
 ): Promise<void> {
   if (message.dequeueCount > o.maxDequeueCount) {
     // Delivered too often without success (its executors crashed): the host moves such a message.
@@ -58,7 +58,7 @@ async function deliver(
     await message.complete();
     return;
   }
-  const renew = setInterval(() => void message.abandon(o.leaseSeconds).catch(() => undefined), (o.leaseSeconds * 1000) / 2);
+  const renew = setInterval(() => void message.abandon(o.visibilitySeconds).catch(() => undefined), (o.visibilitySeconds * 1000) / 2);
   try {
     await handleTaskMessage(rt, message.body, { messageId: message.id, dequeueCount: message.dequeueCount });
     clearInterval(renew);

@@ -23,7 +23,7 @@ const rt = new QueueRuntime({
   monitor: new Monitor({ sink: (line) => process.stderr.write(`[worker ${process.pid}] ${JSON.stringify(line)}\n`) }),
 });
 await runWorker(rt, {
-  leaseSeconds: Number(env.LEASE_SECONDS ?? 3),
+  visibilitySeconds: Number(env.LEASE_SECONDS ?? 3),
   until: async () => (await rt.dispatch.read(pipeline.name, env.RUN_ID!))?.state.status !== "running",
 });
 await rt.close();

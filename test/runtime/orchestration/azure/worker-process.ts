@@ -22,7 +22,7 @@ const rt = new QueueRuntime({
   retry: { baseDelaySeconds: 1 },
 });
 await runWorker(rt, {
-  leaseSeconds: Number(env.LEASE_SECONDS ?? 3),
+  visibilitySeconds: Number(env.LEASE_SECONDS ?? 3),
   until: async () => (await rt.dispatch.read(testPipeline.name, env.RUN_ID!))?.state.status !== "running",
 });
 await rt.close();
