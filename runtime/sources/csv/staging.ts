@@ -46,7 +46,11 @@ export async function createStaging(mode: StagingMode, dir: string, slots: numbe
   return { open: (index, convert) => openFifoStage(pipes[index % slots], convert) };
 }
 
-const HIGH_WATER_MARK = 1 << 20;
+/**
+ * Bytes the writer queues before waiting. DuckDB reads a pipe in bursts (a buffer, then parse and encode
+ * it); a queue several DuckDB buffers deep keeps the source streaming meanwhile (a pipe holds only 64 KB).
+ */
+const HIGH_WATER_MARK = 32 << 20;
 
 async function openFileStage(csvPath: string, convert: Converter): Promise<StagedChunk> {
   const out = createWriteStream(csvPath, { highWaterMark: HIGH_WATER_MARK });

@@ -58,7 +58,9 @@ export function reason(error: unknown): string {
   const parts = [error.message || pgError.code || error.name];
   if (pgError.detail) parts.push(`(${pgError.detail})`);
   if (pgError.hint) parts.push(`hint: ${pgError.hint}`);
-  return redact(parts.join(" "));
+  // DuckDB's CSV errors quote the offending row: data does not belong in logs, and it can be megabytes.
+  const text = parts.join(" ").split("\n").filter((line) => !/^\s*Original Line:/.test(line)).join("\n");
+  return redact(text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text);
 }
 
 /** A copy of an error that is safe to keep as a `cause`: message redacted, no driver internals. */

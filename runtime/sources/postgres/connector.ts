@@ -6,7 +6,7 @@ import type pg from "pg";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent, quoteQualified } from "../../engine/sql.ts";
 import { SourceError } from "../../errors.ts";
-import { type ChunkCodec, csvToParquetChunks } from "../csv/chunks.ts";
+import { type ChunkCodec, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
 import type { ExtractedChunk, ExtractRequest, SourceConnector, TableSchema } from "../source.ts";
 import { describeTable } from "./catalog.ts";
@@ -24,6 +24,8 @@ export interface PostgresConnectorOptions {
   readonly compressionLevel?: number;
   /** How chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
   readonly staging?: StagingMode;
+  /** Largest row, as CSV text; a bigger row fails the load with DuckDB's "maximum line size" error. @default 8 MiB */
+  readonly maxRowBytes?: number;
   /** `application_name` the source's pg_stat_activity shows. @default "mallard" */
   readonly applicationName?: string;
 }
@@ -79,6 +81,7 @@ export class PostgresConnector implements SourceConnector {
       const blocks = copyOut(client, `COPY (${query.sql}) TO STDOUT (FORMAT csv)`, {
         groupRows: request.chunkRows,
         keepLastRow: request.cursor !== undefined,
+        maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
       });
       const columns = request.schema.columns;
       const codec = this.options.codec ?? BRONZE_CODEC.codec;
@@ -89,6 +92,7 @@ export class PostgresConnector implements SourceConnector {
         codec,
         compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
         staging: this.options.staging ?? defaultStaging,
+        maxRowBytes: this.options.maxRowBytes,
         stopSource: () => destroySocket(client),
       });
       for await (const chunk of chunks) {

@@ -68,7 +68,7 @@ class CopyOutQuery {
 export async function* copyOut(
   client: pg.Client,
   copySql: string,
-  options: { groupRows: number; keepLastRow: boolean },
+  options: { groupRows: number; keepLastRow: boolean; maxRowBytes: number },
 ): AsyncGenerator<CsvBlock> {
   const query = new CopyOutQuery(copySql);
   // Hijack the socket before pg sends the query, so every byte of the response comes here first.
@@ -93,7 +93,7 @@ export async function* copyOut(
   const wake = () => query.wake();
   socket.on("readable", wake);
   socket.on("close", wake);
-  const parser = new FrameParser(options.groupRows, options.keepLastRow);
+  const parser = new FrameParser(options.groupRows, options.keepLastRow, options.maxRowBytes);
   let detached = false;
   const detach = (rest: Buffer) => {
     detached = true;
@@ -151,7 +151,13 @@ export class FrameParser {
   private lastStart = 0;
   private lastEnd = 0;
 
-  constructor(private readonly groupRows: number, private readonly keepLastRow: boolean) {}
+  private rowNumber = 0;
+
+  constructor(
+    private readonly groupRows: number,
+    private readonly keepLastRow: boolean,
+    private readonly maxRowBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
   push(chunk: Buffer): Buffer | undefined {
     let i = 0;
@@ -191,6 +197,9 @@ export class FrameParser {
         this.remaining = this.header.readUInt32BE(1) - 4;
       }
       this.inData = code === COPY_DATA;
+      if (this.inData && this.remaining > this.maxRowBytes) {
+        throw new RowTooLarge(this.rowNumber + 1, this.remaining, this.maxRowBytes);
+      }
       if (this.inData) {
         this.rowStart = this.pos;
         this.rowCarry = NO_PIECES;
@@ -214,6 +223,7 @@ export class FrameParser {
     let end = from;
     while (end + 5 <= limit && chunk[end] === COPY_DATA) {
       const next = end + 1 + chunk.readUInt32BE(end + 1);
+      if (next - end - 5 > this.maxRowBytes) break; // the slow path reports it
       if (next > limit) break;
       end = next;
     }
@@ -253,6 +263,7 @@ export class FrameParser {
   }
 
   private endRow(): void {
+    this.rowNumber++;
     this.blockRows++;
     this.groupRowCount++;
     if (this.keepLastRow) {
@@ -300,3 +311,12 @@ export class FrameParser {
 }
 
 const NO_PIECES: Buffer[] = [];
+
+/** A row whose CSV text exceeds what DuckDB's reader is set to hold. */
+export class RowTooLarge extends Error {
+  constructor(row: number, bytes: number, limit: number) {
+    const mb = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    super(`row ${row} of the extraction is ${mb(bytes)} as CSV, more than maxRowBytes (${mb(limit)}); raise the source's maxRowBytes`);
+    this.name = "RowTooLarge";
+  }
+}

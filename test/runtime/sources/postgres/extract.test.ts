@@ -190,6 +190,23 @@ for (const kind of kinds) {
       await assert.rejects(extractAll(f, { schema: events, chunkRows: 10, cursor: { columns: ["id"], after, lookBackSeconds: 60 } }), /lookBack: needs a date or timestamp/);
     });
 
+    test("a row larger than maxRowBytes stops the load with an error saying which limit to raise", async () => {
+      await f.client.query(`CREATE TABLE ${quoteIdent(schema)}.wide AS SELECT g AS id, repeat('w', 300000) AS body FROM generate_series(1, 3) g`);
+      const small = createPostgresConnector(f.db.url, { maxRowBytes: 100_000 });
+      try {
+        const t = await small.describe(`${schema}.wide`);
+        await assert.rejects(extractAll(f, { schema: t, chunkRows: 10 }, { connector: small }), (e: unknown) => {
+          assert.ok(e instanceof SourceError);
+          assert.match(e.message, /row 1 of the extraction is 0\.3 MiB as CSV, more than maxRowBytes \(0\.1 MiB\)/);
+          assert.ok(e.message.length < 400, "no row data in the message");
+          return true;
+        });
+      } finally {
+        await small.close();
+      }
+      assert.deepEqual(await leftovers(f), []);
+    });
+
     test("a value DuckDB cannot hold stops the load with a SourceError naming the table", async () => {
       await f.client.query(`CREATE TABLE ${quoteIdent(schema)}.far (id integer, at timestamp)`);
       await f.client.query(`INSERT INTO ${quoteIdent(schema)}.far SELECT g, '2024-01-01' FROM generate_series(1, 5000) g`);
