@@ -9,6 +9,7 @@ import { planCommand } from "./commands/plan.ts";
 import { statusCommand } from "./commands/status.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { DEFAULT_CONFIG } from "../config/load-pipeline.ts";
+import { DEFAULT_TASK_QUEUE } from "../declare/deployment.ts";
 
 export const DEFAULT_LAKE = ".mallard/lake";
 
@@ -42,6 +43,9 @@ export function buildProgram(): Command {
     .option("-s, --select <stages...>", "stages to run: name, +name (with upstream), name+ (with downstream)")
     .option("--full-refresh", "reload bronze from scratch, ignoring checkpoints", false)
     .addOption(new Option("--concurrency <n>", "tasks at once").argParser(positiveInt).default(2))
+    .option("--queue", "run through the task queue (the lake's Azure queue, or an in-process one) with local executors", false)
+    .addOption(new Option("--workers <n>", "executors working the queue with --queue").argParser(positiveInt).default(2))
+    .option("--queue-name <name>", "task queue name with --queue", DEFAULT_TASK_QUEUE)
     .action(async (opts) => {
       process.exitCode = await runCommand(opts);
     });

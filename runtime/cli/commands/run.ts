@@ -11,14 +11,16 @@ export interface RunOptions extends CommonOptions {
   select?: string[];
   fullRefresh: boolean;
   concurrency: number;
+  queue: boolean;
+  workers: number;
+  queueName: string;
 }
 
 export async function runCommand(options: RunOptions): Promise<number> {
   const ctx = await commandContext(options);
   const display = new RunDisplay();
-  const record = await runLocal({
-    ...ctx, select: options.select, fullRefresh: options.fullRefresh, concurrency: options.concurrency, onEvent: display.handle,
-  });
+  const common = { ...ctx, select: options.select, fullRefresh: options.fullRefresh, onEvent: display.handle, trigger: "cli" };
+  const record = options.queue ? await runQueued(options, common) : await runLocal({ ...common, concurrency: options.concurrency });
   printSummary(record, ctx.lake.location);
   return record.status === "succeeded" ? 0 : 1;
 }
@@ -31,4 +33,14 @@ export function printSummary(record: RunRecord, lakeLocation: string): void {
   } else {
     out.write(`run ${record.runId} FAILED at stage "${record.error?.stage}": ${redact(record.error?.message ?? "")}\n`);
   }
+}
+
+/** The Azure path from a laptop: driver, queue and `--workers` executors, as the Functions host runs them. */
+async function runQueued(options: RunOptions, common: Parameters<typeof runLocal>[0]): Promise<RunRecord> {
+  const [{ runThroughQueue }, { openTaskQueue }] = await Promise.all([
+    import("../../orchestration/azure/worker.ts"),
+    import("../../orchestration/queue/open-queue.ts"),
+  ]);
+  const queue = await openTaskQueue(options.lake, options.queueName);
+  return runThroughQueue({ ...common, queue, workers: options.workers });
 }
