@@ -37,9 +37,11 @@ export interface ExtractRequest {
     readonly after?: CursorPosition;
     /** Seconds to re-read behind the first cursor column of `after`, for late-arriving rows. */
     readonly lookBackSeconds?: number;
+    /** Only rows at or before this position: fixed once per run so parallel partitions agree on the end. */
+    readonly until?: CursorPosition;
   };
   /** Only rows with `column` in [from, to) (partitioned extraction). Bounds are source text literals. */
-  readonly range?: { readonly column: string; readonly from?: string; readonly to?: string };
+  readonly range?: { readonly column: string; readonly from?: string; readonly to?: string; readonly includeNulls?: boolean };
   /** Rows per chunk; each chunk is a Parquet file the caller commits (with its checkpoint) before the next. */
   readonly chunkRows: number;
   /** Folder for the chunk files. */
@@ -60,6 +62,13 @@ export interface SourceConnector {
   describe(table: string): Promise<TableSchema>;
   /** Min and max of a column as source text, for splitting into partitions. */
   bounds(schema: TableSchema, column: string): Promise<{ min: string | null; max: string | null }>;
+  /**
+   * Inner boundaries (source text, ascending) that split a column's values into ranges: `count - 1`
+   * equal-width cuts between min and max, or every `step` from min. Empty for an empty table.
+   */
+  splitPoints(schema: TableSchema, column: string, split: { count: number } | { step: number | string }): Promise<string[]>;
+  /** The greatest cursor position in the table now (undefined when no row has a non-NULL cursor). */
+  cursorMax(schema: TableSchema, columns: readonly string[]): Promise<CursorPosition | undefined>;
   /** Stream the requested rows into Parquet chunks, one at a time; memory stays bounded. */
   extract(request: ExtractRequest, engine: Engine): AsyncIterable<ExtractedChunk>;
   close(): Promise<void>;

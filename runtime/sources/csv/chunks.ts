@@ -23,6 +23,8 @@ export interface CsvBlock {
   readonly chunkEnd: boolean;
   /** With `chunkEnd`, when asked for: the chunk's last row as the source wrote it, without the newline. */
   readonly lastRow?: Buffer;
+  /** Called once `data` has been written out: the source may reuse its memory. */
+  readonly release?: () => void;
 }
 
 export interface CsvChunkOptions {
@@ -97,7 +99,8 @@ export async function* csvToParquetChunks(
           parquet = join(dir, `chunk-${String(index).padStart(6, "0")}.parquet`);
           state.stage = await staging.open(index, convert(index, parquet));
         }
-        if (block.data.length) await state.stage.write(block.data);
+        if (block.data.length) await state.stage.write(block.data, block.release);
+        else block.release?.();
         rowsInChunk += block.rows;
         if (block.chunkEnd) {
           queue.push(finishChunk(state.stage, rowsInChunk, parquet, block.lastRow));

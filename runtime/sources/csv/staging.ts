@@ -21,8 +21,11 @@ export const defaultStaging: StagingMode = process.platform === "win32" ? "files
 export type Converter = (csvPath: string) => Promise<number>;
 
 export interface StagedChunk {
-  /** Append bytes; resolves when they are accepted (the caller waits here when DuckDB falls behind). */
-  write(bytes: Buffer): Promise<void>;
+  /**
+   * Append bytes; resolves when they are accepted (the caller waits here when DuckDB falls behind).
+   * `written` is called once they have left the process (the caller may then reuse the memory).
+   */
+  write(bytes: Buffer, written?: () => void): Promise<void>;
   /** No more bytes: resolves with the rows DuckDB converted once the Parquet file is complete. */
   finish(): Promise<number>;
   /** Abandon the chunk (the stream failed or the reader stopped): unblock DuckDB, ignore its result. */
@@ -56,7 +59,7 @@ async function openFileStage(csvPath: string, convert: Converter): Promise<Stage
   const out = createWriteStream(csvPath, { highWaterMark: HIGH_WATER_MARK });
   const sink = new Sink(out);
   return {
-    write: (bytes) => sink.write(bytes),
+    write: (bytes, written) => sink.write(bytes, written),
     async finish() {
       await sink.end();
       try {
@@ -84,9 +87,9 @@ async function openFifoStage(fifoPath: string, convert: Converter): Promise<Stag
     throw error;
   };
   return {
-    async write(bytes) {
+    async write(bytes, written) {
       try {
-        await sink.write(bytes);
+        await sink.write(bytes, written);
       } catch (error) {
         await explain(error);
       }
@@ -157,9 +160,10 @@ class Sink {
     out.on("error", (error) => (this.failure ??= error));
   }
 
-  async write(bytes: Buffer): Promise<void> {
+  async write(bytes: Buffer, written?: () => void): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (!this.out.write(bytes)) await once(this.out, "drain");
+    // Released only on success: after a failure nothing reuses the memory anyway.
+    if (!this.out.write(bytes, (error) => error || written?.())) await once(this.out, "drain");
   }
 
   async end(): Promise<void> {

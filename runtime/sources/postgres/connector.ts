@@ -4,11 +4,11 @@
 
 import type pg from "pg";
 import type { Engine } from "../../engine/engine.ts";
-import { quoteIdent, quoteQualified } from "../../engine/sql.ts";
+import { quoteIdent, quoteLiteral, quoteQualified } from "../../engine/sql.ts";
 import { SourceError } from "../../errors.ts";
 import { type ChunkCodec, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
-import type { ExtractedChunk, ExtractRequest, SourceConnector, TableSchema } from "../source.ts";
+import type { CursorPosition, ExtractedChunk, ExtractRequest, SourceConnector, TableSchema } from "../source.ts";
 import { describeTable } from "./catalog.ts";
 import { closeClient, connect, destroySocket, describeTarget, reason, sourceErrors } from "./connect.ts";
 import { copyOut } from "./copy-out.ts";
@@ -64,6 +64,51 @@ export class PostgresConnector implements SourceConnector {
         `SELECT min(${name})::text AS min, max(${name})::text AS max FROM ${quoteQualified(schema.table)}`,
       );
       return result.rows[0];
+    });
+  }
+
+  async splitPoints(schema: TableSchema, column: string, split: { count: number } | { step: number | string }): Promise<string[]> {
+    const { column: col } = columnOf(schema, column, "partitions.column");
+    const client = await this.client();
+    const name = quoteIdent(col.name);
+    const table = quoteQualified(schema.table);
+    const type = col.duckType;
+    const timeLike = type === "TIMESTAMP" || type === "TIMESTAMPTZ";
+    let points: string;
+    if ("count" in split) {
+      const n = Math.floor(split.count);
+      // Integers and dates cut on whole values; timestamps scale the interval; numerics divide exactly.
+      const cut = /INT$/.test(type) ? `lo + ((hi - lo)::numeric * k / ${n})::bigint`
+        : type === "DATE" ? `lo + ((hi - lo) * k / ${n})`
+        : timeLike ? `lo + (hi - lo) * (k::float8 / ${n})`
+        : `lo + (hi - lo) * k / ${n}`;
+      points = `SELECT DISTINCT (${cut})::${col.sourceType.replace(/\[\]$/, "")} AS p FROM bounds, generate_series(1, ${n - 1}) AS k WHERE lo < hi`;
+    } else {
+      const step = typeof split.step === "number" ? String(split.step) : `CAST(${quoteLiteral(split.step)} AS interval)`;
+      const series = type === "DATE" ? `generate_series(lo::timestamp + ${step}, hi::timestamp, ${step})::date` : `generate_series(lo + ${step}, hi, ${step})`;
+      points = `SELECT ${series} AS p FROM bounds`;
+    }
+    return sourceErrors(`partition boundaries of ${table}.${name}`, async () => {
+      const result = await client.query<{ p: string }>(
+        `WITH bounds AS (SELECT min(${name}) AS lo, max(${name}) AS hi FROM ${table}) SELECT p::text AS p FROM (${points}) AS points ORDER BY points.p LIMIT 10001`,
+      );
+      if (result.rows.length > 10_000) throw new SourceError(`partitions: ${table}.${name} splits into more than 10,000 ranges; use a larger step`);
+      return result.rows.map((r) => r.p);
+    });
+  }
+
+  async cursorMax(schema: TableSchema, columns: readonly string[]): Promise<CursorPosition | undefined> {
+    const names = columns.map((c) => quoteIdent(columnOf(schema, c, "incremental.cursor").column.name));
+    const client = await this.client();
+    const table = quoteQualified(schema.table);
+    return sourceErrors(`newest cursor of ${table}`, async () => {
+      const result = await client.query({
+        text: `SELECT ${names.map((n) => `${n}::text`).join(", ")} FROM ${table} WHERE ${names.map((n) => `${n} IS NOT NULL`).join(" AND ")} ` +
+          `ORDER BY ${names.map((n) => `${n} DESC`).join(", ")} LIMIT 1`,
+        rowMode: "array",
+      });
+      const row = result.rows[0] as (string | null)[] | undefined;
+      return row ? { columns: [...columns], values: row } : undefined;
     });
   }
 

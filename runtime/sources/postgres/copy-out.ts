@@ -137,7 +137,8 @@ export class FrameParser {
   /** Payload bytes still to read of the current message, and whether it is CopyData. */
   private remaining = 0;
   private inData = false;
-  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private readonly pool = new BlockPool();
+  private block = this.pool.take();
   private blockStart = 0;
   private pos = 0;
   private blockRows = 0;
@@ -283,16 +284,23 @@ export class FrameParser {
         rows: this.blockRows,
         chunkEnd,
         lastRow: chunkEnd && this.keepLastRow ? this.lastRow() : undefined,
+        release: this.pool.hold(this.block),
       });
-    }
-    if (this.remaining > 0 && this.inData && this.keepLastRow) {
-      // A row continues into the next block: keep its head for the case it is a group's last row.
-      this.rowCarry = [...this.rowCarry, this.block.subarray(this.rowStart, this.pos)];
     }
     this.blockRows = 0;
     if (chunkEnd) this.groupRowCount = 0;
     if (this.pos === this.block.length) {
-      this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+      // The block goes back to the pool once written: copy what row tracking still needs from it.
+      if (this.keepLastRow) {
+        if (this.remaining > 0 && this.inData) this.rowCarry = [...this.rowCarry, Buffer.from(this.block.subarray(this.rowStart, this.pos))];
+        if (this.lastBlock === this.block) {
+          this.lastCarry = [Buffer.concat([...this.lastCarry, this.block.subarray(this.lastStart, this.lastEnd)])];
+          this.lastStart = this.lastEnd = 0;
+          this.lastBlock = EMPTY;
+        }
+      }
+      this.pool.release(this.block);
+      this.block = this.pool.take();
       this.pos = 0;
     }
     this.blockStart = this.pos;
@@ -311,6 +319,41 @@ export class FrameParser {
 }
 
 const NO_PIECES: Buffer[] = [];
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Recycles blocks once everything emitted from them is written, so a long COPY does not fault in fresh
+ * memory for every megabyte or make the GC chase external memory (both measured on the Node core).
+ */
+class BlockPool {
+  private readonly free: Buffer[] = [];
+  // Weak: blocks whose writes never complete (an abandoned load) are simply collected.
+  private readonly refs = new WeakMap<Buffer, number>();
+
+  /** A block held once, by the parser. */
+  take(): Buffer {
+    const block = this.free.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
+    this.refs.set(block, 1);
+    return block;
+  }
+
+  /** One more hold on `block`; the answer drops it (once). */
+  hold(block: Buffer): () => void {
+    this.refs.set(block, (this.refs.get(block) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.release(block);
+    };
+  }
+
+  release(block: Buffer): void {
+    const left = (this.refs.get(block) ?? 1) - 1;
+    this.refs.set(block, left);
+    if (left === 0 && this.free.length < 64) this.free.push(block);
+  }
+}
 
 /** A row whose CSV text exceeds what DuckDB's reader is set to hold. */
 export class RowTooLarge extends Error {

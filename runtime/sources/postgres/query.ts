@@ -38,7 +38,7 @@ export function buildExtractQuery(request: ExtractRequest): ExtractQuery {
   let order = "";
   const cursorIndexes: number[] = [];
   if (request.cursor) {
-    const { columns, after, lookBackSeconds } = request.cursor;
+    const { columns, after, lookBackSeconds, until } = request.cursor;
     if (columns.length === 0) throw new SourceError(`incremental.cursor: at least one column is needed`);
     const cursor = columns.map((name) => columnOf(schema, name, "incremental.cursor"));
     for (const { column, index } of cursor) {
@@ -69,13 +69,24 @@ export function buildExtractQuery(request: ExtractRequest): ExtractQuery {
       }
       predicates.push(`(${names.join(", ")}) > (${literals.join(", ")})`);
     }
+    if (until) {
+      const literals = until.values.map((v, i) => {
+        if (v === null) throw new SourceError(`incremental.cursor: upper bound for "${columns[i]}" is NULL`);
+        return quoteLiteral(v);
+      });
+      predicates.push(`(${names.join(", ")}) <= (${literals.join(", ")})`);
+    }
     order = ` ORDER BY ${names.join(", ")}`;
   }
   if (request.range) {
     const { column } = columnOf(schema, request.range.column, "partitions.column");
     const col = quoteIdent(column.name);
-    if (request.range.from !== undefined) predicates.push(`${col} >= ${quoteLiteral(request.range.from)}`);
-    if (request.range.to !== undefined) predicates.push(`${col} < ${quoteLiteral(request.range.to)}`);
+    const bounds: string[] = [];
+    if (request.range.from !== undefined) bounds.push(`${col} >= ${quoteLiteral(request.range.from)}`);
+    if (request.range.to !== undefined) bounds.push(`${col} < ${quoteLiteral(request.range.to)}`);
+    // Rows with a NULL partition key belong to no range; one partition takes them so none is lost.
+    if (request.range.includeNulls && bounds.length) predicates.push(`((${bounds.join(" AND ")}) OR ${col} IS NULL)`);
+    else predicates.push(...bounds);
   }
   const select = schema.columns.map((c) => pgSelectExpression(c)).join(", ");
   const where = predicates.length ? ` WHERE ${predicates.join(" AND ")}` : "";

@@ -23,7 +23,8 @@ function run(rows: string[], split: number, groupRows: number) {
   for (let off = 0; off < stream.length && rest === undefined; off += split) {
     rest = parser.push(stream.subarray(off, off + split));
     for (const block of parser.take()) {
-      current.push(block.data);
+      current.push(Buffer.from(block.data));
+      block.release?.(); // the parser reuses the block: what was copied must not change
       count += block.rows;
       if (block.chunkEnd) {
         chunks.push({ text: Buffer.concat(current).toString(), rows: count, last: block.lastRow?.toString() });
