@@ -2,7 +2,7 @@
 // share it), the setting that carries its own schedule, and the parallelism its partitions need.
 
 import { isSecretRef } from "../../runtime/declare/secret.ts";
-import type { BronzeTable } from "../../runtime/declare/index.ts";
+import { partitionTasks, type BronzeTable } from "../../runtime/declare/index.ts";
 import type { StageNeeds } from "./needs.ts";
 import { SCHEDULE_SETTINGS } from "./telemetry-contract.ts";
 
@@ -13,7 +13,7 @@ export function bronzeTableNeeds(stage: BronzeTable): StageNeeds {
     alerts: [],
     appSettings: stage.schedule ? { [SCHEDULE_SETTINGS.stage(stage.name)]: stage.schedule } : {},
     // Chunks are a known number of tasks; ranges depend on the data, so they claim no ceiling of their own.
-    parallelism: stage.partitions?.kind === "chunks" ? stage.partitions.count : 1,
+    parallelism: stage.partitions ? partitionTasks(stage.partitions) : 1,
     warnings: isSecretRef(connection)
       ? []
       : [`source "${stage.source.name}": the connection is a plain string in the declaration, so it ships in the function bundle; use secret("…") to keep it in Key Vault`],

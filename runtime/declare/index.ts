@@ -3,7 +3,7 @@
 export { secret, type SecretRef } from "./secret.ts";
 export { source, type Source, type PostgresSource, type PostgresSourceArgs } from "./sources.ts";
 export {
-  bronze, silver, gold, isStage,
+  bronze, silver, gold, isStage, partitionTasks,
   type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type SilverModel, type GoldModel,
   type ModelArgs, type SilverDedup, type Partitioning, type IncrementalArgs, type TransformFn,
 } from "./stages.ts";

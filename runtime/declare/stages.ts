@@ -10,13 +10,21 @@ import type { Source } from "./sources.ts";
 export type Layer = "bronze" | "silver" | "gold";
 
 /**
- * How the driver splits a large bronze table into tasks that extract in parallel.
- * - `range`: consecutive ranges of a numeric or date column, `step` wide.
- * - `chunks`: `count` equal ranges between the column's min and max.
+ * How a large bronze table splits into tasks that extract in parallel (on several function instances in
+ * Azure). Ranges are computed once per run from the column's min and max; rows whose partition column is
+ * NULL go to the first task. The table's batch and checkpoint are committed only when every task is done.
+ * - `chunks`: `count` tasks, each one equal-width range between min and max.
+ * - `range`: ranges `step` wide (a number, or a duration for dates and timestamps), dealt round-robin to
+ *   `tasks` tasks (default 4).
  */
 export type Partitioning =
-  | { kind: "range"; column: string; step: number | Duration }
+  | { kind: "range"; column: string; step: number | Duration; tasks?: number }
   | { kind: "chunks"; column: string; count: number };
+
+/** How many parallel tasks a partitioning runs. */
+export function partitionTasks(partitioning: Partitioning): number {
+  return partitioning.kind === "chunks" ? partitioning.count : partitioning.tasks ?? 4;
+}
 
 export interface IncrementalArgs {
   /**

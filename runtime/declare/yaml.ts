@@ -44,7 +44,7 @@ const stageSchema = z.union([
     primaryKey: columns,
     incremental: z.strictObject({ cursor: columns, lookBack: duration.optional() }).optional(),
     partitions: z.union([
-      z.strictObject({ kind: z.literal("range"), column: z.string(), step: z.union([z.number().positive(), duration]) }),
+      z.strictObject({ kind: z.literal("range"), column: z.string(), step: z.union([z.number().positive(), duration]), tasks: z.number().int().min(2).optional() }),
       z.strictObject({ kind: z.literal("chunks"), column: z.string(), count: z.number().int().min(2) }),
     ]).optional(),
     schedule: z.string().optional(),

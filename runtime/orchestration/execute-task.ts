@@ -1,7 +1,8 @@
 // Run one task: find its stage's run code by kind, time it, and turn the outcome or the error into a
 // task record. Shared by the local runner and the Azure executor.
 
-import type { Stage, StageKind } from "../declare/stages.ts";
+import { partitionTasks, type Stage, type StageKind } from "../declare/stages.ts";
+import { commitBronzePartitions, runBronzePartition } from "../stages/bronze-partitions.ts";
 import { describeError, MallardError } from "../errors.ts";
 import type { StageContext, StageOutcome, StageRunner } from "../stages/context.ts";
 import { runBronzeTable } from "../stages/bronze-table.ts";
@@ -20,12 +21,23 @@ const RUNNERS: { [K in StageKind]: StageRunner<Extract<Stage, { kind: K }>> } = 
   "silver.dedup": runSilverDedup,
 };
 
+/** A partitioned bronze table runs as partition tasks plus its own task, which commits them. */
+function runnerFor(task: Task, ctx: StageContext): StageRunner {
+  const stage = ctx.stage;
+  if (stage.kind === "bronze.table" && stage.partitions) {
+    const count = partitionTasks(stage.partitions);
+    return task.partition
+      ? () => runBronzePartition(ctx as StageContext<typeof stage>, task.partition!)
+      : () => commitBronzePartitions(ctx as StageContext<typeof stage>, count);
+  }
+  return RUNNERS[stage.kind] as StageRunner;
+}
+
 export async function executeTask(task: Task, ctx: StageContext, attempt = 1): Promise<TaskRecord> {
   const started = Date.now();
   const base = { task: task.id, stage: ctx.stage.name, kind: ctx.stage.kind, attempt, startedAt: new Date(started).toISOString() };
   try {
-    const runner = RUNNERS[ctx.stage.kind] as StageRunner;
-    const outcome: StageOutcome = await runner(ctx);
+    const outcome: StageOutcome = await runnerFor(task, ctx)(ctx);
     const ended = Date.now();
     return { ...base, status: "succeeded", endedAt: new Date(ended).toISOString(), durationMs: ended - started, ...outcome };
   } catch (error) {

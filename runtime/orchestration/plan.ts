@@ -2,7 +2,7 @@
 // inputs. The local runner and the Azure driver both start from this plan.
 
 import { inputsOf, type Pipeline } from "../declare/pipeline.ts";
-import type { Stage } from "../declare/stages.ts";
+import { partitionTasks, type Stage } from "../declare/stages.ts";
 import { ConfigError } from "../errors.ts";
 
 export interface Task {
@@ -10,6 +10,8 @@ export interface Task {
   readonly id: string;
   readonly stage: string;
   readonly dependsOn: readonly string[];
+  /** One of the parallel extraction tasks of a partitioned bronze table; its stage's own task commits them. */
+  readonly partition?: { readonly index: number; readonly count: number };
 }
 
 export interface PlanOptions {
@@ -24,11 +26,14 @@ export function planTasks(pipeline: Pipeline, options: PlanOptions = {}): Task[]
   const selected = selectStages(pipeline, options.select);
   return pipeline.stages
     .filter((s) => selected.has(s.name))
-    .map((stage) => ({
-      id: stage.name,
-      stage: stage.name,
-      dependsOn: Object.values(inputsOf(stage)).map((i) => i.name).filter((n) => selected.has(n)),
-    }));
+    .flatMap((stage) => {
+      const dependsOn = Object.values(inputsOf(stage)).map((i) => i.name).filter((n) => selected.has(n));
+      if (stage.kind !== "bronze.table" || !stage.partitions) return [{ id: stage.name, stage: stage.name, dependsOn }];
+      // A partitioned table: parallel extraction tasks, then the stage's own task, which commits them all.
+      const count = partitionTasks(stage.partitions);
+      const parts = Array.from({ length: count }, (_, index) => ({ id: `${stage.name}#${index}`, stage: stage.name, dependsOn, partition: { index, count } }));
+      return [...parts, { id: stage.name, stage: stage.name, dependsOn: parts.map((p) => p.id) }];
+    });
 }
 
 export function stageByName(pipeline: Pipeline, name: string): Stage {

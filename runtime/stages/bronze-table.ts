@@ -5,16 +5,15 @@
 import { randomUUID } from "node:crypto";
 import type { BronzeTable } from "../declare/stages.ts";
 import { durationSeconds } from "../declare/duration.ts";
-import { ConfigError, SourceError } from "../errors.ts";
 import { crashPoint } from "../faults.ts";
 import { lakePath } from "../lake/lake.ts";
 import { type BronzeBatch, type BronzeState, readBronzeState, updateBronzeState } from "../state/bronze-state.ts";
-import type { CursorPosition, SourceColumn, TableSchema } from "../sources/source.ts";
-import { compareSchemas } from "../sources/schema-compare.ts";
+import type { CursorPosition, SourceColumn } from "../sources/source.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
+import { checkColumns, evolveSchema } from "./bronze-schema.ts";
 
-const DEFAULT_CHUNK_ROWS = 1_000_000;
+export const DEFAULT_CHUNK_ROWS = 1_000_000;
 
 export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
@@ -102,7 +101,7 @@ export function bronzeRoot(stage: BronzeTable): string {
   return lakePath("bronze", stage.source.name, stage.name);
 }
 
-function newLoadId(): string {
+export function newLoadId(): string {
   return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
 }
 
@@ -121,41 +120,4 @@ async function commit(
     batches: [...(current?.batches ?? []), ...batches],
     updatedAt: "",
   }));
-}
-
-function checkColumns(stage: BronzeTable, schema: TableSchema): void {
-  const names = new Set(schema.columns.map((c) => c.name));
-  const listing = schema.columns.map((c) => c.name).join(", ");
-  const problems: string[] = [];
-  for (const column of stage.primaryKey) {
-    if (!names.has(column)) problems.push(`stage "${stage.name}": primaryKey: column "${column}" not found in ${stage.table} (columns: ${listing})`);
-  }
-  for (const column of stage.incremental?.cursor ?? []) {
-    if (!names.has(column)) problems.push(`stage "${stage.name}": incremental.cursor: column "${column}" not found in ${stage.table} (columns: ${listing})`);
-  }
-  if (problems.length) throw new ConfigError(problems);
-}
-
-interface Evolution {
-  columns: readonly SourceColumn[];
-  change: BronzeState["schemaChanges"][number] | undefined;
-}
-
-/** New columns are added and recorded; an incompatible type change stops the table before it loads anything. */
-function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: TableSchema, fullRefresh: boolean, runId: string): Evolution {
-  if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, change: undefined };
-  const diff = compareSchemas(state.columns, schema.columns);
-  if (diff.incompatible.length) {
-    const what = diff.incompatible.map((c) => `column "${c.column}" changed from ${c.from} to ${c.to}`).join("; ");
-    throw new SourceError(
-      `stage "${stage.name}": ${stage.table}: ${what}. Nothing was loaded and the checkpoint is unchanged; ` +
-        `to reload the table with the new types run: mallard run --select ${stage.name} --full-refresh`,
-    );
-  }
-  const current = new Map(schema.columns.map((c) => [c.name, c]));
-  // Keep every column ever seen (old batches still hold removed ones), with its current type when it still exists.
-  const columns = [...state.columns.map((c) => current.get(c.name) ?? c), ...diff.added];
-  const widened = diff.widened;
-  if (!diff.added.length && !widened.length) return { columns, change: undefined };
-  return { columns, change: { at: new Date().toISOString(), runId, added: diff.added, widened } };
 }

@@ -121,11 +121,11 @@ test("a silver.dedup stage adds nothing: it uses the lake that exists and the ru
 
 test("stage needs: bronze yields its secret, schedule and partition parallelism; plain-text connections warn", () => {
   const plain = source.postgres("legacy", { connection: "postgres://u:p@h/db" });
-  const table = bronze.table(plain, { table: "t", primaryKey: "id", partitions: { kind: "range", column: "id", step: 1000 } });
+  const table = bronze.table(plain, { table: "t", primaryKey: "id", partitions: { kind: "range", column: "id", step: 1000, tasks: 6 } });
   const p = pipeline("x", { schedule: "0 0 * * * *", stages: [table] });
   const needs = stageNeeds(table, p);
   assert.deepEqual(needs.secrets, []);
-  assert.equal(needs.parallelism, 1, "ranges depend on the data, so they claim no ceiling");
+  assert.equal(needs.parallelism, 6, "ranges are dealt to a fixed number of tasks");
   assert.match(needs.warnings[0], /plain string/);
   const all = collectNeeds(p);
   assert.deepEqual(all.appSettings, { MALLARD_SCHEDULE: "0 0 * * * *" });

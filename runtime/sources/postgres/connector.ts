@@ -103,7 +103,8 @@ export class PostgresConnector implements SourceConnector {
     const table = quoteQualified(schema.table);
     return sourceErrors(`newest cursor of ${table}`, async () => {
       const result = await client.query({
-        text: `SELECT ${names.map((n) => `${n}::text`).join(", ")} FROM ${table} WHERE ${names.map((n) => `${n} IS NOT NULL`).join(" AND ")} ` +
+        // Aliased, so ORDER BY sorts the columns themselves and not their text.
+        text: `SELECT ${names.map((n, i) => `${n}::text AS c${i}`).join(", ")} FROM ${table} WHERE ${names.map((n) => `${n} IS NOT NULL`).join(" AND ")} ` +
           `ORDER BY ${names.map((n) => `${n} DESC`).join(", ")} LIMIT 1`,
         rowMode: "array",
       });

@@ -1,0 +1,45 @@
+// A bronze table's columns against its source: the declared key and cursor columns must exist, new
+// source columns are added and recorded, and an incompatible type change stops the table before it loads.
+
+import type { BronzeTable } from "../declare/stages.ts";
+import { ConfigError, SourceError } from "../errors.ts";
+import type { BronzeState } from "../state/bronze-state.ts";
+import { compareSchemas } from "../sources/schema-compare.ts";
+import type { SourceColumn, TableSchema } from "../sources/source.ts";
+
+export function checkColumns(stage: BronzeTable, schema: TableSchema): void {
+  const names = new Set(schema.columns.map((c) => c.name));
+  const listing = schema.columns.map((c) => c.name).join(", ");
+  const problems: string[] = [];
+  for (const column of stage.primaryKey) {
+    if (!names.has(column)) problems.push(`stage "${stage.name}": primaryKey: column "${column}" not found in ${stage.table} (columns: ${listing})`);
+  }
+  for (const column of stage.incremental?.cursor ?? []) {
+    if (!names.has(column)) problems.push(`stage "${stage.name}": incremental.cursor: column "${column}" not found in ${stage.table} (columns: ${listing})`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
+export interface Evolution {
+  columns: readonly SourceColumn[];
+  change: BronzeState["schemaChanges"][number] | undefined;
+}
+
+/** New columns are added and recorded; an incompatible type change stops the table before it loads anything. */
+export function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: TableSchema, fullRefresh: boolean, runId: string): Evolution {
+  if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, change: undefined };
+  const diff = compareSchemas(state.columns, schema.columns);
+  if (diff.incompatible.length) {
+    const what = diff.incompatible.map((c) => `column "${c.column}" changed from ${c.from} to ${c.to}`).join("; ");
+    throw new SourceError(
+      `stage "${stage.name}": ${stage.table}: ${what}. Nothing was loaded and the checkpoint is unchanged; ` +
+        `to reload the table with the new types run: mallard run --select ${stage.name} --full-refresh`,
+    );
+  }
+  const current = new Map(schema.columns.map((c) => [c.name, c]));
+  // Keep every column ever seen (old batches still hold removed ones), with its current type when it still exists.
+  const columns = [...state.columns.map((c) => current.get(c.name) ?? c), ...diff.added];
+  const widened = diff.widened;
+  if (!diff.added.length && !widened.length) return { columns, change: undefined };
+  return { columns, change: { at: new Date().toISOString(), runId, added: diff.added, widened } };
+}
