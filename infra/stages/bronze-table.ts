@@ -4,7 +4,7 @@
 import { isSecretRef } from "../../runtime/declare/secret.ts";
 import { partitionTasks, type BronzeTable } from "../../runtime/declare/index.ts";
 import type { StageNeeds } from "./needs.ts";
-import { SCHEDULE_SETTINGS } from "./telemetry-contract.ts";
+import { SCHEDULE_SETTINGS } from "../../runtime/declare/deployment.ts";
 
 export function bronzeTableNeeds(stage: BronzeTable): StageNeeds {
   const connection = stage.source.connection;

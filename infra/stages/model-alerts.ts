@@ -3,7 +3,7 @@
 
 import type { GoldModel, Pipeline, SilverModel } from "../../runtime/declare/index.ts";
 import { kqlString, noNeeds, type StageNeeds } from "./needs.ts";
-import { EVENTS } from "./telemetry-contract.ts";
+import { TELEMETRY } from "../../runtime/declare/deployment.ts";
 
 export function modelNeeds(stage: SilverModel | GoldModel, pipeline: Pipeline): StageNeeds {
   const failing = stage.checks.filter((c) => c.severity === "fail");
@@ -23,7 +23,7 @@ export function modelNeeds(stage: SilverModel | GoldModel, pipeline: Pipeline): 
 export function checkFailedQuery(pipeline: string, stage: string): string {
   return [
     "customEvents",
-    `| where name == ${kqlString(EVENTS.checkFailed)}`,
+    `| where name == ${kqlString(TELEMETRY.checkFailed)}`,
     "| extend pipeline = tostring(customDimensions.pipeline), stage = tostring(customDimensions.stage)",
     `| where pipeline == ${kqlString(pipeline)} and stage == ${kqlString(stage)}`,
     "| summarize failures = count(), lastSeen = max(timestamp) by runId = tostring(customDimensions.runId), check = tostring(customDimensions.check)",

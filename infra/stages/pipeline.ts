@@ -3,7 +3,7 @@
 
 import type { Pipeline } from "../../runtime/declare/index.ts";
 import { kqlString, noNeeds, type StageNeeds } from "./needs.ts";
-import { EVENTS, SCHEDULE_SETTINGS } from "./telemetry-contract.ts";
+import { SCHEDULE_SETTINGS, TELEMETRY } from "../../runtime/declare/deployment.ts";
 
 export function pipelineNeeds(pipeline: Pipeline): StageNeeds {
   return {
@@ -15,7 +15,7 @@ export function pipelineNeeds(pipeline: Pipeline): StageNeeds {
       description: `A run of pipeline ${pipeline.name} failed; see its run record with \`mallard status\` or the runs endpoint.`,
       query: [
         "customEvents",
-        `| where name == ${kqlString(EVENTS.runFailed)}`,
+        `| where name == ${kqlString(TELEMETRY.runFailed)}`,
         `| where tostring(customDimensions.pipeline) == ${kqlString(pipeline.name)}`,
         "| project timestamp, runId = tostring(customDimensions.runId), stage = tostring(customDimensions.stage), error = tostring(customDimensions.error)",
       ].join("\n"),

@@ -29,3 +29,25 @@ export const LAKE_CONTAINERS = { bronze: "bronze", silver: "silver", gold: "gold
 
 /** Default task queue name. */
 export const DEFAULT_TASK_QUEUE = "mallard-tasks";
+
+/** Names Mallard sends to Application Insights; the alert rules infra/ creates query these. */
+export const TELEMETRY = {
+  taskFinished: "MallardTaskFinished",
+  /** customDimensions: pipeline, runId, task, stage, error. */
+  taskFailed: "MallardTaskFailed",
+  /** One per failed check of severity fail; customDimensions: pipeline, runId, stage, check. */
+  checkFailed: "MallardCheckFailed",
+  runFinished: "MallardRunFinished",
+  /** customDimensions: pipeline, runId, stage, error. */
+  runFailed: "MallardRunFailed",
+  metrics: { rowsIn: "mallard.task.rows_in", rowsOut: "mallard.task.rows_out", bytes: "mallard.task.bytes", durationMs: "mallard.task.duration_ms" },
+} as const;
+
+/**
+ * App settings that carry schedules: the driver's timer reads `MALLARD_SCHEDULE`; a bronze table with its
+ * own schedule gets a timer reading `MALLARD_SCHEDULE__<stage>`.
+ */
+export const SCHEDULE_SETTINGS = {
+  pipeline: "MALLARD_SCHEDULE",
+  stage: (stage: string) => `MALLARD_SCHEDULE__${stage}`,
+} as const;

@@ -8,7 +8,7 @@
 
 import { app } from "@azure/functions";
 import pipeline from "../../configs/pipeline.ts";
-import { APP_SETTINGS, DEFAULT_TASK_QUEUE } from "../declare/deployment.ts";
+import { APP_SETTINGS, DEFAULT_TASK_QUEUE, SCHEDULE_SETTINGS } from "../declare/deployment.ts";
 import type { QueueRuntime } from "../orchestration/azure/context.ts";
 import { createHandlers } from "./handlers.ts";
 import { runtimeFromSettings } from "./instance.ts";
@@ -28,11 +28,11 @@ const handlers = createHandlers(() => {
 const setting = (name: string, fallback: string) => env[name] || fallback;
 const queueName = setting(APP_SETTINGS.taskQueue, DEFAULT_TASK_QUEUE);
 
-app.timer("driver", { schedule: setting("MALLARD_SCHEDULE", pipeline.schedule), handler: handlers.driver });
+app.timer("driver", { schedule: setting(SCHEDULE_SETTINGS.pipeline, pipeline.schedule), handler: handlers.driver });
 
 for (const stage of pipeline.stages) {
   if (stage.kind === "bronze.table" && stage.schedule) {
-    app.timer(`driver_${stage.name}`, { schedule: setting(`MALLARD_SCHEDULE__${stage.name}`, stage.schedule), handler: handlers.stageDriver(stage.name) });
+    app.timer(`driver_${stage.name}`, { schedule: setting(SCHEDULE_SETTINGS.stage(stage.name), stage.schedule), handler: handlers.stageDriver(stage.name) });
   }
 }
 

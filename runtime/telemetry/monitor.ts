@@ -4,6 +4,7 @@
 
 import { redact } from "../errors.ts";
 import type { RunRecord, TaskRecord } from "../state/run-records.ts";
+import { TELEMETRY } from "../declare/deployment.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -33,16 +34,7 @@ export interface TelemetrySink {
   flush(): Promise<void>;
 }
 
-/** Names Mallard sends to Application Insights; alert rules and workbooks query these. */
-export const TELEMETRY = {
-  taskFinished: "MallardTaskFinished",
-  taskFailed: "MallardTaskFailed",
-  /** One per failed check of severity fail; customDimensions: pipeline, runId, stage, check. */
-  checkFailed: "MallardCheckFailed",
-  runFinished: "MallardRunFinished",
-  runFailed: "MallardRunFailed",
-  metrics: { rowsIn: "mallard.task.rows_in", rowsOut: "mallard.task.rows_out", bytes: "mallard.task.bytes", durationMs: "mallard.task.duration_ms" },
-} as const;
+export { TELEMETRY } from "../declare/deployment.ts";
 
 /** One JSON object per line on stdout (what the Functions host and CI logs keep). */
 export const jsonLines: LogSink = (line) => {
