@@ -37,6 +37,8 @@ export interface TaskRecord {
   readonly quarantined?: number;
   readonly version?: string;
   readonly error?: string;
+  /** False when another attempt cannot help (bad configuration, a failed quality check). */
+  readonly retryable?: boolean;
   readonly note?: string;
 }
 

@@ -152,7 +152,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
 
   const error = record.error ?? "failed";
   const checkFailed = record.checks?.some((c) => !c.passed && c.severity === "fail") ?? false;
-  if (!checkFailed && attempt < rt.retry.maxAttempts) {
+  if (!checkFailed && record.retryable !== false && attempt < rt.retry.maxAttempts) {
     const delay = rt.backoffSeconds(attempt + 1);
     const requeued = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
       const t = s.tasks[task.id];
@@ -181,7 +181,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
   if (failed) {
     await projectTerminalTasks(rt, failed);
     await rt.queue.sendPoison(encodeTaskMessage(m));
-    log.error(`executor: task ${task.id} failed ${checkFailed ? "a quality check" : `after ${attempt} attempts`}: ${describeError(error)}`);
+    log.error(`executor: task ${task.id} failed ${checkFailed ? "a quality check" : record.retryable === false ? "(not retryable)" : `after ${attempt} attempts`}: ${describeError(error)}`);
     await finishRun(rt, failed);
   }
   return { action: "ran", record, queued: [] };

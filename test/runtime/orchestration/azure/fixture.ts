@@ -27,6 +27,8 @@ export interface Faults {
   failAttempts?: Record<string, number[]>;
   /** Fails with a quality check of severity fail. */
   checkFails?: string[];
+  /** Fails with a configuration error (executeTask marks those not retryable). */
+  configFails?: string[];
   /** Throws (a bug or an unreachable lake): the handler fails and the queue redelivers. */
   throws?: string[];
   /** Waits this long inside the task. */
@@ -57,6 +59,9 @@ export function fakeRunner(faults: Faults = {}): TaskRunner {
     if (faults.throws?.includes(task.id)) throw new Error(`injected crash in ${task.id}`);
     if (faults.failAttempts?.[task.id]?.includes(attempt)) {
       return { ...base, status: "failed", error: `source unreachable (attempt ${attempt})` } satisfies TaskRecord;
+    }
+    if (faults.configFails?.includes(task.id)) {
+      return { ...base, status: "failed", error: `stage "${task.stage}": incremental.cursor: column "x" not found`, retryable: false } satisfies TaskRecord;
     }
     if (faults.checkFails?.includes(task.id)) {
       return {

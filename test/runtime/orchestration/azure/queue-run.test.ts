@@ -161,6 +161,14 @@ describe("queue runs on Azurite", () => {
     assert.equal(decodeTaskMessage(poisoned[0].body).task, "m");
   });
 
+  it("does not retry a configuration error: one attempt, run failed, downstream not run", async () => {
+    const s = setup();
+    const record = await runThroughQueue({ ...s.options({ configFails: ["a"] }), workers: 2, pollMs: 100 });
+    assert.equal(record.status, "failed");
+    assert.equal(record.tasks.a.attempt, 1);
+    assert.deepEqual(await taskCounts(s.lake), { a: 1, b: 1, m: 0, g: 0 });
+  });
+
   it("sends a task whose handler keeps crashing to the poison queue after maxDequeueCount, and fails the run", async () => {
     const s = setup();
     const record = await runThroughQueue({ ...s.options({ throws: ["b"] }), workers: 2, maxDequeueCount: 3, pollMs: 50 });
