@@ -171,4 +171,33 @@ describe("bronze.table incremental from PostgreSQL", () => {
     assert.equal(record.status, "failed");
     assert.match(record.error ?? "", /^stage "bad": incremental\.cursor: column "modified_at" not found in .*events \(columns: id, updated_at, amount, label/);
   });
+
+  it("loads a newcomer's table with odd identifiers and many types, incrementally, as written", async () => {
+    const odd = `${schema} Odd "Schema"`;
+    await client.query(`CREATE SCHEMA ${quoteIdent(odd)}`);
+    const table = `${quoteIdent(odd)}.${quoteIdent('Order "Lines"')}`;
+    await client.query(`CREATE TABLE ${table} (
+      "Order ID" bigint, "Line No" int, "Updated At" timestamptz NOT NULL, "Amount €" numeric(20,6), "Tags" text[],
+      "Payload" jsonb, "Ref" uuid, "Blob" bytea, "Day" date, PRIMARY KEY ("Order ID", "Line No"))`);
+    await client.query(`INSERT INTO ${table} SELECT g / 3, g % 3, timestamptz '2026-03-01 00:00:00.123456+00' + (g % 4) * interval '1 second',
+      g * 1.000001, ARRAY['t' || g, NULL], jsonb_build_object('g', g, 'ü', 'ß'), md5(g::text)::uuid, decode('00ff' || lpad(to_hex(g), 4, '0'), 'hex'),
+      date '2026-03-01' + g FROM generate_series(1, 90) g`);
+    const db = source.postgres("src", { connection: server.url, chunkRows: 25 });
+    const stage = bronze.table(db, {
+      table: `"${odd.replace(/"/g, '""')}"."Order ""Lines"""`, name: "order_lines", primaryKey: ["Order ID", "Line No"],
+      incremental: { cursor: ["Updated At", "Order ID", "Line No"] },
+    });
+    assert.equal((await load(stage)).rowsOut, 90);
+    await client.query(`UPDATE ${table} SET "Amount €" = -1, "Updated At" = '2026-03-02 00:00:00+00' WHERE "Order ID" = 7`);
+    const second = await load(stage);
+    assert.equal(second.status, "succeeded", second.error);
+    assert.equal(second.rowsOut, 3);
+    const [row] = await engine.withConnection(async (con) => {
+      await registerInputs(con, scratch.lake, "test", { order_lines: stage });
+      return queryRows(con, `SELECT count(*) AS n, sum(("Amount €" = -1)::int) AS changed,
+        max(len("Tags")) AS tags, max("Payload"->>'ü') AS payload, count(DISTINCT "Ref") AS refs, max(octet_length("Blob")) AS blob
+        FROM order_lines`);
+    });
+    assert.deepEqual(row, { n: 90n, changed: 3n, tags: 2n, payload: "ß", refs: 90n, blob: 4n });
+  });
 });
