@@ -53,13 +53,17 @@ export async function testPostgres(options: { kind?: TestPostgresKind } = {}): P
     if (forced === "server") throw new Error(`PostgreSQL server ${redactUrl(url)} is not reachable: ${problem}`);
     note(`PostgreSQL server ${redactUrl(url)} not reachable (${problem}): testing against embedded PGlite instead`);
   }
+  if (forced === "pglite" && !options.kind) note("MALLARD_TEST_PG=pglite: testing against embedded PGlite");
   const embedded = await startPglite();
   return wrap(embedded.url, "pglite", embedded.stop);
 }
 
 /** The kinds available here: both when the server answers, PGlite alone otherwise (and says so). */
 export async function testPostgresKinds(): Promise<TestPostgresKind[]> {
-  if (process.env.MALLARD_TEST_PG === "pglite") return ["pglite"];
+  if (process.env.MALLARD_TEST_PG === "pglite") {
+    note("MALLARD_TEST_PG=pglite: these tests run on embedded PGlite only");
+    return ["pglite"];
+  }
   const problem = await unreachable(testServerUrl());
   if (problem) note(`PostgreSQL server ${redactUrl(testServerUrl())} not reachable (${problem}): these tests run on embedded PGlite only`);
   return problem ? ["pglite"] : ["server", "pglite"];
@@ -68,7 +72,7 @@ export async function testPostgresKinds(): Promise<TestPostgresKind[]> {
 function note(message: string): void {
   if (announced.has(message)) return;
   announced.add(message);
-  console.log(`# ${message}`);
+  console.log(message);
 }
 
 /** Undefined when the server accepts a connection within 3 s, else why not. */
@@ -106,7 +110,7 @@ function wrap(url: string, kind: TestPostgresKind, stop: () => Promise<void>): T
       if (schemas.length) {
         await withClient(url, undefined, async (c) => {
           for (const name of schemas.splice(0)) await c.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
-        }).catch((error: unknown) => console.log(`# could not drop scratch schemas: ${(error as Error).message}`));
+        }).catch((error: unknown) => console.log(`could not drop scratch schemas: ${(error as Error).message}`));
       }
       await stop();
     },
