@@ -2,6 +2,8 @@
 // metadata, an HttpRequest, a Timer), wired from app settings to a real Azurite, with stand-in tasks.
 
 import assert from "node:assert/strict";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import functions, { type Timer } from "@azure/functions";
@@ -142,7 +144,9 @@ describe("Functions handlers", () => {
 
   it("refuses to start without the lake and queue settings, naming them", async () => {
     await assert.rejects(runtimeFromSettings(testPipeline, {}), /MALLARD_LAKE_ACCOUNT.*MALLARD_STORAGE__queueServiceUri/);
-    assert.match(projectRoot({}), /main$|wwwroot$|mallard/);
+    // From source, the project root is the repository root (where transformations/ is), wherever it is cloned.
+    assert.equal(projectRoot({}), resolve(fileURLToPath(new URL("../../..", import.meta.url))));
+    assert.equal(projectRoot({ MALLARD_PROJECT_ROOT: "/srv/app" }), "/srv/app");
   });
 });
 
