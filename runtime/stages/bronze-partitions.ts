@@ -12,7 +12,9 @@ import { lakePath, PreconditionFailed } from "../lake/lake.ts";
 import { readBronzeState, updateBronzeState, type SchemaChange } from "../state/bronze-state.ts";
 import type { CursorPosition, SourceColumn, TableSchema } from "../sources/source.ts";
 import { checkColumns, evolveSchema } from "./bronze-schema.ts";
-import { bronzeRoot, DEFAULT_CHUNK_ROWS, newLoadId } from "./bronze-table.ts";
+import { sweepOrphanBatches } from "./bronze-sweep.ts";
+import { bronzeRoot, newLoadId } from "./bronze-paths.ts";
+import { DEFAULT_CHUNK_ROWS } from "./bronze-table.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 
 interface PartitionPlan {
@@ -103,7 +105,9 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
       stage: stage.name,
       columns: plan.columns,
       schemaChanges: [...(current?.schemaChanges ?? []), ...(plan.change ? [plan.change] : [])],
-      checkpoint: stage.incremental ? plan.until ?? current?.checkpoint : undefined,
+      // A full load restarts the checkpoint at what it read (none for an empty table); an incremental load
+      // that found nothing keeps the previous one.
+      checkpoint: !stage.incremental ? undefined : plan.mode === "full" ? plan.until : plan.until ?? current?.checkpoint,
       batches: [...(current?.batches ?? []), {
         loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: manifests.flatMap((m) => m.files), rows, bytes,
         committedAt: new Date().toISOString(), checkpointAfter: plan.until,
@@ -111,6 +115,9 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
       updatedAt: "",
     };
   });
+  // The run's plan and manifests have done their job; files of abandoned partition runs go after the grace period.
+  for await (const object of lake.list(runFolder(stage.name, ctx.runId))) await lake.delete(object.path);
+  await sweepOrphanBatches(lake, stage, state);
   return {
     rowsIn: rows, rowsOut: rows, bytes,
     checkpointBefore: before ?? null,

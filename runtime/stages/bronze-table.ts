@@ -2,15 +2,16 @@
 // each batch to the lake together with the checkpoint it reaches. Nothing lost, nothing doubled:
 // the checkpoint only moves in the same atomic state write that makes the batch visible.
 
-import { randomUUID } from "node:crypto";
 import type { BronzeTable } from "../declare/stages.ts";
 import { durationSeconds } from "../declare/duration.ts";
+import { StageError } from "../errors.ts";
 import { crashPoint } from "../faults.ts";
 import { lakePath } from "../lake/lake.ts";
 import { type BronzeBatch, type BronzeState, readBronzeState, updateBronzeState } from "../state/bronze-state.ts";
 import type { CursorPosition, SourceColumn } from "../sources/source.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
+import { bronzeRoot, newLoadId } from "./bronze-paths.ts";
 import { checkColumns, evolveSchema } from "./bronze-schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
@@ -69,9 +70,10 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       committedAt: new Date().toISOString(),
       checkpointAfter: chunk.lastCursor,
     };
+    const committedBefore = checkpoint;
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
-      await commit(ctx, [batch], evolution.columns, evolution.change, checkpoint);
+      await commit(ctx, [batch], evolution.columns, evolution.change, checkpoint, committedBefore);
       crashPoint(`bronze:${stage.name}:after-commit:${part}`);
       evolution.change = undefined;
       ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
@@ -85,9 +87,10 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const merged: BronzeBatch[] = pending.length
       ? [{ ...pending[0], mode: "full", files: pending.flatMap((b) => b.files), rows, bytes, checkpointAfter: checkpoint }]
       : [{ loadId: `${loadId}-00000`, runId: ctx.runId, mode: "full", files: [], rows: 0, bytes: 0, committedAt: new Date().toISOString() }];
-    await commit(ctx, merged, evolution.columns, evolution.change, stage.incremental ? checkpoint : undefined);
+    await commit(ctx, merged, evolution.columns, evolution.change, stage.incremental ? checkpoint : undefined, before);
   } else if (evolution.change || !state) {
-    await commit(ctx, [], evolution.columns, evolution.change, checkpoint);
+    // Schema only (nothing new, or the first load's schema): the checkpoint is what this load last committed.
+    await commit(ctx, [], evolution.columns, evolution.change, checkpoint, checkpoint);
   }
   return {
     rowsIn: rows, rowsOut: rows, bytes,
@@ -97,27 +100,35 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   };
 }
 
-export function bronzeRoot(stage: BronzeTable): string {
-  return lakePath("bronze", stage.source.name, stage.name);
-}
-
-export function newLoadId(): string {
-  return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
-}
-
+/**
+ * Commit batches with the checkpoint they reach. `expected` is the checkpoint this load started from (or
+ * last committed): if another load of the same table moved it meanwhile, this one stops instead of
+ * writing its stale checkpoint over the other's (its uploaded files become orphans the sweep removes).
+ */
 async function commit(
   ctx: StageContext<BronzeTable>,
   batches: readonly BronzeBatch[],
   columns: readonly SourceColumn[],
   change: BronzeState["schemaChanges"][number] | undefined,
   checkpoint: CursorPosition | undefined,
+  expected: CursorPosition | undefined,
 ): Promise<void> {
-  await updateBronzeState(ctx.lake, ctx.stage.name, (current) => ({
-    stage: ctx.stage.name,
-    columns,
-    schemaChanges: [...(current?.schemaChanges ?? []), ...(change ? [change] : [])],
-    checkpoint,
-    batches: [...(current?.batches ?? []), ...batches],
-    updatedAt: "",
-  }));
+  await updateBronzeState(ctx.lake, ctx.stage.name, (current) => {
+    if (ctx.stage.incremental && !ctx.fullRefresh && !sameCursor(current?.checkpoint, expected)) {
+      throw new StageError(`stage "${ctx.stage.name}": another load of this table committed meanwhile (checkpoint moved); this load stopped without committing`);
+    }
+    return {
+      stage: ctx.stage.name,
+      columns,
+      schemaChanges: [...(current?.schemaChanges ?? []), ...(change ? [change] : [])],
+      checkpoint,
+      batches: [...(current?.batches ?? []), ...batches],
+      updatedAt: "",
+    };
+  });
+}
+
+function sameCursor(a: CursorPosition | undefined, b: CursorPosition | undefined): boolean {
+  const key = (c: CursorPosition | undefined) => (c ? JSON.stringify([c.columns, c.values]) : "none");
+  return key(a) === key(b);
 }

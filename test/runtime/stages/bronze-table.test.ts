@@ -139,6 +139,16 @@ describe("bronze.table incremental from PostgreSQL", () => {
     assert.equal(history.rows, history.distinct, "no row version is loaded twice");
   });
 
+  it("two loads of one table at once: one commits, the other stops; nothing doubled", async () => {
+    const stage = eventsStage({ name: "events_race", chunkRows: 100 });
+    const [a, b] = await Promise.all([load(stage), load(stage)]);
+    assert.ok([a.status, b.status].includes("succeeded"), `${a.error} / ${b.error}`);
+    for (const r of [a, b]) if (r.status === "failed") assert.match(r.error ?? "", /another load of this table committed meanwhile/);
+    await compare(stage);
+    const history = await historyCount(stage);
+    assert.equal(history.rows, history.distinct, "no row version is loaded twice");
+  });
+
   it("picks up a new column and records it; stops on an incompatible type change", async () => {
     const stage = eventsStage();
     await client.query(`ALTER TABLE ${table()} ADD COLUMN "Note Ü" text`);
