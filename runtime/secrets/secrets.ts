@@ -34,7 +34,14 @@ export class FileSecretProvider implements SecretProvider {
   }
   async get(name: string): Promise<string | undefined> {
     this.values ??= readFile(this.path, "utf8").then(
-      (text) => JSON.parse(text) as Record<string, string>,
+      (text) => {
+        try {
+          return JSON.parse(text) as Record<string, string>;
+        } catch {
+          // The parser's message quotes the text around the error, which is a secret: say only where.
+          throw new ConfigError([`${this.path}: not valid JSON (expected { "secret-name": "value", … })`]);
+        }
+      },
       (e: NodeJS.ErrnoException) => {
         if (e.code === "ENOENT") return {};
         throw new ConfigError([`${this.path}: cannot read secrets file (${e.code ?? e.message})`]);

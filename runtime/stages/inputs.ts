@@ -26,12 +26,13 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
   const batches = currentBatches(state);
   const files = await lake.localFiles(batches.flatMap((b) => b.files));
   const history = quoteIdent(`${view}__history`);
+  const columns = state?.columns ?? [];
+  if (files.length === 0 && columns.length === 0) throw new StageError(`input "${input.name}" has not been loaded yet (run it first)`);
+  // Every column the table's state knows, typed, even one no loaded row carries yet (added to the source
+  // after the last changed row): older batches read it as NULL.
+  const declared = `SELECT ${[...columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`), "NULL::INTEGER AS _mallard_load_seq"].join(", ")} WHERE false`;
   if (files.length === 0) {
-    // Not loaded yet, or loaded empty: an empty relation with the bronze schema keeps models runnable.
-    const columns = state?.columns ?? [];
-    if (columns.length === 0) throw new StageError(`input "${input.name}" has not been loaded yet (run it first)`);
-    const cols = columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`).join(", ");
-    await con.run(`CREATE OR REPLACE TEMP VIEW ${history} AS SELECT ${cols}, NULL::INTEGER AS _mallard_load_seq LIMIT 0`);
+    await con.run(`CREATE OR REPLACE TEMP VIEW ${history} AS ${declared}`);
   } else {
     // Load order comes from the manifest, not from file names, so a remote lake may cache files anywhere.
     const order = quoteIdent(`${view}__load_order`);
@@ -43,7 +44,8 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
     const list = `[${files.map(quoteLiteral).join(", ")}]`;
     await con.run(
       `CREATE OR REPLACE TEMP VIEW ${history} AS SELECT data.* EXCLUDE (_mallard_file), o.seq AS _mallard_load_seq ` +
-        `FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file`,
+        `FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file ` +
+        `UNION ALL BY NAME ${declared}`,
     );
   }
   // The newest batch holding a key has its newest version; the cursor breaks ties inside a batch.

@@ -46,11 +46,11 @@ export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Prom
     await copyToParquet(con, keep, outFile);
     const [{ n: rowsOut }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM (${keep})`);
     const columns = await describeColumns(con, "model");
+    // Quarantine first: once the model's new version is visible, the rows it dropped are visible too.
+    const quarantined = dropList ? await publishQuarantine(con, ctx, dropList) : 0;
     const published = await publishTable(ctx.lake, {
       root: tableRoot(stage.layer, stage.name), runId: ctx.runId, localFiles: [outFile], rows: Number(rowsOut), columns,
     });
-    let quarantined = 0;
-    if (dropList) quarantined = await publishQuarantine(con, ctx, dropList);
     return { rowsIn, rowsOut: Number(rowsOut), bytes: published.bytes, checks, quarantined, version: published.version };
   });
 }

@@ -161,6 +161,15 @@ describe("bronze.table incremental from PostgreSQL", () => {
     assert.equal(state!.schemaChanges.at(-1)!.added[0].name, "Note Ü");
     await compare(stage);
 
+    // A column added without touching any row: no batch carries it, yet models can already read it.
+    await client.query(`ALTER TABLE ${table()} ADD COLUMN discount numeric(5,2) DEFAULT 0`);
+    assert.equal((await load(stage)).rowsOut, 0);
+    const [col] = await engine.withConnection(async (con) => {
+      await registerInputs(con, scratch.lake, "test", { events: stage });
+      return queryRows(con, `SELECT count(*) AS n, count(discount) AS set, typeof(any_value(discount)) AS type FROM events`);
+    });
+    assert.deepEqual(col, { n: BigInt((await client.query(`SELECT count(*) FROM ${table()}`)).rows[0].count), set: 0n, type: "DECIMAL(5,2)" });
+
     await client.query(`ALTER TABLE ${table()} ALTER COLUMN label TYPE integer USING length(label)`);
     await client.query(`UPDATE ${table()} SET updated_at = '2026-01-05 00:00:00+00' WHERE id = 2`);
     const refused = await load(stage);
