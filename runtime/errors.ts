@@ -40,6 +40,15 @@ export class StageError extends MallardError {
   }
 }
 
+/** The lake cannot be reached or written (a wrong path, no permission, a full disk). Exit code 1. */
+export class LakeError extends MallardError {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "LakeError";
+  }
+}
+
 /** Message of any thrown value, with connection-string passwords redacted. */
 export function describeError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);

@@ -35,7 +35,7 @@ export interface Pipeline {
 }
 
 export function pipeline(name: string, args: PipelineArgs): Pipeline {
-  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule)];
+  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule), ...checkEngine(args.engine)];
   problems.push(...checkStages(args.stages));
   if (problems.length) throw new ConfigError(problems.map((p) => `pipeline "${name}": ${p}`));
   return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {} };
@@ -115,6 +115,17 @@ function executionOrder(stages: readonly Stage[]): Stage[] {
   };
   stages.forEach(visit);
   return order;
+}
+
+function checkEngine(engine: EngineSettings | undefined): string[] {
+  const problems: string[] = [];
+  if (engine?.memoryLimit !== undefined && !/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(engine.memoryLimit)) {
+    problems.push(`engine.memoryLimit: "${engine.memoryLimit}" is not a size such as "1GB" or "512MiB"`);
+  }
+  if (engine?.threads !== undefined && !(Number.isInteger(engine.threads) && engine.threads > 0)) {
+    problems.push(`engine.threads: expected a whole number ≥ 1 (got ${engine.threads})`);
+  }
+  return problems;
 }
 
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;

@@ -3,7 +3,7 @@
 
 import { createHash, randomUUID } from "node:crypto";
 import { constants } from "node:fs";
-import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Lake, type LakeObject, PreconditionFailed, type Versioned, type WriteCondition } from "./lake.ts";
@@ -148,15 +148,8 @@ async function fsyncFile(path: string): Promise<void> {
 
 function ifMissing<T>(fallback: T) {
   return (e: NodeJS.ErrnoException): T => {
-    if (e.code === "ENOENT") return fallback;
+    // ENOTDIR: a parent is a file, so the object cannot exist either.
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return fallback;
     throw e;
   };
-}
-
-/** Write text to a file atomically (temp + rename): used for files outside the lake too. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${randomUUID()}.tmp`;
-  await writeFile(temp, text);
-  await rename(temp, path);
 }

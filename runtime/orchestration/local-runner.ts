@@ -5,6 +5,7 @@ import pLimit from "p-limit";
 import type { Pipeline } from "../declare/pipeline.ts";
 import type { Source } from "../declare/sources.ts";
 import { Engine } from "../engine/engine.ts";
+import { describeError, LakeError } from "../errors.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { SecretChain } from "../secrets/secrets.ts";
 import type { StageContext } from "../stages/context.ts";
@@ -43,13 +44,19 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
   const records = new RunRecords(lake);
   const tasks = planTasks(pipeline, { select: options.select });
   const runId = newRunId();
-  await records.create({
-    runId, pipeline: pipeline.name, status: "running", trigger: options.trigger ?? "cli", startedAt: new Date().toISOString(),
-    tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
-  });
+  // The engine first: if it cannot start, no run record is left behind in state "running".
+  const engine = await Engine.create(pipeline.engine);
+  try {
+    await records.create({
+      runId, pipeline: pipeline.name, status: "running", trigger: options.trigger ?? "cli", startedAt: new Date().toISOString(),
+      tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
+    });
+  } catch (e) {
+    await engine.close();
+    throw new LakeError(`cannot write to the lake at ${lake.location}: ${describeError(e)}`, { cause: e });
+  }
   emit({ type: "run-start", runId, tasks });
 
-  const engine = await Engine.create(pipeline.engine);
   const connectors = new Map<string, Promise<SourceConnector>>();
   const connect = options.connect ?? openConnector;
   const limit = pLimit(options.concurrency ?? 2);
@@ -84,7 +91,17 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
         return record;
       })());
     }
-    const all = await Promise.all(results.values());
+    // Wait for every task even when one throws (the lake failing under a record update), so the engine is
+    // never closed under a running task; then the run is marked failed rather than left "running".
+    const settled = await Promise.allSettled(results.values());
+    const broken = settled.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (broken) {
+      await records.update(pipeline.name, runId, (r) => ({
+        ...r, status: "failed", endedAt: new Date().toISOString(), error: { stage: "(runner)", message: describeError(broken.reason) },
+      })).catch(() => undefined);
+      throw broken.reason;
+    }
+    const all = settled.map((r) => (r as PromiseFulfilledResult<TaskRecord>).value);
     const failed = all.find((r) => r.status === "failed");
     const final = await records.update(pipeline.name, runId, (r) => ({
       ...r,

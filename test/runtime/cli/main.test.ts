@@ -56,6 +56,20 @@ describe("mallard CLI", () => {
     assert.equal(r.err, 'error: bad.yml: stage "g": from.missing: unknown input "missing" (stages: g)\n');
   });
 
+  it("exits 2 for a lake address that is not one, without a stack or the string's secrets", () => {
+    const r = mallard(["status", "--config", "models.yml", "--lake", "AccountName=foo;AccountKey=c2VjcmV0"]);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /^error: --lake: not a usable Azure Storage address or connection string/);
+    assert.doesNotMatch(r.err, /c2VjcmV0|\n\s+at /);
+  });
+
+  it("exits 1 with one line when the lake folder cannot be written", () => {
+    const r = mallard(["run", "--config", "models.yml", "--lake", "models.yml/lake"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: cannot write to the lake at .*models\.yml\/lake: .*ENOTDIR/);
+    assert.doesNotMatch(r.err, /internal error|\n\s+at /);
+  });
+
   it("exits 2 for a usage error", () => {
     const r = mallard(["run", "--concurrency", "zero"]);
     assert.equal(r.code, 2);

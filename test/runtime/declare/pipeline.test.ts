@@ -51,6 +51,13 @@ describe("pipeline()", () => {
     ]);
   });
 
+  it("refuses engine settings DuckDB would reject at run time", () => {
+    assert.deepEqual(problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [orders], engine: { memoryLimit: "lots", threads: 0 } })), [
+      'pipeline "shop": engine.memoryLimit: "lots" is not a size such as "1GB" or "512MiB"',
+      'pipeline "shop": engine.threads: expected a whole number ≥ 1 (got 0)',
+    ]);
+  });
+
   it("needs sql or transform on a model, not both", () => {
     const none = silver.model("none", { from: orders });
     const both = silver.model("both", { from: orders, sql: "select 1", transform: async () => "select 1" });
