@@ -24,6 +24,8 @@ export interface TableVersion {
   readonly publishedAt: string;
   /** The version this one replaced, kept until the retention sweep. */
   readonly previous?: string;
+  /** Published versions kept for readers in flight, newest first (`previous` among them). */
+  readonly kept?: readonly string[];
 }
 
 /** Versions kept besides the current one, so readers that started on an older one can finish. */
@@ -42,7 +44,7 @@ export async function readCurrent(lake: Lake, root: string): Promise<TableVersio
 
 /** A sortable version id: time first, then a random suffix so two writers never collide. */
 export function newVersionId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:.]/g, "").replace("T", "T")}-${randomUUID().slice(0, 8)}`;
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
 }
 
 export interface PublishInput {
@@ -52,14 +54,17 @@ export interface PublishInput {
   readonly localFiles: readonly string[];
   readonly rows: number;
   readonly columns: readonly TableColumn[];
+  /** Version id (time-sortable). @default a new one: the moment the publish starts */
+  readonly version?: string;
 }
 
 /**
- * Upload the files into a new version folder, then swing the pointer with an ETag condition. When
- * another writer published in between, this one still wins if it is newer (last writer wins, never a mix).
+ * Upload the files into a new version folder, then swing the pointer with an ETag condition. When a
+ * newer version was published meanwhile (an overlapping run that started later), this one steps aside:
+ * its folder is removed and the current version returned, so stale data never replaces fresher data.
  */
 export async function publishTable(lake: Lake, input: PublishInput): Promise<TableVersion> {
-  const version = newVersionId();
+  const version = input.version ?? newVersionId();
   const files: string[] = [];
   let bytes = 0;
   for (const [i, local] of input.localFiles.entries()) {
@@ -71,6 +76,10 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
   const pointerPath = lakePath(input.root, POINTER);
   for (;;) {
     const current = await lake.readJson<TableVersion>(pointerPath);
+    if (current && current.value.version > version) {
+      for (const path of files) await lake.delete(path);
+      return current.value;
+    }
     const next: TableVersion = {
       table: input.root,
       version,
@@ -81,10 +90,11 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
       runId: input.runId,
       publishedAt: new Date().toISOString(),
       previous: current?.value.version,
+      kept: current ? [current.value.version, ...(current.value.kept ?? [])].slice(0, KEEP_PREVIOUS) : [],
     };
     try {
       await lake.writeJson(pointerPath, next, { ifMatch: current ? current.etag : null });
-      await sweepOldVersions(lake, input.root, version).catch(() => undefined); // best effort; next publish retries
+      await sweepOldVersions(lake, next).catch(() => undefined); // best effort; the next publish sweeps again
       return next;
     } catch (e) {
       if (!(e instanceof PreconditionFailed)) throw e;
@@ -92,14 +102,15 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
   }
 }
 
-/** Delete version folders older than the newest KEEP_PREVIOUS before `current`. */
-async function sweepOldVersions(lake: Lake, root: string, current: string): Promise<void> {
-  const byVersion = new Map<string, string[]>();
-  for await (const object of lake.list(root)) {
-    const match = /\/v([^/]+)\//.exec(`/${object.path.slice(root.length + 1)}`);
-    if (!match) continue;
-    byVersion.set(match[1], [...(byVersion.get(match[1]) ?? []), object.path]);
+/**
+ * Delete version folders older than the current one that are not kept for readers in flight: superseded
+ * versions and folders of publishes that crashed before their pointer write. Newer folders belong to
+ * publishes still in flight and are left alone.
+ */
+async function sweepOldVersions(lake: Lake, current: TableVersion): Promise<void> {
+  const keep = new Set([current.version, ...(current.kept ?? [])]);
+  for await (const object of lake.list(current.table)) {
+    const version = /^v([^/]+)\//.exec(object.path.slice(current.table.length + 1))?.[1];
+    if (version !== undefined && version < current.version && !keep.has(version)) await lake.delete(object.path);
   }
-  const older = [...byVersion.keys()].filter((v) => v < current).sort().reverse().slice(KEEP_PREVIOUS);
-  for (const version of older) for (const path of byVersion.get(version)!) await lake.delete(path);
 }

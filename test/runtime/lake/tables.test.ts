@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { Engine } from "../../../runtime/engine/engine.ts";
-import { readCurrent } from "../../../runtime/lake/tables.ts";
+import { publishTable, readCurrent } from "../../../runtime/lake/tables.ts";
+import { copyToParquet } from "../../../runtime/engine/engine.ts";
+import { join } from "node:path";
 import { publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
 
 let engine: Engine;
@@ -18,6 +20,12 @@ after(async () => {
   await engine.close();
   await scratch.dispose();
 });
+
+async function parquetOf(sql: string): Promise<string> {
+  const file = join(engine.workDir, `q-${Math.random().toString(36).slice(2)}.parquet`);
+  await engine.withConnection((con) => copyToParquet(con, sql, file));
+  return file;
+}
 
 function publishInChild(rows: number, crashAt?: string) {
   return spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/publish-child.ts", scratch.dir, String(rows)], {
@@ -61,6 +69,20 @@ describe("publishTable", () => {
     const latest = await readTable(engine, scratch.lake, "silver/t", "id");
     assert.equal(latest.length, 3000);
     assert.ok(latest.every((r) => r.version === "v3000"));
+  });
+
+  it("keeps the pointer on the newer version when an older publish finishes last", async () => {
+    const newer = await publishQuery(engine, scratch.lake, "gold/order", "SELECT 'new' AS w");
+    // A publish that started before `newer` (an older version id) and reaches its pointer write after it.
+    const older = await publishTable(scratch.lake, {
+      root: "gold/order", runId: "old", localFiles: [await parquetOf("SELECT 'old' AS w")], rows: 1, columns: [],
+      version: "20000101T000000000Z-00000000",
+    });
+    assert.equal(older.version, newer.version, "the older publish stepped aside");
+    assert.deepEqual(await readTable(engine, scratch.lake, "gold/order"), [{ w: "new" }]);
+    const folders = new Set<string>();
+    for await (const o of scratch.lake.list("gold/order")) folders.add(o.path.split("/")[2]);
+    assert.ok(!folders.has("v20000101T000000000Z-00000000"), "its folder was removed");
   });
 
   it("never shows a mix when two writers publish at once", async () => {
