@@ -2,7 +2,7 @@
 // object. One conditional write commits a batch and moves the checkpoint together, so a crash between
 // the Parquet upload and the commit leaves an orphan file that no reader sees (and the sweep removes).
 
-import { type Lake, lakePath, PreconditionFailed } from "../lake/lake.ts";
+import { type Lake, lakePath, updateJson } from "../lake/lake.ts";
 import type { CursorPosition, SourceColumn } from "../sources/source.ts";
 
 export interface BronzeBatch {
@@ -53,16 +53,7 @@ export async function updateBronzeState(
   stage: string,
   change: (current: BronzeState | undefined) => BronzeState,
 ): Promise<BronzeState> {
-  for (;;) {
-    const { state, etag } = await readBronzeState(lake, stage);
-    const next = { ...change(state), updatedAt: new Date().toISOString() };
-    try {
-      await lake.writeJson(bronzeStatePath(stage), next, { ifMatch: etag });
-      return next;
-    } catch (e) {
-      if (!(e instanceof PreconditionFailed)) throw e;
-    }
-  }
+  return updateJson<BronzeState>(lake, bronzeStatePath(stage), (current) => ({ ...change(current), updatedAt: new Date().toISOString() }));
 }
 
 /** Batches a reader of the current state needs: the last full load and every batch after it. */

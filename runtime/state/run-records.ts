@@ -2,7 +2,7 @@
 // rows, bytes, duration, checks and checkpoints. Written as the run goes, so a crash leaves what happened.
 
 import type { Severity } from "../declare/checks.ts";
-import { type Lake, lakePath, PreconditionFailed } from "../lake/lake.ts";
+import { type Lake, lakePath, updateJson } from "../lake/lake.ts";
 import type { CursorPosition } from "../sources/source.ts";
 
 export type TaskStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
@@ -75,18 +75,10 @@ export class RunRecords {
 
   /** Read-modify-write with an ETag condition, retried on a lost race: concurrent task updates all land. */
   async update(pipeline: string, runId: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
-    const path = runRecordPath(pipeline, runId);
-    for (;;) {
-      const current = await this.lake.readJson<RunRecord>(path);
+    return updateJson<RunRecord>(this.lake, runRecordPath(pipeline, runId), (current) => {
       if (!current) throw new Error(`run ${runId} of ${pipeline} has no record`);
-      const next = change(current.value);
-      try {
-        await this.lake.writeJson(path, next, { ifMatch: current.etag });
-        return next;
-      } catch (e) {
-        if (!(e instanceof PreconditionFailed)) throw e;
-      }
-    }
+      return change(current);
+    });
   }
 
   async setTask(pipeline: string, runId: string, task: TaskRecord): Promise<RunRecord> {
