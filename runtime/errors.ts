@@ -22,6 +22,14 @@ export class SourceError extends MallardError {
   }
 }
 
+/** A source table changed type in a way bronze will not follow silently; retrying cannot help. Exit code 1. */
+export class SchemaChanged extends SourceError {
+  constructor(message: string) {
+    super(message);
+    this.name = "SchemaChanged";
+  }
+}
+
 /** A quality check with severity `fail` failed. Exit code 1. */
 export class CheckFailed extends MallardError {
   readonly exitCode = 1;

@@ -3,7 +3,7 @@
 
 import { partitionTasks, type Stage, type StageKind } from "../declare/stages.ts";
 import { commitBronzePartitions, runBronzePartition } from "../stages/bronze-partitions.ts";
-import { CheckFailed, ConfigError, describeError, MallardError, redact } from "../errors.ts";
+import { CheckFailed, ConfigError, describeError, MallardError, redact, SchemaChanged } from "../errors.ts";
 import type { StageContext, StageOutcome, StageRunner } from "../stages/context.ts";
 import { runBronzeTable } from "../stages/bronze-table.ts";
 import { runSilverModel } from "../stages/silver-model.ts";
@@ -49,7 +49,7 @@ export async function executeTask(task: Task, ctx: StageContext, attempt = 1): P
       durationMs: ended - started,
       checks: error instanceof ModelCheckFailed ? error.checks : undefined,
       error: describeError(error),
-      retryable: !(error instanceof ConfigError || error instanceof CheckFailed),
+      retryable: !(error instanceof ConfigError || error instanceof CheckFailed || error instanceof SchemaChanged),
       // A bug (not a MallardError) keeps its stack in the record for whoever debugs it; users see the message.
       note: error instanceof MallardError || !(error instanceof Error) ? undefined : redact(error.stack?.split("\n").slice(0, 6).join("\n") ?? ""),
     };

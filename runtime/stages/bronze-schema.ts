@@ -2,7 +2,7 @@
 // source columns are added and recorded, and an incompatible type change stops the table before it loads.
 
 import type { BronzeTable } from "../declare/stages.ts";
-import { ConfigError, SourceError } from "../errors.ts";
+import { ConfigError, SchemaChanged } from "../errors.ts";
 import type { BronzeState } from "../state/bronze-state.ts";
 import { compareSchemas } from "../sources/schema-compare.ts";
 import type { SourceColumn, TableSchema } from "../sources/source.ts";
@@ -31,7 +31,7 @@ export function evolveSchema(stage: BronzeTable, state: BronzeState | undefined,
   const diff = compareSchemas(state.columns, schema.columns);
   if (diff.incompatible.length) {
     const what = diff.incompatible.map((c) => `column "${c.column}" changed from ${c.from} to ${c.to}`).join("; ");
-    throw new SourceError(
+    throw new SchemaChanged(
       `stage "${stage.name}": ${stage.table}: ${what}. Nothing was loaded and the checkpoint is unchanged; ` +
         `to reload the table with the new types run: mallard run --select ${stage.name} --full-refresh`,
     );
