@@ -3,9 +3,8 @@
 // incremental, through the local runner and through the task queue.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { bronze, pipeline, source, type BronzeTable, type Partitioning } from "../../../runtime/declare/index.ts";
-import { Engine, queryRows } from "../../../runtime/engine/engine.ts";
+import { queryRows } from "../../../runtime/engine/engine.ts";
 import { quoteIdent } from "../../../runtime/engine/sql.ts";
 import { runThroughQueue } from "../../../runtime/orchestration/azure/worker.ts";
 import { runLocal } from "../../../runtime/orchestration/local-runner.ts";
@@ -14,22 +13,18 @@ import { InProcessTaskQueue } from "../../../runtime/orchestration/queue/memory-
 import { SecretChain } from "../../../runtime/secrets/secrets.ts";
 import { readBronzeState } from "../../../runtime/state/bronze-state.ts";
 import { registerInputs } from "../../../runtime/stages/inputs.ts";
-import { scratchLake } from "../../helpers/lake.ts";
-import { testPostgres, type TestPostgres } from "../../helpers/pg.ts";
+import { bronzeBed, type BronzeBed } from "../../helpers/bronze-bed.ts";
 
-let server: TestPostgres;
-let client: pg.Client;
-let engine: Engine;
-let scratch: Awaited<ReturnType<typeof scratchLake>>;
+let bed: BronzeBed;
+let server: BronzeBed["server"];
+let client: BronzeBed["client"];
+let engine: BronzeBed["engine"];
+let scratch: BronzeBed["scratch"];
 let schema: string;
 
 before(async () => {
-  server = await testPostgres();
-  client = new pg.Client(server.url);
-  await client.connect();
-  schema = await server.scratchSchema(client, "parts");
-  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
-  scratch = await scratchLake();
+  bed = await bronzeBed("parts");
+  ({ server, client, engine, scratch, schema } = bed);
   await client.query(`CREATE TABLE ${quoteIdent(schema)}.t (id bigint PRIMARY KEY, k integer, day date, updated_at timestamptz NOT NULL, v text)`);
   // 3,000 rows; partition keys skewed and some NULL, so ranges are uneven and NULLs must not get lost.
   await client.query(`INSERT INTO ${quoteIdent(schema)}.t
@@ -38,12 +33,7 @@ before(async () => {
     FROM generate_series(1, 3000) g`);
   makeStages();
 });
-after(async () => {
-  await client.end();
-  await server.close();
-  await engine.close();
-  await scratch.dispose();
-});
+after(() => bed.close());
 
 function table(name: string, partitions?: Partitioning): BronzeTable {
   const db = source.postgres("src", { connection: server.url, chunkRows: 400 });

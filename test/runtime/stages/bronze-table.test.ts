@@ -4,38 +4,28 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import { bronze, pipeline, source, type BronzeTable } from "../../../runtime/declare/index.ts";
-import { Engine, queryRows } from "../../../runtime/engine/engine.ts";
+import { queryRows } from "../../../runtime/engine/engine.ts";
 import { quoteIdent } from "../../../runtime/engine/sql.ts";
 import { runLocal } from "../../../runtime/orchestration/local-runner.ts";
 import { SecretChain } from "../../../runtime/secrets/secrets.ts";
 import { readBronzeState } from "../../../runtime/state/bronze-state.ts";
 import { registerInputs } from "../../../runtime/stages/inputs.ts";
-import { testPostgres, type TestPostgres } from "../../helpers/pg.ts";
-import { scratchLake } from "../../helpers/lake.ts";
+import { bronzeBed, type BronzeBed } from "../../helpers/bronze-bed.ts";
 
-let server: TestPostgres;
-let client: pg.Client;
-let engine: Engine;
-let scratch: Awaited<ReturnType<typeof scratchLake>>;
+let bed: BronzeBed;
+let server: BronzeBed["server"];
+let client: BronzeBed["client"];
+let engine: BronzeBed["engine"];
+let scratch: BronzeBed["scratch"];
 let schema: string;
 
 before(async () => {
-  server = await testPostgres();
-  client = new pg.Client(server.url);
-  await client.connect();
-  schema = await server.scratchSchema(client, "bronze");
-  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
-  scratch = await scratchLake();
+  bed = await bronzeBed("bronze");
+  ({ server, client, engine, scratch, schema } = bed);
   await client.query(`CREATE TABLE ${quoteIdent(schema)}.events (id bigint PRIMARY KEY, updated_at timestamptz NOT NULL, amount numeric(12,2), label text)`);
 });
-after(async () => {
-  await client.end();
-  await server.close();
-  await engine.close();
-  await scratch.dispose();
-});
+after(() => bed.close());
 
 const table = () => `${quoteIdent(schema)}.events`;
 

@@ -1,0 +1,33 @@
+// What bronze stage tests share: a PostgreSQL (server or PGlite) with a scratch schema and a client on
+// it, a DuckDB engine, and a scratch local lake; `close()` tears all of it down.
+import pg from "pg";
+import { Engine } from "../../runtime/engine/engine.ts";
+import { scratchLake } from "./lake.ts";
+import { testPostgres, type TestPostgres } from "./pg.ts";
+
+export interface BronzeBed {
+  readonly server: TestPostgres;
+  readonly client: pg.Client;
+  readonly schema: string;
+  readonly engine: Engine;
+  readonly scratch: Awaited<ReturnType<typeof scratchLake>>;
+  close(): Promise<void>;
+}
+
+export async function bronzeBed(prefix: string): Promise<BronzeBed> {
+  const server = await testPostgres();
+  const client = new pg.Client(server.url);
+  await client.connect();
+  const schema = await server.scratchSchema(client, prefix);
+  const engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
+  const scratch = await scratchLake();
+  return {
+    server, client, schema, engine, scratch,
+    async close() {
+      await client.end();
+      await server.close();
+      await engine.close();
+      await scratch.dispose();
+    },
+  };
+}
