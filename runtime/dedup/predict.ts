@@ -50,7 +50,7 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
     `${labelSql(c, `g${i}`)} AS ${quoteIdent(`${c.name}_level`)}`,
     `round(w${i}, 3) AS ${quoteIdent(`${c.name}_weight`)}`,
   ]);
-  const result = await con.run(`
+  await con.run(`
     CREATE OR REPLACE TABLE ${names.links} AS
     SELECT least(a.${id}, b.${id}) AS ${quoteIdent(`${model.id}_l`)}, greatest(a.${id}, b.${id}) AS ${quoteIdent(`${model.id}_r`)},
            s.match_weight, s.match_probability,
@@ -61,7 +61,9 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
     FROM ${names.scored} s JOIN ${names.records} a ON a.${rid} = s.l JOIN ${names.records} b ON b.${rid} = s.r
     WHERE s.match_probability >= ${quoteDouble(model.keepLinksAbove)}
     ORDER BY s.match_weight DESC`);
-  return Number(result.rowsChanged);
+  // CREATE TABLE … AS reports no changed rows, so count them.
+  const counted = await con.runAndReadAll(`SELECT count(*) FROM ${names.links}`);
+  return Number(counted.getRows()[0][0]);
 }
 
 /**
