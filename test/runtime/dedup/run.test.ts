@@ -65,6 +65,9 @@ test("entity ids are the same on two runs over the same records", async () => {
     assert.notEqual(a.get(1), a.get(4));
     assert.notEqual(a.get(6), a.get(4));
     assert.equal(first.metrics.entities, 3);
+    const [[linkRows]] = (await con.runAndReadAll(`SELECT count(*) FROM ${first.tables.links}`)).getRows();
+    assert.ok(first.metrics.links > 0);
+    assert.equal(first.metrics.links, Number(linkRows), "the metric counts the links table's rows");
     assert.equal(first.metrics.trained, false, "saved params with the same fingerprint are reused");
   });
 });
