@@ -5,15 +5,14 @@
 // partitions agree on what they read.
 
 import type { BronzeTable } from "../declare/stages.ts";
-import { durationSeconds } from "../declare/duration.ts";
 import { StageError } from "../errors.ts";
 import { crashPoint } from "../faults.ts";
 import { lakePath, PreconditionFailed } from "../lake/lake.ts";
 import { readBronzeState, updateBronzeState, type SchemaChange } from "../state/bronze-state.ts";
 import type { CursorPosition, SourceColumn, TableSchema } from "../sources/source.ts";
-import { checkColumns, evolveSchema } from "./bronze-schema.ts";
+import { cursorRequest, prepareBronzeLoad } from "./bronze-schema.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
-import { bronzeRoot, newLoadId } from "./bronze-paths.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
 import { DEFAULT_CHUNK_ROWS } from "./bronze-table.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 
@@ -55,16 +54,11 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
   let rows = 0;
   let bytes = 0;
   let part = 0;
-  const loadDate = plan.loadId.slice(0, 4) + "-" + plan.loadId.slice(4, 6) + "-" + plan.loadId.slice(6, 8);
+  const loadDate = loadDateOf(plan.loadId);
   for (const range of rangesOf(plan, stage, partition)) {
     const chunks = connector.extract({
       schema: plan.schema,
-      cursor: stage.incremental && {
-        columns: stage.incremental.cursor,
-        after: plan.after,
-        lookBackSeconds: plan.after && stage.incremental.lookBack ? durationSeconds(stage.incremental.lookBack) : undefined,
-        until: plan.until,
-      },
+      cursor: cursorRequest(stage, plan.after, plan.until),
       range,
       chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
       workDir: ctx.engine.workDir,
@@ -132,12 +126,7 @@ async function partitionPlan(ctx: StageContext<BronzeTable>): Promise<PartitionP
   const path = lakePath(runFolder(stage.name, ctx.runId), "plan.json");
   const existing = await lake.readJson<PartitionPlan>(path);
   if (existing) return existing.value;
-  const connector = await ctx.connector(stage.source);
-  const schema = await connector.describe(stage.table);
-  checkColumns(stage, schema);
-  const { state } = await readBronzeState(lake, stage.name);
-  const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
-  const after = stage.incremental && !ctx.fullRefresh ? state?.checkpoint : undefined;
+  const { connector, schema, evolution, after } = await prepareBronzeLoad(ctx);
   const partitioning = stage.partitions!;
   const plan: PartitionPlan = {
     runId: ctx.runId,

@@ -11,3 +11,8 @@ export function bronzeRoot(stage: BronzeTable): string {
 export function newLoadId(): string {
   return `${new Date().toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
 }
+
+/** `2026-11-24` from a load id: the `load_date=` folder its files go in. */
+export function loadDateOf(loadId: string): string {
+  return `${loadId.slice(0, 4)}-${loadId.slice(4, 6)}-${loadId.slice(6, 8)}`;
+}

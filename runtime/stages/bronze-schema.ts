@@ -1,11 +1,41 @@
-// A bronze table's columns against its source: the declared key and cursor columns must exist, new
-// source columns are added and recorded, and an incompatible type change stops the table before it loads.
+// Getting a bronze load ready: the table's columns against its source (the declared key and cursor
+// columns must exist, new source columns are added and recorded, an incompatible type change stops the
+// table before it loads), its state, and where the load starts.
 
 import type { BronzeTable } from "../declare/stages.ts";
 import { ConfigError, SchemaChanged } from "../errors.ts";
-import type { BronzeState } from "../state/bronze-state.ts";
+import { durationSeconds } from "../declare/duration.ts";
+import { type BronzeState, readBronzeState } from "../state/bronze-state.ts";
 import { compareSchemas } from "../sources/schema-compare.ts";
-import type { SourceColumn, TableSchema } from "../sources/source.ts";
+import type { CursorPosition, ExtractRequest, SourceColumn, SourceConnector, TableSchema } from "../sources/source.ts";
+import type { StageContext } from "./context.ts";
+
+export interface BronzeLoad {
+  readonly connector: SourceConnector;
+  readonly schema: TableSchema;
+  readonly state: BronzeState | undefined;
+  readonly evolution: Evolution;
+  /** The checkpoint an incremental load starts after (undefined: a full load, or the first one). */
+  readonly after: CursorPosition | undefined;
+}
+
+export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise<BronzeLoad> {
+  const { stage } = ctx;
+  const connector = await ctx.connector(stage.source);
+  const schema = await connector.describe(stage.table);
+  checkColumns(stage, schema);
+  const { state } = await readBronzeState(ctx.lake, stage.name);
+  const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
+  const after = stage.incremental && !ctx.fullRefresh ? state?.checkpoint : undefined;
+  return { connector, schema, state, evolution, after };
+}
+
+/** The cursor part of an extract request: after the checkpoint (less the look-back), up to `until`. */
+export function cursorRequest(stage: BronzeTable, after: CursorPosition | undefined, until?: CursorPosition): ExtractRequest["cursor"] {
+  if (!stage.incremental) return undefined;
+  const lookBack = stage.incremental.lookBack;
+  return { columns: stage.incremental.cursor, after, lookBackSeconds: after && lookBack ? durationSeconds(lookBack) : undefined, until };
+}
 
 export function checkColumns(stage: BronzeTable, schema: TableSchema): void {
   const names = new Set(schema.columns.map((c) => c.name));

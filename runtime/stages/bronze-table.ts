@@ -3,31 +3,25 @@
 // the checkpoint only moves in the same atomic state write that makes the batch visible.
 
 import type { BronzeTable } from "../declare/stages.ts";
-import { durationSeconds } from "../declare/duration.ts";
 import { StageError } from "../errors.ts";
 import { crashPoint } from "../faults.ts";
 import { lakePath } from "../lake/lake.ts";
-import { type BronzeBatch, type BronzeState, readBronzeState, updateBronzeState } from "../state/bronze-state.ts";
+import { type BronzeBatch, type BronzeState, updateBronzeState } from "../state/bronze-state.ts";
 import type { CursorPosition, SourceColumn } from "../sources/source.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
-import { bronzeRoot, newLoadId } from "./bronze-paths.ts";
-import { checkColumns, evolveSchema } from "./bronze-schema.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
+import { cursorRequest, prepareBronzeLoad } from "./bronze-schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
 
 export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
-  const connector = await ctx.connector(stage.source);
-  const schema = await connector.describe(stage.table);
-  checkColumns(stage, schema);
-  const { state } = await readBronzeState(lake, stage.name);
-  const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
+  const { connector, schema, state, evolution, after: before } = await prepareBronzeLoad(ctx);
   const added = evolution.change?.added.map((c) => c.name) ?? [];
   await sweepOrphanBatches(lake, stage, state);
 
   const incremental = stage.incremental !== undefined && !ctx.fullRefresh;
-  const before = incremental ? state?.checkpoint : undefined;
   // The first load of an incremental table commits chunk by chunk (resumable); a full load or a full
   // refresh commits all its chunks at once, so readers never see half a snapshot.
   const commitEachChunk = incremental;
@@ -37,15 +31,11 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   let checkpoint: CursorPosition | undefined = before;
   let first = true;
   const loadId = newLoadId();
-  const loadDate = new Date().toISOString().slice(0, 10);
+  const loadDate = loadDateOf(loadId);
   const chunks = connector.extract(
     {
       schema,
-      cursor: stage.incremental && {
-        columns: stage.incremental.cursor,
-        after: before,
-        lookBackSeconds: before && stage.incremental.lookBack ? durationSeconds(stage.incremental.lookBack) : undefined,
-      },
+      cursor: cursorRequest(stage, before),
       chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
       workDir: ctx.engine.workDir,
     },
