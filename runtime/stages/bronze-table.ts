@@ -53,7 +53,9 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const batch: BronzeBatch = {
       loadId: batchId,
       runId: ctx.runId,
-      mode: first && !state?.checkpoint ? "full" : commitEachChunk ? "incremental" : "full",
+      // Chunk by chunk, the first chunk of a load with no checkpoint starts the table afresh for readers
+      // (older full snapshots stop counting); a full load's chunks are merged into one full batch below.
+      mode: commitEachChunk && !(first && !before) ? "incremental" : "full",
       files: [path],
       rows: chunk.rows,
       bytes: object.size,
