@@ -7,7 +7,7 @@ import { DefaultAzureCredential } from "@azure/identity";
 import { SecretClient, type SecretClientOptions } from "@azure/keyvault-secrets";
 import { APP_SETTINGS } from "../declare/deployment.ts";
 import { ConfigError, describeError } from "../errors.ts";
-import { EnvSecretProvider, FileSecretProvider, SecretChain, type SecretProvider } from "./secrets.ts";
+import type { SecretProvider } from "./secrets.ts";
 
 export interface KeyVaultOptions {
   /** @default new DefaultAzureCredential() (the Function App's managed identity in Azure) */
@@ -54,19 +54,4 @@ export class KeyVaultSecretProvider implements SecretProvider {
       throw new ConfigError([`secret "${name}": ${this.description} could not be read (${describeError(e).split("\n")[0]})`]);
     }
   }
-}
-
-/**
- * The chain a Functions instance uses: environment (app settings), then Key Vault when
- * MALLARD_KEY_VAULT_URL is set; on a laptop, the local secrets file sits between them.
- */
-export function secretChainFromSettings(
-  env: NodeJS.ProcessEnv = process.env,
-  options: KeyVaultOptions & { secretsFile?: string } = {},
-): SecretChain {
-  const providers: SecretProvider[] = [new EnvSecretProvider(env)];
-  if (options.secretsFile) providers.push(new FileSecretProvider(options.secretsFile));
-  const vaultUrl = env[APP_SETTINGS.keyVaultUrl];
-  if (vaultUrl) providers.push(new KeyVaultSecretProvider(vaultUrl, options));
-  return new SecretChain(providers);
 }

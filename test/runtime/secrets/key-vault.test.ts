@@ -14,7 +14,8 @@ import { after, before, describe, it } from "node:test";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { isSecretRef } from "../../../runtime/declare/secret.ts";
 import { ConfigError } from "../../../runtime/errors.ts";
-import { KeyVaultSecretProvider, keyVaultSecretName, secretChainFromSettings } from "../../../runtime/secrets/key-vault.ts";
+import { KeyVaultSecretProvider, keyVaultSecretName } from "../../../runtime/secrets/key-vault.ts";
+import { defaultSecretChain } from "../../../runtime/secrets/default-chain.ts";
 
 const HOST = "mallardtest.vault.azure.net";
 const TOKEN = "test-access-token";
@@ -122,15 +123,16 @@ describe("KeyVaultSecretProvider", () => {
   });
 
   it("joins the chain after the environment when the vault URL is set", async () => {
-    const chain = secretChainFromSettings(
-      { MALLARD_KEY_VAULT_URL: vaultUrl, MALLARD_SECRET_OTHER: "from-env" },
-      { credential, clientOptions: { agent } },
-    );
+    const chain = await defaultSecretChain({
+      projectRoot: tmpdir(),
+      env: { MALLARD_KEY_VAULT_URL: vaultUrl, MALLARD_SECRET_OTHER: "from-env" },
+      keyVault: { credential, clientOptions: { agent } },
+    });
     const ref = { kind: "secret", name: "shop-db-url" } as const;
     assert.ok(isSecretRef(ref));
     assert.equal(await chain.resolve(ref, "source shop"), SECRETS["shop-db-url"].value);
     assert.equal(await chain.resolve({ ...ref, name: "other" }, "source shop"), "from-env");
     await assert.rejects(chain.resolve({ ...ref, name: "nowhere" }, "source shop"), /looked in: environment.*Key Vault https/);
-    assert.equal(secretChainFromSettings({}).providers.length, 1);
+    assert.equal((await defaultSecretChain({ projectRoot: tmpdir(), env: {} })).providers.length, 2, "environment and secrets file only");
   });
 });
