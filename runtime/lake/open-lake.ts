@@ -4,18 +4,16 @@
 
 import { ConfigError, redact } from "../errors.ts";
 import type { Lake } from "./lake.ts";
+import { parseLakeSpec } from "./lake-spec.ts";
 import { LocalLake } from "./local-lake.ts";
 
-export function isAzureLakeSpec(spec: string): boolean {
-  return /^(abfss?|az|https?):\/\//i.test(spec) || /(^|;)\s*(DefaultEndpointsProtocol|BlobEndpoint|AccountName|UseDevelopmentStorage)=/i.test(spec);
-}
-
 export async function openLake(spec: string): Promise<Lake> {
-  if (!isAzureLakeSpec(spec)) return new LocalLake(spec);
+  const connection = parseLakeSpec(spec);
+  if (!connection) return new LocalLake(spec);
   // Loaded on demand so a local run never pays for the Azure SDK's import.
-  const [{ AzureLake }, { parseLakeSpec }] = await Promise.all([import("./azure-lake.ts"), import("./azure-connection.ts")]);
+  const { AzureLake } = await import("./azure-lake.ts");
   try {
-    return new AzureLake({ connection: parseLakeSpec(spec)! });
+    return new AzureLake({ connection });
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     // The SDK's message can quote the connection string; say what is wrong without it.

@@ -3,7 +3,7 @@
 // in-process queue for a local-folder lake.
 
 import { DEFAULT_TASK_QUEUE } from "../../declare/deployment.ts";
-import { parseLakeSpec } from "../../lake/azure-connection.ts";
+import { parseLakeSpec } from "../../lake/lake-spec.ts";
 import { InProcessTaskQueue } from "./memory-queue.ts";
 import type { TaskQueue } from "./task-queue.ts";
 
