@@ -1,6 +1,8 @@
 // The lake: where bronze batches, published tables, checkpoints and run records live. Two
 // implementations: a local folder (laptop, CI) and Azure Storage (runtime/lake/azure-lake.ts).
 
+import { randomUUID } from "node:crypto";
+
 export interface LakeObject {
   /** Path inside the lake, `/`-separated, no leading slash. @example "bronze/shop/orders/load_date=2026-11-24/0193…parquet" */
   readonly path: string;
@@ -46,6 +48,14 @@ export interface Lake {
   delete(path: string): Promise<void>;
   /** A URL or path an outside reader (DuckDB, Power BI) uses for an object. */
   externalPath(path: string): string;
+}
+
+/**
+ * An id that sorts by creation time (to the millisecond), with a random suffix so two writers never
+ * collide: `20261124T151528123Z-b7a06bfb`. Table versions and bronze load ids are both made this way.
+ */
+export function sortableId(now = new Date()): string {
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
 }
 
 /** Join lake path segments with `/`, dropping empty ones. */

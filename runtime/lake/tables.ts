@@ -2,9 +2,8 @@
 // visible in one conditional write of the table's `_current.json` pointer. Readers that go through the
 // pointer never see a partial or mixed version; a crash before the pointer write leaves the old one.
 
-import { randomUUID } from "node:crypto";
 import { crashPoint } from "../faults.ts";
-import { type Lake, lakePath, PreconditionFailed } from "./lake.ts";
+import { type Lake, lakePath, PreconditionFailed, sortableId } from "./lake.ts";
 
 export interface TableColumn {
   readonly name: string;
@@ -42,11 +41,6 @@ export async function readCurrent(lake: Lake, root: string): Promise<TableVersio
   return (await lake.readJson<TableVersion>(lakePath(root, POINTER)))?.value;
 }
 
-/** A sortable version id: time first, then a random suffix so two writers never collide. */
-export function newVersionId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
-}
-
 export interface PublishInput {
   readonly root: string;
   readonly runId: string;
@@ -64,7 +58,7 @@ export interface PublishInput {
  * its folder is removed and the current version returned, so stale data never replaces fresher data.
  */
 export async function publishTable(lake: Lake, input: PublishInput): Promise<TableVersion> {
-  const version = input.version ?? newVersionId();
+  const version = input.version ?? sortableId();
   const files: string[] = [];
   let bytes = 0;
   for (const [i, local] of input.localFiles.entries()) {
