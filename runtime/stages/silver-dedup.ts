@@ -3,16 +3,14 @@
 // `<name>__entities` (record id → stable entity id). Trained parameters are saved for later runs.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { join } from "node:path";
 import type { SilverDedup } from "../declare/stages.ts";
 import { runDedup, type DedupParams } from "../dedup/index.ts";
-import { copyToParquet, queryRows } from "../engine/engine.ts";
 import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
 import { lakePath } from "../lake/lake.ts";
-import { publishTable, readCurrent, tableRoot } from "../lake/tables.ts";
+import { readCurrent, tableRoot, type TableVersion } from "../lake/tables.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 import { registerInputs } from "./inputs.ts";
-import { describeColumns } from "./model.ts";
+import { publishQuery } from "./publish-query.ts";
 
 export function dedupParamsPath(stage: string): string {
   return lakePath("_mallard", "state", "dedup", `${stage}.params.json`);
@@ -36,27 +34,17 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
       { table: result.tables.entities, name: `${stage.name}__entities` },
     ];
     let bytes = 0;
-    let rowsOut = 0;
-    let version: string | undefined;
+    let main: TableVersion | undefined;
     // The entities and links go first: when the deduplicated table is visible, its explanation is too.
     for (const output of outputs.reverse()) {
-      const file = join(ctx.engine.workDir, `${ctx.runId}-${output.name}.parquet`);
-      await copyToParquet(con, `SELECT * FROM ${quoteIdent(output.table)}`, file);
-      const [{ n }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM ${quoteIdent(output.table)}`);
-      const published = await publishTable(lake, {
-        root: tableRoot("silver", output.name), runId: ctx.runId, localFiles: [file], rows: Number(n),
-        columns: await describeColumns(con, output.table),
-      });
+      const published = await publishQuery(con, ctx, tableRoot("silver", output.name), `SELECT * FROM ${quoteIdent(output.table)}`);
       bytes += published.bytes;
-      if (output.name === stage.name) {
-        rowsOut = Number(n);
-        version = published.version;
-      }
+      if (output.name === stage.name) main = published;
     }
     await lake.writeJson(dedupParamsPath(stage.name), result.params);
     const m = result.metrics;
     return {
-      rowsIn: m.records, rowsOut, bytes, version,
+      rowsIn: m.records, rowsOut: main!.rows, bytes, version: main!.version,
       note: `${m.entities.toLocaleString("en-US")} entities from ${m.records.toLocaleString("en-US")} records, ${m.links.toLocaleString("en-US")} links${m.trained ? ", trained" : ""}`,
     };
   });

@@ -2,25 +2,21 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Engine, copyToParquet, queryRows } from "../../runtime/engine/engine.ts";
+import { Engine, queryRows } from "../../runtime/engine/engine.ts";
 import { quoteLiteral } from "../../runtime/engine/sql.ts";
 import type { Lake } from "../../runtime/lake/lake.ts";
 import { LocalLake } from "../../runtime/lake/local-lake.ts";
-import { publishTable, readCurrent, type TableVersion } from "../../runtime/lake/tables.ts";
+import { readCurrent, type TableVersion } from "../../runtime/lake/tables.ts";
+import { publishQuery as publishStageQuery } from "../../runtime/stages/publish-query.ts";
 
 export async function scratchLake(): Promise<{ lake: LocalLake; dir: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "mallard-lake-"));
   return { lake: new LocalLake(dir), dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Publish the result of `sql` as the table at `root` (e.g. "silver/raw"). */
+/** Publish the result of `sql` as the table at `root` (e.g. "silver/raw"), as a stage would. */
 export async function publishQuery(engine: Engine, lake: Lake, root: string, sql: string, runId = "test"): Promise<TableVersion> {
-  const file = join(engine.workDir, `${root.replace(/\//g, "_")}-${Date.now()}-${Math.random().toString(36).slice(2)}.parquet`);
-  return engine.withConnection(async (con) => {
-    await copyToParquet(con, sql, file);
-    const [{ n }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM (${sql})`);
-    return publishTable(lake, { root, runId, localFiles: [file], rows: Number(n), columns: [] });
-  });
+  return engine.withConnection((con) => publishStageQuery(con, { lake, engine, runId }, root, sql));
 }
 
 /** All rows of a published table's current version, ordered by the given SQL expression. */
