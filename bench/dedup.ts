@@ -13,7 +13,7 @@ import { parseDedupArgs } from "../runtime/declare/dedup.ts";
 import { dedupDefaults } from "../runtime/declare/dedup.ts";
 import { runDedup } from "../runtime/dedup/index.ts";
 import { loadLabelled } from "./dedup/load.ts";
-import { score, type Scores } from "./dedup/score.ts";
+import { phaseSeconds, score, seconds, type Scores } from "./dedup/score.ts";
 import { runSynthetic, type SyntheticFigures } from "./dedup/synthetic.ts";
 
 const DATA = "/work/shared/data/dedup";
@@ -59,17 +59,14 @@ async function runLabelled(name: string, data: string, config: string, truth: st
     const clusterThreshold = spec.clusterThreshold ?? dedupDefaults.clusterThreshold;
     const scores = await score(con, "bench", "input_truth", args.id, threshold, clusterThreshold);
     const t = result.metrics.timings;
-    const s = (ms: number) => Math.round(ms) / 1000;
     return {
       records,
       ...scores,
       seconds: {
-        load: s(load),
-        train: s(t.prepare + t.train),
-        predict: s(t.block + t.predict),
-        cluster: s(t.cluster + t.output),
-        total: s(t.prepare + t.train + t.block + t.predict + t.cluster + t.output),
-        cpu: s((cpu.user + cpu.system) / 1000),
+        load: seconds(load),
+        ...phaseSeconds(t),
+        total: seconds(t.prepare + t.train + t.block + t.predict + t.cluster + t.output),
+        cpu: seconds((cpu.user + cpu.system) / 1000),
       },
       prior: result.params.prior,
       trainingSessions: (result.metrics.training?.sessions ?? []).map((x) => ({

@@ -1,6 +1,7 @@
 // Score a dedup run against ground truth, all in SQL: blocking recall, pairwise and cluster-level
 // precision / recall / F1. Needs the run's working tables (keepIntermediate).
 
+import type { DedupMetrics } from "../../runtime/dedup/index.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { quoteDouble, quoteIdent } from "../../runtime/dedup/sql.ts";
 
@@ -72,4 +73,12 @@ export async function score(
     bestPairwiseF1: { f1: Number(best.f1 ?? 0), threshold: Number(best.threshold ?? 0) },
     cluster: { threshold: clusterThreshold, entities: Number(cluster.entities), ...prf(Number(cluster.tp), Number(cluster.predicted), truePairs) },
   };
+}
+
+/** Seconds, to the millisecond. */
+export const seconds = (ms: number): number => Math.round(ms) / 1000;
+
+/** Wall time per phase as the benchmark reports it: training, prediction (blocking + scoring), clustering. */
+export function phaseSeconds(t: DedupMetrics["timings"]): { train: number; predict: number; cluster: number } {
+  return { train: seconds(t.prepare + t.train), predict: seconds(t.block + t.predict), cluster: seconds(t.cluster + t.output) };
 }

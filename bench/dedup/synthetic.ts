@@ -7,7 +7,7 @@ import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
 import { parseDedupArgs } from "../../runtime/declare/dedup.ts";
 import { runDedup } from "../../runtime/dedup/index.ts";
-import { score, type Scores } from "./score.ts";
+import { phaseSeconds, score, seconds, type Scores } from "./score.ts";
 
 export interface SyntheticFigures extends Scores {
   records: number;
@@ -86,16 +86,13 @@ export async function runSynthetic(records: number, threads: number): Promise<Sy
     const t = result.metrics.timings;
     const totalMs = t.prepare + t.train + t.block + t.predict + t.cluster + t.output;
     const scores = await score(con, "syn", "synthetic_truth", args.id, spec.threshold ?? 0.9, spec.clusterThreshold ?? 0.99);
-    const s = (ms: number) => Math.round(ms) / 1000;
     return {
       records: result.metrics.records,
       ...scores,
       seconds: {
-        generate: s(generateMs),
-        train: s(t.prepare + t.train),
-        predict: s(t.block + t.predict),
-        cluster: s(t.cluster + t.output),
-        total: s(totalMs),
+        generate: seconds(generateMs),
+        ...phaseSeconds(t),
+        total: seconds(totalMs),
       },
       recordsPerSecond: result.metrics.records / (totalMs / 1000),
       peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
