@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { DEFAULT_TASK_QUEUE } from "../runtime/declare/deployment.ts";
+import { ConfigError } from "../runtime/errors.ts";
 
 /** Settings of the stack, as `index.ts` and the components read them. */
 export interface MallardSettings {
@@ -149,14 +150,14 @@ export type RawSettings = Record<string, unknown>;
 export const SETTING_KEYS: readonly string[] = Object.keys(schema.shape);
 
 /**
- * Settings from raw values, defaults filled in. Throws one error listing every bad key, each named
+ * Settings from raw values, defaults filled in. Throws one ConfigError listing every bad key, each named
  * `mallard:<path>` as a user would type it in `pulumi config set`.
  */
 export function parseSettings(raw: RawSettings, context: { stack: string; azureLocation?: string }): MallardSettings {
   const result = schema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `mallard:${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`);
-    throw new Error(`stack settings are invalid:\n  - ${problems.join("\n  - ")}`);
+    throw new ConfigError(problems);
   }
   const s = result.data;
   return {

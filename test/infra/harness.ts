@@ -2,10 +2,13 @@
 // only mock these tests use: no engine, no Azure. Every resource the program registers is recorded with
 // its resolved inputs, so tests assert on the graph the way `pulumi preview` would show it.
 
+import { readFileSync } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
 import type { Pipeline } from "../../runtime/declare/index.ts";
 import { parseSettings, type MallardSettings, type RawSettings } from "../../infra/config.ts";
 import { Lakehouse, type LakehouseArgs } from "../../infra/lakehouse.ts";
+import { mallardProgram } from "../../infra/program.ts";
 
 export interface RecordedResource {
   /** Pulumi type token, e.g. `azure-native:storage:StorageAccount`. */
@@ -50,11 +53,18 @@ function computedOutputs(type: string, name: string, inputs: Record<string, any>
   }
 }
 
+/** Answers to provider functions (invokes) by token; an answer may throw, as Azure would answer 404. */
+export type MockCalls = Record<string, (inputs: Record<string, any>) => Record<string, unknown>>;
+
 /**
  * Runs `program` under mocks and returns every resource it registered. Each call sets fresh mocks, so
  * several programs can run in one test file.
  */
-export async function recordResources(program: () => void | Promise<unknown>, stack = "dev"): Promise<RecordedResource[]> {
+export async function recordResources(
+  program: () => void | Promise<unknown>,
+  stack = "dev",
+  options: { preview?: boolean; calls?: MockCalls } = {},
+): Promise<RecordedResource[]> {
   const recorded: RecordedResource[] = [];
   await pulumi.runtime.setMocks(
     {
@@ -65,6 +75,8 @@ export async function recordResources(program: () => void | Promise<unknown>, st
         return { id, state: outputs };
       },
       call(args) {
+        const answer = options.calls?.[args.token];
+        if (answer) return answer(args.inputs);
         if (args.token === "azure-native:authorization:getClientConfig") return { ...CLIENT, clientId: "deployer", objectId: "deployer" };
         if (args.token === "azure-native:authorization:getClientToken") return { token: "mock-arm-token" };
         return {};
@@ -72,7 +84,7 @@ export async function recordResources(program: () => void | Promise<unknown>, st
     },
     "mallard",
     stack,
-    false,
+    options.preview ?? false,
   );
   await program();
   await pulumi.runtime.disconnect();
@@ -145,4 +157,44 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 /** App settings of a WebApp as a record. */
 export function appSettingsOf(app: RecordedResource): Record<string, string> {
   return Object.fromEntries((app.inputs.siteConfig?.appSettings ?? []).map((s: { name: string; value: string }) => [s.name, s.value]));
+}
+
+export interface ProgramRun {
+  resources: RecordedResource[];
+  /** What the program logged with pulumi.log.warn (under mocks it goes to console.warn). */
+  warnings: string[];
+}
+
+/**
+ * The Pulumi program (infra/program.ts, what index.ts runs) under mocks, with the dev stack's settings
+ * from Pulumi.dev.yaml, then `config` on top (`mallard:` keys without the namespace, values JSON or text),
+ * and `secrets` as `pulumi config set --secret` would hold them.
+ */
+export async function recordProgram(
+  options: {
+    config?: Record<string, unknown>;
+    secrets?: Record<string, string>;
+    preview?: boolean;
+    calls?: MockCalls;
+    projectRoot?: string;
+  } = {},
+): Promise<ProgramRun> {
+  const stackFile = parse(readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> };
+  const text = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
+  const config: Record<string, string> = {};
+  for (const [key, value] of Object.entries(stackFile.config)) config[key] = text(value);
+  config["azure-native:subscriptionId"] = CLIENT.subscriptionId;
+  for (const [key, value] of Object.entries(options.config ?? {})) config[key.includes(":") ? key : `mallard:${key}`] = text(value);
+  for (const [name, value] of Object.entries(options.secrets ?? {})) config[`mallard:${name}`] = value;
+  pulumi.runtime.setAllConfig(config, Object.keys(options.secrets ?? {}).map((name) => `mallard:${name}`));
+
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => void warnings.push(args.join(" ").replace(/^warning: \[runtime\] /, ""));
+  try {
+    const resources = await recordResources(() => mallardProgram({ projectRoot: options.projectRoot }), "dev", { preview: options.preview, calls: options.calls });
+    return { resources, warnings };
+  } finally {
+    console.warn = warn;
+  }
 }
