@@ -67,7 +67,7 @@ export class RunDisplay {
 }
 
 function taskLine(r: TaskRecord): string {
-  const symbol = { succeeded: styleText("green", "✓"), failed: styleText("red", "✗"), skipped: styleText("yellow", "-"), running: "…", pending: "·" }[r.status];
+  const symbol = { succeeded: styleText("green", "✓"), failed: styleText("red", "✗"), skipped: styleText("yellow", "-"), abandoned: styleText("yellow", "↯"), running: "…", pending: "·" }[r.status];
   const detail = r.status === "succeeded"
     ? `${fmt(r.rowsOut)} rows in ${seconds(r.durationMs)}${r.quarantined ? `, ${fmt(r.quarantined)} quarantined` : ""}${r.note ? ` (${r.note})` : ""}`
     : r.status === "failed" ? (r.error ?? "failed") : (r.note ?? r.status);

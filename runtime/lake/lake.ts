@@ -58,6 +58,12 @@ export function sortableId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:.]/g, "")}-${randomUUID().slice(0, 8)}`;
 }
 
+/** When a sortable id was made (ms since the epoch), from its leading time; NaN for an id of another shape. */
+export function sortableIdTime(id: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(id);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], +m[7]) : Number.NaN;
+}
+
 /** Join lake path segments with `/`, dropping empty ones. */
 export function lakePath(...parts: string[]): string {
   return parts.flatMap((p) => p.split("/")).filter(Boolean).join("/");

@@ -1,9 +1,11 @@
 // Published tables (silver, gold, quarantine): each version is a folder of Parquet files that becomes
 // visible in one conditional write of the table's `_current.json` pointer. Readers that go through the
 // pointer never see a partial or mixed version; a crash before the pointer write leaves the old one.
+// Whether a publish may replace the current version is decided by mayPublish (publish-guard.ts).
 
 import { crashPoint } from "../faults.ts";
-import { type Lake, lakePath, PreconditionFailed, sortableId } from "./lake.ts";
+import { type Lake, lakePath, PreconditionFailed, sortableId, sortableIdTime } from "./lake.ts";
+import { type InputVersions, mayPublish, TaskAbandoned } from "./publish-guard.ts";
 
 export interface TableColumn {
   readonly name: string;
@@ -20,6 +22,10 @@ export interface TableVersion {
   readonly bytes: number;
   readonly columns: readonly TableColumn[];
   readonly runId: string;
+  /** The versions of the inputs this version was computed from (absent in pointers written before they were recorded). */
+  readonly inputs?: InputVersions;
+  /** 1 for the first version, one more for each next: what a reader of this table records as its input version. */
+  readonly sequence?: number;
   readonly publishedAt: string;
   /** The version this one replaced, kept until the retention sweep. */
   readonly previous?: string;
@@ -50,14 +56,24 @@ export interface PublishInput {
   readonly columns: readonly TableColumn[];
   /** Version id (time-sortable). @default a new one: the moment the publish starts */
   readonly version?: string;
+  /** The versions of the inputs the files were computed from. @default none: ordered by run only */
+  readonly inputs?: InputVersions;
+  /** Whether the publishing task still holds its run; asked right before the pointer write. @default always */
+  readonly holdsTask?: () => Promise<boolean>;
 }
 
+export type PublishResult =
+  | { readonly published: true; readonly version: TableVersion }
+  /** Stepped aside for a current version computed from newer inputs; `current` is that version. */
+  | { readonly published: false; readonly reason: string; readonly current: TableVersion };
+
 /**
- * Upload the files into a new version folder, then swing the pointer with an ETag condition. When a
- * newer version was published meanwhile (an overlapping run that started later), this one steps aside:
- * its folder is removed and the current version returned, so stale data never replaces fresher data.
+ * Upload the files into a new version folder, then swing the pointer with an ETag condition. A publish
+ * whose inputs are older than the current version's steps aside (its folder is removed), so stale data
+ * never replaces fresher data whatever order the publishes finish in; a task that no longer holds its
+ * run throws TaskAbandoned and publishes nothing.
  */
-export async function publishTable(lake: Lake, input: PublishInput): Promise<TableVersion> {
+export async function publishTable(lake: Lake, input: PublishInput): Promise<PublishResult> {
   const version = input.version ?? sortableId();
   const files: string[] = [];
   let bytes = 0;
@@ -68,11 +84,15 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
   }
   crashPoint("publish:before-pointer");
   const pointerPath = lakePath(input.root, POINTER);
+  const inputs = input.inputs ?? {};
   for (;;) {
     const current = await lake.readJson<TableVersion>(pointerPath);
-    if (current && current.value.version > version) {
+    const active = input.holdsTask ? await input.holdsTask() : true;
+    const verdict = mayPublish(current && { runId: current.value.runId, inputs: current.value.inputs ?? {} }, { runId: input.runId, inputs, active });
+    if (!verdict.go) {
       for (const path of files) await lake.delete(path);
-      return current.value;
+      if (verdict.outcome === "abandoned") throw new TaskAbandoned(`${input.root}: ${verdict.reason}`);
+      return { published: false, reason: verdict.reason, current: current!.value };
     }
     const next: TableVersion = {
       table: input.root,
@@ -82,29 +102,39 @@ export async function publishTable(lake: Lake, input: PublishInput): Promise<Tab
       bytes,
       columns: input.columns,
       runId: input.runId,
+      inputs,
+      sequence: (current?.value.sequence ?? 0) + 1,
       publishedAt: new Date().toISOString(),
       previous: current?.value.version,
       kept: current ? [current.value.version, ...(current.value.kept ?? [])].slice(0, KEEP_PREVIOUS) : [],
     };
     try {
       await lake.writeJson(pointerPath, next, { ifMatch: current ? current.etag : null });
-      await sweepOldVersions(lake, next).catch(() => undefined); // best effort; the next publish sweeps again
-      return next;
+      // Best effort; a version a failed sweep left behind goes with the grace period.
+      await sweepOldVersions(lake, next, current?.value).catch(() => undefined);
+      return { published: true, version: next };
     } catch (e) {
       if (!(e instanceof PreconditionFailed)) throw e;
     }
   }
 }
 
+/** A version folder no pointer names is removed once this old: long after any publish could still be uploading into it. */
+const ORPHAN_GRACE_MS = 6 * 3_600_000;
+
 /**
- * Delete version folders older than the current one that are not kept for readers in flight: superseded
- * versions and folders of publishes that crashed before their pointer write. Newer folders belong to
- * publishes still in flight and are left alone.
+ * Delete version folders readers no longer need: the version that dropped out of the kept list with
+ * this publish, and folders no pointer kept that are older than the grace period (publishes that crashed
+ * before their pointer write). A folder of a publish still uploading is never touched, whatever its id:
+ * ids order publishes by start, not by the data they hold.
  */
-async function sweepOldVersions(lake: Lake, current: TableVersion): Promise<void> {
+async function sweepOldVersions(lake: Lake, current: TableVersion, replaced: TableVersion | undefined): Promise<void> {
   const keep = new Set([current.version, ...(current.kept ?? [])]);
+  const dropped = new Set([replaced?.version, ...(replaced?.kept ?? [])].filter((v): v is string => v !== undefined && !keep.has(v)));
+  const cutoff = Date.now() - ORPHAN_GRACE_MS;
   for await (const object of lake.list(current.table)) {
     const version = /^v([^/]+)\//.exec(object.path.slice(current.table.length + 1))?.[1];
-    if (version !== undefined && version < current.version && !keep.has(version)) await lake.delete(object.path);
+    if (version === undefined || keep.has(version)) continue;
+    if (dropped.has(version) || sortableIdTime(version) < cutoff) await lake.delete(object.path);
   }
 }

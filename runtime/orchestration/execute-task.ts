@@ -11,6 +11,7 @@ import { runGoldModel } from "../stages/gold-model.ts";
 import { runSilverDedup } from "../stages/silver-dedup.ts";
 import { ModelCheckFailed } from "../stages/model.ts";
 import type { TaskRecord } from "../state/run-records.ts";
+import { TaskAbandoned } from "../lake/publish-guard.ts";
 import type { Task } from "./plan.ts";
 
 /** Run code per stage kind: adding a stage kind adds one line here. */
@@ -42,6 +43,9 @@ export async function executeTask(task: Task, ctx: StageContext, attempt = 1): P
     return { ...base, status: "succeeded", endedAt: new Date(ended).toISOString(), durationMs: ended - started, ...outcome };
   } catch (error) {
     const ended = Date.now();
+    if (error instanceof TaskAbandoned) {
+      return { ...base, status: "abandoned", endedAt: new Date(ended).toISOString(), durationMs: ended - started, note: describeError(error), retryable: false };
+    }
     return {
       ...base,
       status: "failed",

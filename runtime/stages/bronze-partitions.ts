@@ -14,7 +14,7 @@ import { cursorRequest, prepareBronzeLoad } from "./bronze-schema.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
 import { DEFAULT_CHUNK_ROWS } from "./bronze-table.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
+import { assertHoldsTask, type StageContext, type StageOutcome } from "./context.ts";
 
 interface PartitionPlan {
   readonly runId: string;
@@ -67,7 +67,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
       if (chunk.rows === 0) continue;
       const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${plan.loadId}-p${partition.index}-${String(part++).padStart(5, "0")}.parquet`);
       const object = await lake.putFile(chunk.file, path);
-      crashPoint(`bronze:${stage.name}#${partition.index}:after-upload:${part}`);
+      crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: `${stage.name}#${partition.index}`, chunk: part });
       files.push(path);
       rows += chunk.rows;
       bytes += object.size;
@@ -92,6 +92,7 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   const rows = manifests.reduce((n, m) => n + m.rows, 0);
   const bytes = manifests.reduce((n, m) => n + m.bytes, 0);
   const before = (await readBronzeState(lake, stage.name)).state?.checkpoint;
+  await assertHoldsTask(ctx, `stage "${stage.name}": commit`);
   const state = await updateBronzeState(lake, stage.name, (current) => {
     // Committing twice (a redelivered message) must not add the batch twice.
     if (current?.batches.some((b) => b.loadId === plan.loadId)) return current;

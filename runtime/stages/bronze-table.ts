@@ -8,7 +8,7 @@ import { crashPoint } from "../faults.ts";
 import { lakePath } from "../lake/lake.ts";
 import { type BronzeBatch, type BronzeState, updateBronzeState } from "../state/bronze-state.ts";
 import type { CursorPosition, SourceColumn } from "../sources/source.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
+import { assertHoldsTask, type StageContext, type StageOutcome } from "./context.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
 import { cursorRequest, prepareBronzeLoad } from "./bronze-schema.ts";
@@ -47,7 +47,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
     const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${batchId}.parquet`);
     const object = await lake.putFile(chunk.file, path);
-    crashPoint(`bronze:${stage.name}:after-upload:${part}`);
+    crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: stage.name, chunk: part });
     rows += chunk.rows;
     bytes += object.size;
     const batch: BronzeBatch = {
@@ -66,7 +66,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
       await commit(ctx, [batch], evolution.columns, evolution.change, checkpoint, committedBefore);
-      crashPoint(`bronze:${stage.name}:after-commit:${part}`);
+      crashPoint("bronze:{stage}:after-commit:{chunk}", { stage: stage.name, chunk: part });
       evolution.change = undefined;
       ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
     } else {
@@ -105,6 +105,7 @@ async function commit(
   checkpoint: CursorPosition | undefined,
   expected: CursorPosition | undefined,
 ): Promise<void> {
+  await assertHoldsTask(ctx, `stage "${ctx.stage.name}": commit`);
   await updateBronzeState(ctx.lake, ctx.stage.name, (current) => {
     if (ctx.stage.incremental && !ctx.fullRefresh && !sameCursor(current?.checkpoint, expected)) {
       throw new StageError(`stage "${ctx.stage.name}": another load of this table committed meanwhile (checkpoint moved); this load stopped without committing`);

@@ -9,6 +9,7 @@ import type { SecretChain } from "../secrets/secrets.ts";
 import type { CheckResult } from "../state/run-records.ts";
 import type { CursorPosition, SourceConnector } from "../sources/source.ts";
 import type { Source } from "../declare/sources.ts";
+import { TaskAbandoned } from "../lake/publish-guard.ts";
 
 export interface StageContext<S extends Stage = Stage> {
   readonly pipeline: Pipeline;
@@ -25,6 +26,11 @@ export interface StageContext<S extends Stage = Stage> {
   connector(source: Source): Promise<SourceConnector>;
   /** Progress for the terminal or the log; never pass secrets. */
   log(message: string): void;
+  /**
+   * Whether this task may still change what readers see: its run is active (not abandoned) and no other
+   * executor took the task over. Asked right before each publish or commit. Absent: always.
+   */
+  readonly holdsTask?: () => Promise<boolean>;
 }
 
 export interface StageOutcome {
@@ -37,6 +43,11 @@ export interface StageOutcome {
   readonly checkpointAfter?: CursorPosition | null;
   readonly version?: string;
   readonly note?: string;
+}
+
+/** Stop with TaskAbandoned, before a commit readers would see, when the task no longer holds its run. */
+export async function assertHoldsTask(ctx: StageContext, what: string): Promise<void> {
+  if (ctx.holdsTask && !(await ctx.holdsTask())) throw new TaskAbandoned(`${what}: run ${ctx.runId} is no longer active (abandoned, or its task was taken over)`);
 }
 
 export type StageRunner<S extends Stage = Stage> = (ctx: StageContext<S>) => Promise<StageOutcome>;

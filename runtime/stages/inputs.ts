@@ -1,27 +1,32 @@
 // Expose a model's inputs to DuckDB as views named after them: a bronze input reads as the latest row
 // per primary key (and `<view>__history` as every loaded row); a silver or gold input as its current version.
+// The versions read are returned, so what the model publishes records what it was computed from.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Stage } from "../declare/stages.ts";
 import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
 import type { Lake } from "../lake/lake.ts";
+import type { InputVersions } from "../lake/publish-guard.ts";
 import { readCurrent, tableRoot } from "../lake/tables.ts";
 import { currentBatches, readBronzeState } from "../state/bronze-state.ts";
 import { StageError } from "../errors.ts";
+import { bronzeRoot } from "./bronze-paths.ts";
 
 export async function registerInputs(
   con: DuckDBConnection,
   lake: Lake,
   stageName: string,
   inputs: Readonly<Record<string, Stage>>,
-): Promise<void> {
+): Promise<InputVersions> {
+  const versions: Record<string, number> = {};
   for (const [view, input] of Object.entries(inputs)) {
-    if (input.kind === "bronze.table") await registerBronze(con, lake, view, input);
-    else await registerPublished(con, lake, stageName, view, input);
+    if (input.kind === "bronze.table") Object.assign(versions, await registerBronze(con, lake, view, input));
+    else Object.assign(versions, await registerPublished(con, lake, stageName, view, input));
   }
+  return versions;
 }
 
-async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: Extract<Stage, { kind: "bronze.table" }>) {
+async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: Extract<Stage, { kind: "bronze.table" }>): Promise<InputVersions> {
   const { state } = await readBronzeState(lake, input.name);
   const batches = currentBatches(state);
   const files = await lake.localFiles(batches.flatMap((b) => b.files));
@@ -55,6 +60,8 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
     `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq) FROM ${history} ` +
       `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1`,
   );
+  // Batches are only ever appended to the state, so their count orders what two readers saw.
+  return { [bronzeRoot(input)]: state?.batches.length ?? 0 };
 }
 
 /** Views besides the main one that an input kind offers: a dedup input also has its entities and links. */
@@ -64,12 +71,16 @@ export function companionViews(input: Stage): readonly string[] {
   return [];
 }
 
-async function registerPublished(con: DuckDBConnection, lake: Lake, stageName: string, view: string, input: Stage) {
+async function registerPublished(con: DuckDBConnection, lake: Lake, stageName: string, view: string, input: Stage): Promise<InputVersions> {
   const tables = [["", input.name], ...companionViews(input).map((suffix) => [suffix, `${input.name}${suffix}`])];
+  const versions: Record<string, number> = {};
   for (const [suffix, table] of tables) {
-    const current = await readCurrent(lake, tableRoot(input.layer, table));
+    const root = tableRoot(input.layer, table);
+    const current = await readCurrent(lake, root);
     if (!current) throw new StageError(`stage "${stageName}": input "${table}" has not been published yet (run it first)`);
+    versions[root] = current.sequence ?? 0;
     const files = await lake.localFiles(current.files);
     await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view + suffix)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
   }
+  return versions;
 }

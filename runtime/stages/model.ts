@@ -24,7 +24,7 @@ export class ModelCheckFailed extends CheckFailed {
 export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Promise<StageOutcome> {
   const { stage } = ctx;
   return ctx.engine.withConnection(async (con) => {
-    await registerInputs(con, ctx.lake, stage.name, stage.inputs);
+    const inputs = await registerInputs(con, ctx.lake, stage.name, stage.inputs);
     const rowsIn = await countInputs(con, Object.keys(stage.inputs));
     const select = await resultQuery(con, ctx);
     try {
@@ -46,10 +46,13 @@ export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Prom
     // It is published every run (empty when nothing failed), so it always matches the model.
     const quarantine = dropList
       ? await publishQuery(con, ctx, tableRoot(stage.layer, `${stage.name}__quarantine`),
-          `SELECT *, ${dropList} AS ${quoteIdent(FAILED_CHECKS_COLUMN)} FROM model WHERE len(${dropList}) > 0`)
+          `SELECT *, ${dropList} AS ${quoteIdent(FAILED_CHECKS_COLUMN)} FROM model WHERE len(${dropList}) > 0`, inputs)
       : undefined;
-    const published = await publishQuery(con, ctx, tableRoot(stage.layer, stage.name), keep);
-    return { rowsIn, rowsOut: published.rows, bytes: published.bytes, checks, quarantined: quarantine?.rows ?? 0, version: published.version };
+    const published = await publishQuery(con, ctx, tableRoot(stage.layer, stage.name), keep, inputs);
+    return {
+      rowsIn, rowsOut: published.rows, bytes: published.bytes, checks, quarantined: quarantine?.rows ?? 0, version: published.version,
+      note: published.steppedAside && `stepped aside: ${published.steppedAside}`,
+    };
   });
 }
 

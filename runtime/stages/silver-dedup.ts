@@ -7,10 +7,10 @@ import type { SilverDedup } from "../declare/stages.ts";
 import { runDedup, type DedupParams } from "../dedup/index.ts";
 import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
 import { lakePath } from "../lake/lake.ts";
-import { readCurrent, tableRoot, type TableVersion } from "../lake/tables.ts";
+import { readCurrent, tableRoot } from "../lake/tables.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 import { registerInputs } from "./inputs.ts";
-import { publishQuery } from "./publish-query.ts";
+import { type PublishedQuery, publishQuery } from "./publish-query.ts";
 
 export function dedupParamsPath(stage: string): string {
   return lakePath("_mallard", "state", "dedup", `${stage}.params.json`);
@@ -19,7 +19,7 @@ export function dedupParamsPath(stage: string): string {
 export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
   return ctx.engine.withConnection(async (con) => {
-    await registerInputs(con, lake, stage.name, stage.inputs);
+    const inputs = await registerInputs(con, lake, stage.name, stage.inputs);
     const previous = ctx.fullRefresh ? undefined : await previousRun(con, ctx);
     const result = await runDedup(con, {
       input: stage.from.name,
@@ -34,18 +34,20 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
       { table: result.tables.entities, name: `${stage.name}__entities` },
     ];
     let bytes = 0;
-    let main: TableVersion | undefined;
+    let main: PublishedQuery | undefined;
     // The entities and links go first: when the deduplicated table is visible, its explanation is too.
     for (const output of outputs.reverse()) {
-      const published = await publishQuery(con, ctx, tableRoot("silver", output.name), `SELECT * FROM ${quoteIdent(output.table)}`);
+      const published = await publishQuery(con, ctx, tableRoot("silver", output.name), `SELECT * FROM ${quoteIdent(output.table)}`, inputs);
       bytes += published.bytes;
       if (output.name === stage.name) main = published;
     }
-    await lake.writeJson(dedupParamsPath(stage.name), result.params);
+    // Parameters trained on older inputs than the published tables' would not match them: kept only with them.
+    if (!main!.steppedAside) await lake.writeJson(dedupParamsPath(stage.name), result.params);
     const m = result.metrics;
     return {
       rowsIn: m.records, rowsOut: main!.rows, bytes, version: main!.version,
-      note: `${m.entities.toLocaleString("en-US")} entities from ${m.records.toLocaleString("en-US")} records, ${m.links.toLocaleString("en-US")} links${m.trained ? ", trained" : ""}`,
+      note: `${m.entities.toLocaleString("en-US")} entities from ${m.records.toLocaleString("en-US")} records, ${m.links.toLocaleString("en-US")} links${m.trained ? ", trained" : ""}` +
+        (main!.steppedAside ? `; stepped aside: ${main!.steppedAside}` : ""),
     };
   });
 }

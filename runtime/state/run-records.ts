@@ -5,8 +5,10 @@ import type { Severity } from "../declare/checks.ts";
 import { type Lake, lakePath, updateJson } from "../lake/lake.ts";
 import type { CursorPosition } from "../sources/source.ts";
 
-export type TaskStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
-export type RunStatus = "running" | "succeeded" | "failed";
+/** `abandoned`: its run stopped being active while it ran (lease expired, process died); it published nothing after that. */
+export type TaskStatus = "pending" | "running" | "succeeded" | "failed" | "skipped" | "abandoned";
+/** `abandoned`: the process running it died or its lease expired; a later run takes over from the committed checkpoints. */
+export type RunStatus = "running" | "succeeded" | "failed" | "abandoned";
 
 export interface CheckResult {
   readonly name: string;

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { Engine, queryRows } from "../../runtime/engine/engine.ts";
 import { quoteLiteral } from "../../runtime/engine/sql.ts";
 import type { Lake } from "../../runtime/lake/lake.ts";
+import type { InputVersions } from "../../runtime/lake/publish-guard.ts";
 import { LocalLake } from "../../runtime/lake/local-lake.ts";
 import { readCurrent, type TableVersion } from "../../runtime/lake/tables.ts";
 import { publishQuery as publishStageQuery } from "../../runtime/stages/publish-query.ts";
@@ -14,9 +15,10 @@ export async function scratchLake(): Promise<{ lake: LocalLake; dir: string; dis
   return { lake: new LocalLake(dir), dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** Publish the result of `sql` as the table at `root` (e.g. "silver/raw"), as a stage would. */
-export async function publishQuery(engine: Engine, lake: Lake, root: string, sql: string, runId = "test"): Promise<TableVersion> {
-  return engine.withConnection((con) => publishStageQuery(con, { lake, engine, runId }, root, sql));
+/** Publish the result of `sql` as the table at `root` (e.g. "silver/raw"), as a stage would; the table's current version after. */
+export async function publishQuery(engine: Engine, lake: Lake, root: string, sql: string, runId = "test", inputs: InputVersions = {}): Promise<TableVersion> {
+  await engine.withConnection((con) => publishStageQuery(con, { lake, engine, runId }, root, sql, inputs));
+  return (await readCurrent(lake, root))!;
 }
 
 /** All rows of a published table's current version, ordered by the given SQL expression. */

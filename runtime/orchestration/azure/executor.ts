@@ -130,7 +130,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
     for (const pending of connectors.values()) await pending.then((c) => c.close(), () => undefined);
     await scoped?.close();
   }
-  crashPoint("executor:after-task");
+  crashPoint("executor:{task}:after-task", { task: task.id });
   log.taskFinished(record);
   rt.emit({ type: "task-end", task, record });
 
@@ -143,7 +143,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
       return { next, result: { queued, state: next } };
     });
     await rt.records.setTask(m.pipeline, m.runId, record);
-    crashPoint("executor:before-dispatch");
+    crashPoint("executor:{task}:before-dispatch", { task: task.id });
     for (const id of outcome?.queued ?? []) await rt.queue.send({ v: 1, runId: m.runId, pipeline: m.pipeline, task: id, attempt: 1 });
     if (outcome?.queued.length) log.info(`executor: queued ${outcome.queued.join(", ")}`);
     if (outcome) await finishRun(rt, outcome.state);

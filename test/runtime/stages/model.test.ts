@@ -120,4 +120,30 @@ describe("model checks", () => {
     await runModel(ctx);
     assert.deepEqual(await readTable(engine, scratch.lake, "gold/by_parity", "parity"), [{ parity: "even", above_avg: 3n }, { parity: "odd", above_avg: 2n }]);
   });
+
+  it("a run that read older inputs and publishes last steps aside: the version from newer inputs stays current", async () => {
+    const src = silver.model("src", { from: {}, sql: "select 1" });
+    await publishQuery(engine, scratch.lake, "silver/src", "SELECT 'old' AS v");
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
+    // The same model twice: the slow run reads its input first and waits; the quick one reads it after it changed.
+    const slow = gold.model("latest", { from: { src }, transform: async (_con, v) => (entered(), await held, `select v from ${v.src}`) });
+    const quick = gold.model("latest", { from: { src }, sql: "select v from src" });
+    const ctxOf = (stage: typeof slow, runId: string) =>
+      stageContext({ pipeline: pipeline("t", { schedule: "0 0 * * * *", stages: [src, stage] }), stage, lake: scratch.lake, engine, runId });
+    const slowRun = runModel(ctxOf(slow, "20260101T000000Z-slow"));
+    await inside;
+    await publishQuery(engine, scratch.lake, "silver/src", "SELECT 'new' AS v");
+    const quickOutcome = await runModel(ctxOf(quick, "20260101T000000Z-quick"));
+    assert.equal(quickOutcome.note, undefined);
+    release();
+    const slowOutcome = await slowRun;
+    assert.deepEqual(await readTable(engine, scratch.lake, "gold/latest"), [{ v: "new" }], "the output of older inputs never replaces the newer one");
+    assert.match(slowOutcome.note ?? "", /stepped aside: gold\/latest: read silver\/src at version 1; the current version \(run 20260101T000000Z-quick\) was computed from version 2/);
+    assert.equal(slowOutcome.version, undefined);
+    const current = await readCurrent(scratch.lake, "gold/latest");
+    assert.deepEqual([current?.runId, current?.inputs], ["20260101T000000Z-quick", { "silver/src": 2 }]);
+  });
 });

@@ -225,7 +225,7 @@ describe("queue runs on Azurite", () => {
 
   for (const [what, env] of [
     ["killed mid-task", { FAKE_KILL_IN: "m" }],
-    ["killed after recording success, before queuing the dependents", { MALLARD_CRASH_AT: "executor:before-dispatch" }],
+    ["killed after recording success, before queuing the dependents", { MALLARD_CRASH_AT: "executor:{task}:before-dispatch" }],
   ] as const) {
     it(`recovers when an executor process is ${what}: the message is redelivered, nothing lost or doubled`, async () => {
       const s = setup();
