@@ -85,26 +85,34 @@ export class AzureLake implements Lake {
   }
 
   async readJson<T>(path: string): Promise<Versioned<T> | undefined> {
+    const found = await this.readText(path);
+    return found && { value: JSON.parse(found.value) as T, etag: found.etag };
+  }
+
+  writeJson(path: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
+    return this.writeText(path, JSON.stringify(value, null, 2), condition);
+  }
+
+  async readText(path: string): Promise<Versioned<string> | undefined> {
     const { container, blob } = this.locate(path);
     try {
       const response = await container.getBlobClient(blob).download();
-      const text = await readAll(response.readableStreamBody!);
-      return { value: JSON.parse(text) as T, etag: response.etag! };
+      return { value: await readAll(response.readableStreamBody!), etag: response.etag! };
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
     }
   }
 
-  async writeJson(path: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
+  async writeText(path: string, text: string, condition: WriteCondition = {}): Promise<string> {
     const { container, blob } = this.locate(path);
-    const body = Buffer.from(JSON.stringify(value, null, 2));
+    const body = Buffer.from(text);
     const conditions =
       condition.ifMatch === null ? { ifNoneMatch: "*" } : condition.ifMatch !== undefined ? { ifMatch: condition.ifMatch } : {};
     const upload = () =>
       container.getBlockBlobClient(blob).upload(body, body.length, {
         conditions,
-        blobHTTPHeaders: { blobContentType: "application/json" },
+        blobHTTPHeaders: { blobContentType: contentTypeOf(path) },
       });
     try {
       const response = await this.withContainer(container, upload);
@@ -171,7 +179,11 @@ export class AzureLake implements Lake {
         for await (const item of container.listBlobsFlat({ prefix: blobPrefix, includeMetadata: true })) {
           // On a hierarchical-namespace account the Blob endpoint lists directories as empty marker blobs.
           if (item.metadata?.hdi_isfolder === "true") continue;
-          yield { path: `${segment}/${item.name.slice(strip)}`, size: item.properties.contentLength ?? 0 };
+          yield {
+            path: `${segment}/${item.name.slice(strip)}`,
+            size: item.properties.contentLength ?? 0,
+            modified: item.properties.lastModified?.getTime(),
+          };
         }
       } catch (e) {
         if (!isNotFound(e)) throw e;
@@ -275,6 +287,12 @@ export class ScopedAzureLake implements Lake {
   }
   writeJson(path: string, value: unknown, condition?: WriteCondition): Promise<string> {
     return this.lake.writeJson(path, value, condition);
+  }
+  readText(path: string): Promise<Versioned<string> | undefined> {
+    return this.lake.readText(path);
+  }
+  writeText(path: string, text: string, condition?: WriteCondition): Promise<string> {
+    return this.lake.writeText(path, text, condition);
   }
   putFile(localFile: string, path: string): Promise<LakeObject> {
     return this.lake.putFile(localFile, path);

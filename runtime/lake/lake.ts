@@ -7,6 +7,8 @@ export interface LakeObject {
   /** Path inside the lake, `/`-separated, no leading slash. @example "bronze/shop/orders/load_date=2026-11-24/0193…parquet" */
   readonly path: string;
   readonly size: number;
+  /** Last modification, ms since the epoch (set by `list`): vacuum's age test for files no log references. */
+  readonly modified?: number;
 }
 
 export interface Versioned<T> {
@@ -35,6 +37,13 @@ export interface Lake {
   readJson<T>(path: string): Promise<Versioned<T> | undefined>;
   /** Write a small JSON object atomically, optionally only if unchanged; returns the new etag. */
   writeJson(path: string, value: unknown, condition?: WriteCondition): Promise<string>;
+  /** A small text object (a Delta commit, `_last_checkpoint`) with its etag; undefined when absent. */
+  readText(path: string): Promise<Versioned<string> | undefined>;
+  /**
+   * Write a small text object atomically, optionally only if unchanged. With `ifMatch: null` it is a
+   * put-if-absent (`If-None-Match: *` on Azure, an exclusive create locally): how Delta commits are made.
+   */
+  writeText(path: string, text: string, condition?: WriteCondition): Promise<string>;
   /** Put a local file at `path`, all or nothing: readers see no object or the whole new one. */
   putFile(localFile: string, path: string): Promise<LakeObject>;
   /**

@@ -28,14 +28,21 @@ export class LocalLake implements Lake {
   }
 
   async readJson<T>(path: string): Promise<Versioned<T> | undefined> {
-    const text = await readFile(this.abs(path), "utf8").catch(ifMissing(undefined));
-    if (text === undefined) return undefined;
-    return { value: JSON.parse(text) as T, etag: etagOf(text) };
+    const found = await this.readText(path);
+    return found && { value: JSON.parse(found.value) as T, etag: found.etag };
   }
 
-  async writeJson(path: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
+  writeJson(path: string, value: unknown, condition: WriteCondition = {}): Promise<string> {
+    return this.writeText(path, JSON.stringify(value, null, 2), condition);
+  }
+
+  async readText(path: string): Promise<Versioned<string> | undefined> {
+    const text = await readFile(this.abs(path), "utf8").catch(ifMissing(undefined));
+    return text === undefined ? undefined : { value: text, etag: etagOf(text) };
+  }
+
+  async writeText(path: string, text: string, condition: WriteCondition = {}): Promise<string> {
     const target = this.abs(path);
-    const text = JSON.stringify(value, null, 2);
     const temp = await this.writeTemp(target, text);
     try {
       if (condition.ifMatch === null) {
@@ -83,7 +90,8 @@ export class LocalLake implements Lake {
         const full = join(dir, entry.name);
         if (entry.isDirectory()) yield* walk(full, root);
         else if (entry.isFile() && !entry.name.endsWith(".tmp") && !entry.name.endsWith(".lock")) {
-          yield { path: relative(root, full).split(sep).join("/"), size: (await stat(full)).size };
+          const info = await stat(full);
+          yield { path: relative(root, full).split(sep).join("/"), size: info.size, modified: info.mtimeMs };
         }
       }
     };

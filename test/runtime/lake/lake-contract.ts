@@ -120,6 +120,29 @@ export function lakeContract(name: string, open: () => Promise<LakeUnderTest>): 
       assert.equal((await lake.readJson<{ count: number }>(path))?.value.count, 10);
     });
 
+    it("writes text put-if-absent byte for byte, and exactly one racing creator wins (Delta commits)", async () => {
+      const commit = (writer: number) => `{"commitInfo":{"writer":${writer}}}\n{"add":{"path":"zürich ✓.parquet"}}\n`;
+      for (let round = 0; round < 5; round++) {
+        const path = `silver/race_text/_delta_log/${String(round).padStart(20, "0")}.json`;
+        const { won, lost } = await settle(Array.from({ length: 8 }, (_, i) => lake.writeText(path, commit(i), { ifMatch: null })));
+        assert.equal(won.length, 1, `round ${round}: ${won.length} creators won`);
+        assert.ok(lost.every((e) => e instanceof PreconditionFailed), String(lost.find((e) => !(e instanceof PreconditionFailed))));
+        const read = await lake.readText(path);
+        assert.equal(read?.etag, won[0]);
+        assert.match(read!.value, /^\{"commitInfo":\{"writer":\d\}\}\n\{"add":\{"path":"zürich ✓\.parquet"\}\}\n$/);
+      }
+      assert.equal(await lake.readText("silver/race_text/_delta_log/absent.json"), undefined);
+    });
+
+    it("lists each object with its modification time", async () => {
+      const before = Date.now() - 120_000;
+      await lake.writeText("gold/mtime/_delta_log/_last_checkpoint", "{}");
+      const objects = [];
+      for await (const o of lake.list("gold/mtime")) objects.push(o);
+      const [object] = objects;
+      assert.ok(object.modified !== undefined && object.modified > before && object.modified < Date.now() + 120_000, String(object.modified));
+    });
+
     it("puts a file whole and serves the same bytes back as a local file", async () => {
       const bytes = randomBytes(5 * 1024 * 1024 + 123);
       const put = await lake.putFile(await localFile(bytes), "bronze/shop/orders/load_date=2026-11-24/a.parquet");
