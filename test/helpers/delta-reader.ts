@@ -31,6 +31,10 @@ export function logLayout(dir: string): LogLayout {
   return { commits: pick(/^(\d{20})\.json$/), checkpoints: pick(/^(\d{20})\.checkpoint\.parquet$/) };
 }
 
+/** The fields this reader uses of a checkpoint's action column (NULL where the row holds another action). */
+const pack = (column: string, fields: string[]) =>
+  `CASE WHEN ${column} IS NULL THEN NULL ELSE struct_pack(${fields.map((f) => `${f} := ${column}.${f}`).join(", ")}) END`;
+
 const file = (dir: string, v: number, suffix: string) => join(dir, "_delta_log", `${String(v).padStart(20, "0")}${suffix}`);
 
 /**
@@ -44,11 +48,11 @@ export async function loadActions(con: DuckDBConnection, dir: string, name: stri
   const parts: string[] = [];
   if (checkpoint !== undefined) {
     parts.push(
-      `SELECT -1::BIGINT AS v, NULL::JSON AS commitInfo, protocol, struct_pack(id := metaData.id, schemaString := metaData.schemaString, ` +
-        `partitionColumns := metaData.partitionColumns, configuration := metaData.configuration) AS metaData, ` +
-        `struct_pack(appId := txn.appId, version := txn.version) AS txn, ` +
-        `struct_pack(path := add.path, partitionValues := add.partitionValues, size := add.size, dataChange := add.dataChange, stats := add.stats, tags := add.tags) AS add, ` +
-        `struct_pack(path := remove.path, deletionTimestamp := remove.deletionTimestamp, dataChange := remove.dataChange) AS remove ` +
+      `SELECT -1::BIGINT AS v, NULL::JSON AS commitInfo, protocol, ` +
+        `${pack("metaData", ["id", "schemaString", "partitionColumns", "configuration"])} AS metaData, ` +
+        `${pack("txn", ["appId", "version"])} AS txn, ` +
+        `${pack("add", ["path", "partitionValues", "size", "dataChange", "stats", "tags"])} AS add, ` +
+        `${pack("remove", ["path", "deletionTimestamp", "dataChange"])} AS remove ` +
         `FROM read_parquet(${lit(file(dir, checkpoint, ".checkpoint.parquet"))})`,
     );
   }

@@ -4,6 +4,7 @@
 
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
@@ -11,6 +12,7 @@ import { LocalLake } from "../../../../runtime/lake/local-lake.ts";
 import { DeltaError } from "../../../../runtime/lake/delta/protocol.ts";
 import { createSnapshotView } from "../../../../runtime/lake/delta/read.ts";
 import { type AsOf, loadSnapshot } from "../../../../runtime/lake/delta/replay.ts";
+import { independentView } from "../../../helpers/delta-reader.ts";
 
 const GOLDEN = "/work/shared/data/delta-golden";
 
@@ -122,6 +124,14 @@ describe("Delta reader on Spark-written golden tables", { skip: !existsSync(GOLD
 
   it("refuses a version the log does not have", async () => {
     await assert.rejects(loadSnapshot(lake, con, "basic-decimal-table", { version: 3 }), /there is no version 3 \(versions 0–0\)/);
+  });
+
+  it("agrees with the independent test reader (which the protocol tests rely on) on Spark's tables", async () => {
+    for (const [table, version] of [["basic-with-inserts-deletes-checkpoint", 13], ["basic-with-inserts-deletes-checkpoint", 5], ["data-reader-partition-values", 0], ["snapshot-repartitioned", 5]] as const) {
+      await independentView(con, join(GOLDEN, table), "independent", version);
+      const [{ n }] = await queryRows<{ n: number }>(con, "SELECT count(*)::INTEGER AS n FROM independent");
+      assert.equal(n, await count(table, { version }), `${table}@${version}`);
+    }
   });
 
   it("says a folder without a log is no table", async () => {
