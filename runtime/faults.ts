@@ -21,6 +21,9 @@ export const CRASH_POINTS = {
   "executor:{task}:after-result": "the dispatch state holds the task's result; the run record does not yet",
   "executor:{task}:before-dispatch": "the task is recorded; the messages of the dependents it queued are not sent",
   "local:{task}:after-task": "a local run's task finished; its run record does not say so yet",
+  "delta:{table}:before-commit": "a Delta commit's data files are uploaded; its log entry is not written",
+  "delta:{table}:after-commit": "a Delta commit is in the log; the checkpoint due at it is not written",
+  "delta:{table}:before-last-checkpoint": "a Delta checkpoint is written; _last_checkpoint does not name it yet",
 } as const satisfies Record<string, string>;
 
 export type CrashPoint = keyof typeof CRASH_POINTS;

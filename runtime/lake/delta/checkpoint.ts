@@ -96,7 +96,7 @@ export async function writeCheckpoint(lake: Lake, con: DuckDBConnection, root: s
         `TO ${quoteLiteral(parquet)} (FORMAT parquet, COMPRESSION snappy)`,
     );
     const object = await lake.putFile(parquet, logPath(root, `${versionName(version)}.checkpoint.parquet`));
-    crashPoint(`delta:${root}:before-last-checkpoint`);
+    crashPoint("delta:{table}:before-last-checkpoint", { table: root });
     const last: LastCheckpoint = { version, size, sizeInBytes: object.size, numOfAddFiles: state.files.size };
     await advanceLastCheckpoint(lake, root, last);
     return last;

@@ -67,7 +67,7 @@ export async function commit(
     check(root, snapshot, decision.actions);
     const committedAt = now();
     const actions: Action[] = [{ commitInfo: commitInfoOf(decision, committedAt, snapshot) }, ...decision.actions];
-    crashPoint(`delta:${root}:before-commit`);
+    crashPoint("delta:{table}:before-commit", { table: root });
     try {
       await lake.writeText(commitPath(root, version), encodeCommit(actions), { ifMatch: null });
     } catch (e) {
@@ -77,7 +77,7 @@ export async function commit(
       snapshot = snapshot ? await updateSnapshot(lake, snapshot) : await loadSnapshot(lake, con, root);
       continue;
     }
-    crashPoint(`delta:${root}:after-commit`);
+    crashPoint("delta:{table}:after-commit", { table: root });
     const next = advanceSnapshot(root, snapshot, version, actions as Record<string, unknown>[], committedAt);
     await maybeCheckpoint(lake, con, next);
     return { committed: true, version, snapshot: next };
