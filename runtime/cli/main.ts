@@ -1,18 +1,18 @@
-// `mallard`: run, plan and status for a pipeline declaration, and `demo` (what `npm start` runs).
+// `mallard`: the command table, and what every command shares (options, exit codes, error printing).
 // Exit codes: 0 success, 1 a stage or check failed, 2 bad config or usage. Expected failures print one
 // message, never a stack; nothing printed holds a secret.
+//
+// A command's options are declared here, so `--help` and usage errors need nothing else; its module is
+// imported only when it runs, so `mallard --help` never loads DuckDB, pg or the Azure SDKs.
+// Adding a command is one entry in COMMANDS.
 
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, describeError, MallardError } from "../errors.ts";
-import { runCommand } from "./commands/run.ts";
-import { planCommand } from "./commands/plan.ts";
-import { statusCommand } from "./commands/status.ts";
-import { demoCommand } from "./commands/demo.ts";
-import { DEFAULT_CONFIG } from "../config/load-pipeline.ts";
-import { DEFAULT_TASK_QUEUE } from "../declare/deployment.ts";
+import { DEFAULT_CONFIG, DEFAULT_TASK_QUEUE } from "../declare/deployment.ts";
 
 export const DEFAULT_LAKE = ".mallard/lake";
 
+/** The options of every command that reads a pipeline (`common: true`). */
 export interface CommonOptions {
   config: string;
   lake: string;
@@ -20,10 +20,71 @@ export interface CommonOptions {
   secretsFile?: string;
 }
 
+/** What a command's module exports: it gets the parsed options and returns the exit code. */
+export type CommandHandler<O> = (options: O) => Promise<number>;
+
+interface CommandEntry {
+  name: string;
+  description: string;
+  /** Adds --config, --lake, --project-dir and --secrets-file (CommonOptions). */
+  common: boolean;
+  /** The command's own options; commander parses and checks them before anything is loaded. */
+  options?: (cmd: Command) => Command;
+  /** Imports the command's module; called only when the command runs. */
+  load: () => Promise<CommandHandler<never>>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "run",
+    description: "run the pipeline (or selected stages)",
+    common: true,
+    options: (cmd) => cmd
+      .option("-s, --select <stages...>", "stages to run: name, +name (with upstream), name+ (with downstream)")
+      .option("--full-refresh", "reload bronze from scratch, ignoring checkpoints", false)
+      .addOption(new Option("--concurrency <n>", "tasks at once").argParser(positiveInt).default(2))
+      .option("--queue", "run through the task queue (the lake's Azure queue, or an in-process one) with local executors", false)
+      .addOption(new Option("--workers <n>", "executors working the queue with --queue").argParser(positiveInt).default(2))
+      .option("--queue-name <name>", "task queue name with --queue", DEFAULT_TASK_QUEUE),
+    load: async () => (await import("./commands/run.ts")).runCommand,
+  },
+  {
+    name: "plan",
+    description: "print the stages in execution order with their inputs",
+    common: true,
+    load: async () => (await import("./commands/plan.ts")).planCommand,
+  },
+  {
+    name: "status",
+    description: "print the last runs and every bronze table's checkpoint",
+    common: true,
+    options: (cmd) => cmd.addOption(new Option("-n, --limit <n>", "runs to show").argParser(positiveInt).default(5)),
+    load: async () => (await import("./commands/status.ts")).statusCommand,
+  },
+  {
+    name: "demo",
+    description: "start an embedded PostgreSQL with the sample shop data and run configs/pipeline.ts (npm start)",
+    common: false,
+    options: (cmd) => cmd
+      .option("-l, --lake <path>", "lake folder", DEFAULT_LAKE)
+      .option("--data-dir <dir>", "where the embedded PostgreSQL keeps its data", ".mallard/pglite")
+      .option("--reset", "start over: delete the embedded database and the lake first", false),
+    load: async () => (await import("./commands/demo.ts")).demoCommand,
+  },
+];
+
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number ≥ 1");
   return n;
+}
+
+function commonOptions(cmd: Command): Command {
+  return cmd
+    .option("-c, --config <file>", "pipeline declaration (.ts default export, or .yml)", DEFAULT_CONFIG)
+    .option("-l, --lake <path|url>", "lake: a folder, abfss://…, https://… or an Azure Storage connection string", process.env.MALLARD_LAKE ?? DEFAULT_LAKE)
+    .option("--project-dir <dir>", "folder SQL paths are relative to", process.cwd())
+    .option("--secrets-file <file>", "local secrets file (JSON name → value)");
 }
 
 export function buildProgram(): Command {
@@ -32,40 +93,16 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .showHelpAfterError();
-  const common = (cmd: Command) =>
-    cmd
-      .option("-c, --config <file>", "pipeline declaration (.ts default export, or .yml)", DEFAULT_CONFIG)
-      .option("-l, --lake <path|url>", "lake: a folder, abfss://…, https://… or an Azure Storage connection string", process.env.MALLARD_LAKE ?? DEFAULT_LAKE)
-      .option("--project-dir <dir>", "folder SQL paths are relative to", process.cwd())
-      .option("--secrets-file <file>", "local secrets file (JSON name → value)");
-
-  common(program.command("run").description("run the pipeline (or selected stages)"))
-    .option("-s, --select <stages...>", "stages to run: name, +name (with upstream), name+ (with downstream)")
-    .option("--full-refresh", "reload bronze from scratch, ignoring checkpoints", false)
-    .addOption(new Option("--concurrency <n>", "tasks at once").argParser(positiveInt).default(2))
-    .option("--queue", "run through the task queue (the lake's Azure queue, or an in-process one) with local executors", false)
-    .addOption(new Option("--workers <n>", "executors working the queue with --queue").argParser(positiveInt).default(2))
-    .option("--queue-name <name>", "task queue name with --queue", DEFAULT_TASK_QUEUE)
-    .action(async (opts) => {
-      process.exitCode = await runCommand(opts);
+  for (const entry of COMMANDS) {
+    let cmd = program.command(entry.name).description(entry.description);
+    if (entry.common) cmd = commonOptions(cmd);
+    if (entry.options) cmd = entry.options(cmd);
+    cmd.action(async (options: Record<string, unknown>) => {
+      const handler = await entry.load();
+      // The declared options above are what the handler's options type describes.
+      process.exitCode = await handler(options as never);
     });
-  common(program.command("plan").description("print the stages in execution order with their inputs")).action(async (opts) => {
-    process.exitCode = await planCommand(opts);
-  });
-  common(program.command("status").description("print the last runs and every bronze table's checkpoint"))
-    .addOption(new Option("-n, --limit <n>", "runs to show").argParser(positiveInt).default(5))
-    .action(async (opts) => {
-      process.exitCode = await statusCommand(opts);
-    });
-  program
-    .command("demo")
-    .description("start an embedded PostgreSQL with the sample shop data and run configs/pipeline.ts (npm start)")
-    .option("-l, --lake <path>", "lake folder", DEFAULT_LAKE)
-    .option("--data-dir <dir>", "where the embedded PostgreSQL keeps its data", ".mallard/pglite")
-    .option("--reset", "start over: delete the embedded database and the lake first", false)
-    .action(async (opts) => {
-      process.exitCode = await demoCommand(opts);
-    });
+  }
   return program;
 }
 

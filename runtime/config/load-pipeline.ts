@@ -6,13 +6,14 @@
 import { resolve } from "node:path";
 import { readDeclaration } from "../declare/load.ts";
 import type { Pipeline } from "../declare/pipeline.ts";
-import { validateModels } from "./validate-models.ts";
 
-export const DEFAULT_CONFIG = "configs/pipeline.ts";
+export { DEFAULT_CONFIG } from "../declare/deployment.ts";
 
 /** Reads the declaration at `configPath` (relative to `projectRoot`) and checks it: see checkPipeline. */
 export async function loadPipeline(configPath: string, projectRoot: string): Promise<Pipeline> {
   const file = resolve(projectRoot, configPath);
+  // DuckDB (the SQL checks need its parser) starts loading now, overlapping the declaration's compile.
+  import("./validate-models.ts").catch(() => undefined);
   const pipeline = await readDeclaration(file, configPath);
   await checkPipeline(pipeline, projectRoot);
   return pipeline;
@@ -24,5 +25,6 @@ export async function loadPipeline(configPath: string, projectRoot: string): Pro
  * esbuild bundled, calls this directly at startup.
  */
 export async function checkPipeline(pipeline: Pipeline, projectRoot: string): Promise<void> {
+  const { validateModels } = await import("./validate-models.ts");
   await validateModels(pipeline, projectRoot);
 }

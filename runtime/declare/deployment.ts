@@ -27,6 +27,9 @@ export const APP_SETTINGS = {
 /** Containers of the lake account: the first segment of a lake path picks the container. */
 export const LAKE_CONTAINERS = { bronze: "bronze", silver: "silver", gold: "gold", _mallard: "state" } as const;
 
+/** Default pipeline declaration, relative to the project root (the CLI's --config, the stack's mallard:pipeline). */
+export const DEFAULT_CONFIG = "configs/pipeline.ts";
+
 /** Default task queue name. */
 export const DEFAULT_TASK_QUEUE = "mallard-tasks";
 

@@ -4,8 +4,8 @@
 
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
-import { pathToFileURL } from "node:url";
 import { ConfigError, MallardError } from "../errors.ts";
+import { importModule } from "./import-typescript.ts";
 import type { Pipeline } from "./pipeline.ts";
 import { pipelineFromYaml } from "./yaml.ts";
 
@@ -40,7 +40,7 @@ export async function readDeclaration(file: string, shown: string): Promise<Pipe
   }
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    module = await importModule(file);
   } catch (e) {
     if (e instanceof MallardError) {
       throw e instanceof ConfigError ? new ConfigError(e.problems.map((p) => `${shown}: ${p}`)) : e;

@@ -4,14 +4,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { mallardArgs } from "../../helpers/cli.ts";
 
-const BIN = resolve("runtime/cli/bin.mjs");
 let dir: string;
 
 function mallard(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
+  const result = spawnSync(process.execPath, mallardArgs(args), { cwd: dir, encoding: "utf8", env: { ...process.env, ...env } });
   return { code: result.status, out: result.stdout, err: result.stderr };
 }
 

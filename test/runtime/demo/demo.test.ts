@@ -9,13 +9,14 @@ import { after, before, describe, it } from "node:test";
 import { Engine } from "../../../runtime/engine/engine.ts";
 import { LocalLake } from "../../../runtime/lake/local-lake.ts";
 import { RunRecords } from "../../../runtime/state/run-records.ts";
+import { mallardArgs } from "../../helpers/cli.ts";
 import { readTable } from "../../helpers/lake.ts";
 
 let dir: string;
 let engine: Engine;
 
 function demo() {
-  const r = spawnSync(process.execPath, ["runtime/cli/bin.mjs", "demo", "--lake", join(dir, "lake"), "--data-dir", join(dir, "pg")], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, mallardArgs(["demo", "--lake", join(dir, "lake"), "--data-dir", join(dir, "pg")]), { encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
