@@ -14,6 +14,7 @@ import type { Loader, Plugin } from "esbuild";
 
 const RUNNING_FROM_SOURCE = import.meta.url.endsWith(".ts");
 const TYPESCRIPT = new Set([".ts", ".mts", ".cts", ".tsx"]);
+const ESBUILD = "esbuild";
 
 export async function importModule(file: string): Promise<Record<string, unknown>> {
   if (RUNNING_FROM_SOURCE || !TYPESCRIPT.has(extname(file).toLowerCase())) {
@@ -85,7 +86,9 @@ async function readCache(cacheFile: string): Promise<string | undefined> {
 }
 
 async function compile(file: string, mallard: string, inputs: Record<string, string>): Promise<string> {
-  const { build } = await import("esbuild");
+  // Named through a variable so that bundlers (the Functions bundle imports this loader, never calls it
+  // for TypeScript) leave esbuild out.
+  const { build } = (await import(ESBUILD)) as typeof import("esbuild");
   try {
     const result = await build({
       entryPoints: [file],
