@@ -10,7 +10,6 @@
  * its full name or by its bare pattern (the first time any of its instances is reached).
  */
 export const CRASH_POINTS = {
-  "publish:before-pointer": "a published table's files are uploaded; its pointer has not moved",
   "bronze:{stage}:after-upload:{chunk}": "a bronze chunk is uploaded; not committed to the table's state",
   "bronze:{stage}:after-commit:{chunk}": "a bronze chunk and its checkpoint are committed; the load goes on",
   "driver:after-lease": "the driver holds the pipeline's lease for a new run; no dispatch state yet",

@@ -1,140 +1,90 @@
-// Published tables (silver, gold, quarantine): each version is a folder of Parquet files that becomes
-// visible in one conditional write of the table's `_current.json` pointer. Readers that go through the
-// pointer never see a partial or mixed version; a crash before the pointer write leaves the old one.
-// Whether a publish may replace the current version is decided by mayPublish (publish-guard.ts).
+// Published tables (silver, gold, quarantine, dedup outputs) are Delta tables (runtime/lake/delta/): a
+// publish is one commit that removes the previous version's files and adds the new one, so every engine
+// that reads Delta sees whole versions only, and older versions stay readable until vacuum. Whether a
+// publish may replace the current version is decided by mayPublish (publish-guard.ts) on the snapshot
+// the commit would land on; the lineage it compares is kept in the table's properties and commitInfo.
 
-import { crashPoint } from "../faults.ts";
-import { type Lake, lakePath, PreconditionFailed, sortableId, sortableIdTime } from "./lake.ts";
-import { type InputVersions, mayPublish, TaskAbandoned } from "./publish-guard.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
+import { lakePath } from "./lake.ts";
+import type { Lake } from "./lake.ts";
+import { overwriteTable } from "./delta/overwrite.ts";
+import { type AsOf, loadSnapshot, type Snapshot } from "./delta/replay.ts";
+import { migratePublishedTable } from "./migrate.ts";
+import { type InputVersions, type Lineage, mayPublish, TaskAbandoned } from "./publish-guard.ts";
 
-export interface TableColumn {
-  readonly name: string;
-  readonly type: string;
-}
-
-/** The `_current.json` pointer: what a reader needs to read the current version. */
-export interface TableVersion {
-  readonly table: string;
-  readonly version: string;
-  /** Lake paths of the version's Parquet files. */
-  readonly files: readonly string[];
-  readonly rows: number;
-  readonly bytes: number;
-  readonly columns: readonly TableColumn[];
-  readonly runId: string;
-  /** The versions of the inputs this version was computed from (absent in pointers written before they were recorded). */
-  readonly inputs?: InputVersions;
-  /** 1 for the first version, one more for each next: what a reader of this table records as its input version. */
-  readonly sequence?: number;
-  readonly publishedAt: string;
-  /** The version this one replaced, kept until the retention sweep. */
-  readonly previous?: string;
-  /** Published versions kept for readers in flight, newest first (`previous` among them). */
-  readonly kept?: readonly string[];
-}
-
-/** Versions kept besides the current one, so readers that started on an older one can finish. */
-const KEEP_PREVIOUS = 2;
-
-export const POINTER = "_current.json";
+/** Table properties holding the lineage of the current version. */
+export const RUN_ID_PROPERTY = "mallard.runId";
+export const INPUTS_PROPERTY = "mallard.inputs";
 
 /** `silver/orders_clean`, `gold/daily_revenue`, `silver/orders_clean__quarantine`. */
 export function tableRoot(layer: string, name: string): string {
   return lakePath(layer, name);
 }
 
-export async function readCurrent(lake: Lake, root: string): Promise<TableVersion | undefined> {
-  return (await lake.readJson<TableVersion>(lakePath(root, POINTER)))?.value;
+/** The table properties recording a version's lineage. */
+export function lineageProperties(lineage: Lineage): Record<string, string> {
+  return { [RUN_ID_PROPERTY]: lineage.runId, [INPUTS_PROPERTY]: JSON.stringify(lineage.inputs) };
+}
+
+/** What the table's current version was computed from (absent for a table no Mallard run published). */
+export function lineageOf(snapshot: Snapshot | undefined): Lineage | undefined {
+  const configuration = snapshot?.metadata.configuration;
+  const runId = configuration?.[RUN_ID_PROPERTY];
+  if (!runId) return undefined;
+  return { runId, inputs: JSON.parse(configuration[INPUTS_PROPERTY] ?? "{}") as InputVersions };
+}
+
+/**
+ * The table's snapshot (latest, or as of a version or time); undefined when it was never published. A
+ * table still in the `_current.json` layout of earlier Mallard versions is converted first.
+ */
+export async function readTable(lake: Lake, con: DuckDBConnection, root: string, asOf?: AsOf): Promise<Snapshot | undefined> {
+  await migratePublishedTable(lake, con, root);
+  return loadSnapshot(lake, con, root, asOf);
 }
 
 export interface PublishInput {
   readonly root: string;
   readonly runId: string;
-  /** Local Parquet files of the new version, in order. */
-  readonly localFiles: readonly string[];
-  readonly rows: number;
-  readonly columns: readonly TableColumn[];
-  /** Version id (time-sortable). @default a new one: the moment the publish starts */
-  readonly version?: string;
-  /** The versions of the inputs the files were computed from. @default none: ordered by run only */
+  /** The SQL whose result becomes the new version. */
+  readonly query: string;
+  /** Local folder for the Parquet file before upload (the engine's work folder). */
+  readonly workDir: string;
+  /** The versions of the inputs the query reads. @default none: ordered by run only */
   readonly inputs?: InputVersions;
-  /** Whether the publishing task still holds its run; asked right before the pointer write. @default always */
+  /** Whether the publishing task still holds its run; asked right before the commit. @default always */
   readonly holdsTask?: () => Promise<boolean>;
 }
 
 export type PublishResult =
-  | { readonly published: true; readonly version: TableVersion }
-  /** Stepped aside for a current version computed from newer inputs; `current` is that version. */
-  | { readonly published: false; readonly reason: string; readonly current: TableVersion };
+  | { readonly published: true; readonly version: number; readonly rows: number; readonly bytes: number }
+  /** Stepped aside for a current version computed from newer inputs. */
+  | { readonly published: false; readonly reason: string; readonly rows: number; readonly current: number | undefined };
 
 /**
- * Upload the files into a new version folder, then swing the pointer with an ETag condition. A publish
- * whose inputs are older than the current version's steps aside (its folder is removed), so stale data
- * never replaces fresher data whatever order the publishes finish in; a task that no longer holds its
- * run throws TaskAbandoned and publishes nothing.
+ * Write the query's result and commit it as the table's next version. A publish whose inputs are older
+ * than the current version's steps aside (its file is removed), so stale data never replaces fresher
+ * data whatever order the publishes finish in; a task that no longer holds its run throws TaskAbandoned
+ * and publishes nothing.
  */
-export async function publishTable(lake: Lake, input: PublishInput): Promise<PublishResult> {
-  const version = input.version ?? sortableId();
-  const files: string[] = [];
-  let bytes = 0;
-  for (const [i, local] of input.localFiles.entries()) {
-    const uploaded = await lake.putFile(local, lakePath(input.root, `v${version}`, `part-${String(i).padStart(5, "0")}.parquet`));
-    files.push(uploaded.path);
-    bytes += uploaded.size;
-  }
-  crashPoint("publish:before-pointer");
-  const pointerPath = lakePath(input.root, POINTER);
+export async function publishTable(lake: Lake, con: DuckDBConnection, input: PublishInput): Promise<PublishResult> {
+  await migratePublishedTable(lake, con, input.root);
   const inputs = input.inputs ?? {};
-  for (;;) {
-    const current = await lake.readJson<TableVersion>(pointerPath);
-    const active = input.holdsTask ? await input.holdsTask() : true;
-    const verdict = mayPublish(current && { runId: current.value.runId, inputs: current.value.inputs ?? {} }, { runId: input.runId, inputs, active });
-    if (!verdict.go) {
-      for (const path of files) await lake.delete(path);
+  const outcome = await overwriteTable(lake, con, {
+    root: input.root,
+    query: input.query,
+    workDir: input.workDir,
+    configuration: lineageProperties({ runId: input.runId, inputs }),
+    provenance: { runId: input.runId, inputs },
+    guard: async (snapshot) => {
+      const active = input.holdsTask ? await input.holdsTask() : true;
+      const verdict = mayPublish(lineageOf(snapshot), { runId: input.runId, inputs, active });
+      if (verdict.go) return undefined;
       if (verdict.outcome === "abandoned") throw new TaskAbandoned(`${input.root}: ${verdict.reason}`);
-      return { published: false, reason: verdict.reason, current: current!.value };
-    }
-    const next: TableVersion = {
-      table: input.root,
-      version,
-      files,
-      rows: input.rows,
-      bytes,
-      columns: input.columns,
-      runId: input.runId,
-      inputs,
-      sequence: (current?.value.sequence ?? 0) + 1,
-      publishedAt: new Date().toISOString(),
-      previous: current?.value.version,
-      kept: current ? [current.value.version, ...(current.value.kept ?? [])].slice(0, KEEP_PREVIOUS) : [],
-    };
-    try {
-      await lake.writeJson(pointerPath, next, { ifMatch: current ? current.etag : null });
-      // Best effort; a version a failed sweep left behind goes with the grace period.
-      await sweepOldVersions(lake, next, current?.value).catch(() => undefined);
-      return { published: true, version: next };
-    } catch (e) {
-      if (!(e instanceof PreconditionFailed)) throw e;
-    }
-  }
-}
-
-/** A version folder no pointer names is removed once this old: long after any publish could still be uploading into it. */
-const ORPHAN_GRACE_MS = 6 * 3_600_000;
-
-/**
- * Delete version folders readers no longer need: the version that dropped out of the kept list with
- * this publish, and folders no pointer kept that are older than the grace period (publishes that crashed
- * before their pointer write). A folder of a publish still uploading is never touched, whatever its id:
- * ids order publishes by start, not by the data they hold.
- */
-async function sweepOldVersions(lake: Lake, current: TableVersion, replaced: TableVersion | undefined): Promise<void> {
-  const keep = new Set([current.version, ...(current.kept ?? [])]);
-  const dropped = new Set([replaced?.version, ...(replaced?.kept ?? [])].filter((v): v is string => v !== undefined && !keep.has(v)));
-  const cutoff = Date.now() - ORPHAN_GRACE_MS;
-  for await (const object of lake.list(current.table)) {
-    const version = /^v([^/]+)\//.exec(object.path.slice(current.table.length + 1))?.[1];
-    if (version === undefined || keep.has(version)) continue;
-    if (dropped.has(version) || sortableIdTime(version) < cutoff) await lake.delete(object.path);
-  }
+      return verdict.reason;
+    },
+  });
+  return outcome.committed
+    ? { published: true, version: outcome.version, rows: outcome.rows, bytes: outcome.bytes }
+    : { published: false, reason: outcome.reason, rows: outcome.rows, current: outcome.snapshot?.version };
 }

@@ -7,7 +7,8 @@ import type { Stage } from "../declare/stages.ts";
 import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { InputVersions } from "../lake/publish-guard.ts";
-import { readCurrent, tableRoot } from "../lake/tables.ts";
+import { readTable, tableRoot } from "../lake/tables.ts";
+import { createSnapshotView } from "../lake/delta/read.ts";
 import { currentBatches, readBronzeState } from "../state/bronze-state.ts";
 import { StageError } from "../errors.ts";
 import { bronzeRoot } from "./bronze-paths.ts";
@@ -76,11 +77,11 @@ async function registerPublished(con: DuckDBConnection, lake: Lake, stageName: s
   const versions: Record<string, number> = {};
   for (const [suffix, table] of tables) {
     const root = tableRoot(input.layer, table);
-    const current = await readCurrent(lake, root);
-    if (!current) throw new StageError(`stage "${stageName}": input "${table}" has not been published yet (run it first)`);
-    versions[root] = current.sequence ?? 0;
-    const files = await lake.localFiles(current.files);
-    await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(view + suffix)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
+    const snapshot = await readTable(lake, con, root);
+    if (!snapshot) throw new StageError(`stage "${stageName}": input "${table}" has not been published yet (run it first)`);
+    // Delta versions of a table only grow: they order what two readers saw.
+    versions[root] = snapshot.version;
+    await createSnapshotView(con, lake, snapshot, view + suffix);
   }
   return versions;
 }

@@ -7,7 +7,8 @@ import type { SilverDedup } from "../declare/stages.ts";
 import { runDedup, type DedupParams } from "../dedup/index.ts";
 import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
 import { lakePath } from "../lake/lake.ts";
-import { readCurrent, tableRoot } from "../lake/tables.ts";
+import { readTable, tableRoot } from "../lake/tables.ts";
+import { createSnapshotView } from "../lake/delta/read.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
 import { registerInputs } from "./inputs.ts";
 import { type PublishedQuery, publishQuery } from "./publish-query.ts";
@@ -60,11 +61,10 @@ async function previousRun(
 ): Promise<{ params?: DedupParams; entities?: string; links?: string } | undefined> {
   const params = (await ctx.lake.readJson<DedupParams>(dedupParamsPath(ctx.stage.name)))?.value;
   const view = async (suffix: "entities" | "links"): Promise<string | undefined> => {
-    const current = await readCurrent(ctx.lake, tableRoot("silver", `${ctx.stage.name}__${suffix}`));
-    if (!current) return undefined;
+    const snapshot = await readTable(ctx.lake, con, tableRoot("silver", `${ctx.stage.name}__${suffix}`));
+    if (!snapshot) return undefined;
     const name = `previous_${ctx.stage.name}_${suffix}`;
-    const files = await ctx.lake.localFiles(current.files);
-    await con.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS SELECT * FROM read_parquet([${files.map(quoteLiteral).join(", ")}], hive_partitioning = false)`);
+    await createSnapshotView(con, ctx.lake, snapshot, name);
     return name;
   };
   const entities = await view("entities");

@@ -9,7 +9,6 @@ import { mutateShop, seedShop } from "../../demo/shop-data.ts";
 import { LocalLake } from "../../lake/local-lake.ts";
 import { runLocal } from "../../orchestration/local-runner.ts";
 import { EnvSecretProvider, SecretChain, secretEnvName } from "../../secrets/secrets.ts";
-import { readCurrent, tableRoot } from "../../lake/tables.ts";
 import { RunDisplay } from "../display.ts";
 import { printSummary } from "./run.ts";
 
@@ -41,12 +40,9 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     const record = await runLocal({ pipeline, lake, secrets, projectRoot, onEvent: new RunDisplay().handle, trigger: "demo" });
     printSummary(record, lake.location);
     if (record.status === "succeeded") {
-      const gold = await readCurrent(lake, tableRoot("gold", "daily_revenue"));
-      if (gold) {
-        out.write(`\nOpen the outputs with DuckDB, e.g.:\n  duckdb -c "SELECT * FROM read_parquet('${resolve(options.lake, gold.files[0])}') LIMIT 10"\n`);
-        out.write(`Every table's current version is listed in its _current.json; see "Reading the lake" in the README.\n`);
-        out.write(`Run npm start again to change the source and load incrementally; npx mallard status for checkpoints.\n`);
-      }
+      out.write(`\nEvery table is a Delta table under ${resolve(options.lake)}; query them with\n  npx mallard query --lake ${options.lake} "SELECT * FROM daily_revenue LIMIT 10"\n`);
+      out.write(`or open them from Spark, Fabric, Power BI or Polars: see "Reading the lake" in the README.\n`);
+      out.write(`Run npm start again to change the source and load incrementally; npx mallard status for checkpoints.\n`);
     }
     return record.status === "succeeded" ? 0 : 1;
   } finally {

@@ -25,8 +25,8 @@ export interface OverwriteInput {
   readonly configuration?: Readonly<Record<string, string>>;
   /** Into commitInfo.userMetadata. */
   readonly provenance?: Readonly<Record<string, unknown>>;
-  /** A reason to step aside on this snapshot (a newer publish won), or undefined to commit. */
-  readonly guard?: (snapshot: Snapshot | undefined) => string | undefined;
+  /** A reason to step aside on this snapshot (a newer publish won), or undefined to commit; it may throw to stop. */
+  readonly guard?: (snapshot: Snapshot | undefined) => string | undefined | Promise<string | undefined>;
 }
 
 export type OverwriteOutcome = CommitOutcome & { readonly rows: number; readonly bytes: number };
@@ -40,8 +40,11 @@ export async function overwriteTable(lake: Lake, con: DuckDBConnection, input: O
   // An empty result is a version with no files: the schema lives in the log.
   const add: AddFile | undefined = rows > 0 ? await uploadDataFile(lake, con, input.root, projection.schema, { localFile: local }) : undefined;
   if (!add) await rm(local, { force: true });
-  const outcome = await commit(lake, con, input.root, (snapshot) => {
-    const reason = input.guard?.(snapshot);
+  const discard = async () => {
+    if (add) await lake.delete(dataFilePath(input.root, add.path));
+  };
+  const outcome = await commit(lake, con, input.root, async (snapshot) => {
+    const reason = await input.guard?.(snapshot);
     if (reason) return { stepAside: reason };
     const now = Date.now();
     const actions: Action[] = [
@@ -55,7 +58,10 @@ export async function overwriteTable(lake: Lake, con: DuckDBConnection, input: O
       operationParameters: { mode: "Overwrite", partitionBy: "[]" },
       provenance: input.provenance,
     };
+  }).catch(async (e: unknown) => {
+    await discard();
+    throw e;
   });
-  if (!outcome.committed && add) await lake.delete(dataFilePath(input.root, add.path));
+  if (!outcome.committed) await discard();
   return { ...outcome, rows, bytes: add?.size ?? 0 };
 }

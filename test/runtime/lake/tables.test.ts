@@ -1,15 +1,17 @@
-// Published tables: readers see whole versions only; a process killed mid-publish leaves the previous
-// version readable, and the next publish succeeds.
+// Published tables are Delta tables: a publish is one commit (remove the old files, add the new), readers
+// see whole versions only and older versions stay readable; a process killed at any step of a publish
+// leaves a readable table at a consistent version; versions are ordered by their inputs; tables of the
+// earlier `_current.json` layout are converted in place.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { after, before, describe, it } from "node:test";
-import { Engine } from "../../../runtime/engine/engine.ts";
-import { publishTable, readCurrent } from "../../../runtime/lake/tables.ts";
-import { TaskAbandoned } from "../../../runtime/lake/publish-guard.ts";
-import { sortableId } from "../../../runtime/lake/lake.ts";
-import { copyToParquet } from "../../../runtime/engine/engine.ts";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
+import { after, before, describe, it } from "node:test";
+import { copyToParquet, Engine } from "../../../runtime/engine/engine.ts";
+import { publishTable } from "../../../runtime/lake/tables.ts";
+import { TaskAbandoned } from "../../../runtime/lake/publish-guard.ts";
+import { checkDeltaTable } from "../../helpers/delta-protocol.ts";
+import { currentVersion, publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
 
 let engine: Engine;
 let scratch: Awaited<ReturnType<typeof scratchLake>>;
@@ -23,17 +25,11 @@ after(async () => {
   await scratch.dispose();
 });
 
-async function parquetOf(sql: string): Promise<string> {
-  const file = join(engine.workDir, `q-${Math.random().toString(36).slice(2)}.parquet`);
-  await engine.withConnection((con) => copyToParquet(con, sql, file));
-  return file;
-}
+const publish = (root: string, query: string, runId: string, extra: Partial<Parameters<typeof publishTable>[2]> = {}) =>
+  engine.withConnection((con) => publishTable(scratch.lake, con, { root, runId, query, workDir: engine.workDir, ...extra }));
 
-async function folders(root: string): Promise<string[]> {
-  const names = new Set<string>();
-  for await (const o of scratch.lake.list(root)) names.add(o.path.split("/")[2]);
-  return [...names].sort();
-}
+const dataFiles = (root: string) => readdirSync(join(scratch.dir, root)).filter((n) => n.endsWith(".parquet")).sort();
+const commits = (root: string) => readdirSync(join(scratch.dir, root, "_delta_log")).filter((n) => n.endsWith(".json")).sort();
 
 function publishInChild(rows: number, crashAt?: string) {
   return spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/publish-child.ts", scratch.dir, String(rows)], {
@@ -43,104 +39,109 @@ function publishInChild(rows: number, crashAt?: string) {
 }
 
 describe("publishTable", () => {
-  it("swings the pointer to the new version and keeps the old files for in-flight readers", async () => {
-    const v1 = await publishQuery(engine, scratch.lake, "silver/keep", "SELECT 1 AS x");
-    const v2 = await publishQuery(engine, scratch.lake, "silver/keep", "SELECT 2 AS x");
-    assert.equal(v2.previous, v1.version);
+  it("commits each version as remove + add, and keeps older versions readable", async () => {
+    const v0 = await publishQuery(engine, scratch.lake, "silver/keep", "SELECT 1 AS x");
+    const v1 = await publishQuery(engine, scratch.lake, "silver/keep", "SELECT 2 AS x");
+    assert.deepEqual([v0.version, v1.version], [0, 1]);
     assert.deepEqual(await readTable(engine, scratch.lake, "silver/keep"), [{ x: 2 }]);
-    const old = await scratch.lake.localFiles(v1.files);
-    assert.deepEqual(await engine.withConnection(async (con) => (await con.runAndReadAll(`SELECT x FROM read_parquet('${old[0]}')`)).getRowObjectsJS()), [{ x: 1 }]);
+    assert.deepEqual(await readTable(engine, scratch.lake, "silver/keep", "1", { version: 0 }), [{ x: 1 }]);
+    const second = readFileSync(join(scratch.dir, "silver/keep/_delta_log/00000000000000000001.json"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(second.map((a) => Object.keys(a)[0]), ["commitInfo", "remove", "add"]);
+    assert.deepEqual(JSON.parse(second[0].commitInfo.userMetadata), { runId: "test", inputs: {} });
+    await engine.withConnection((con) => checkDeltaTable(con, join(scratch.dir, "silver/keep")));
   });
 
-  it("sweeps versions beyond the two kept", async () => {
-    const versions = [];
-    for (let i = 0; i < 5; i++) versions.push(await publishQuery(engine, scratch.lake, "silver/sweep", `SELECT ${i} AS x`));
-    assert.deepEqual(await folders("silver/sweep"), ["_current.json", ...versions.slice(2).map((v) => `v${v.version}`)].sort());
-    assert.deepEqual(versions.map((v) => v.sequence), [1, 2, 3, 4, 5]);
-  });
+  for (const point of ["delta:{table}:before-commit", "delta:{table}:after-commit"]) {
+    it(`leaves the table readable at a consistent version when the publisher is killed (${point})`, async () => {
+      const first = publishInChild(1000);
+      assert.equal(first.status, 0, first.stderr);
+      const before = await currentVersion(engine, scratch.lake, "silver/t");
+      const crashed = publishInChild(2000, point);
+      assert.equal(crashed.signal, "SIGKILL", "the child must die at the crash point");
+      const after = await currentVersion(engine, scratch.lake, "silver/t");
+      const rows = await readTable(engine, scratch.lake, "silver/t", "id");
+      const expected = point.endsWith("before-commit") ? { version: before!.version, rows: 1000, tag: "v1000" } : { version: before!.version + 1, rows: 2000, tag: "v2000" };
+      assert.equal(after!.version, expected.version);
+      assert.equal(rows.length, expected.rows);
+      assert.ok(rows.every((r) => r.version === expected.tag), "one whole version is visible");
+      assert.ok(!commits("silver/t").some((n) => !/^\d{20}\.json$/.test(n)), "no partial commit file");
+      await engine.withConnection((con) => checkDeltaTable(con, join(scratch.dir, "silver/t")));
 
-  it("leaves the previous version readable when the publisher is killed before the pointer write", async () => {
-    const first = publishInChild(1000);
-    assert.equal(first.status, 0, first.stderr);
-    const before = await readCurrent(scratch.lake, "silver/t");
-    const crashed = publishInChild(2000, "publish:before-pointer");
-    assert.equal(crashed.signal, "SIGKILL", "the child must die at the crash point");
-    const current = await readCurrent(scratch.lake, "silver/t");
-    assert.deepEqual(current, before);
-    const rows = await readTable(engine, scratch.lake, "silver/t", "id");
-    assert.equal(rows.length, 1000);
-    assert.ok(rows.every((r) => r.version === "v1000"), "only the old version is visible");
-
-    const again = publishInChild(3000);
-    assert.equal(again.status, 0, again.stderr);
-    const latest = await readTable(engine, scratch.lake, "silver/t", "id");
-    assert.equal(latest.length, 3000);
-    assert.ok(latest.every((r) => r.version === "v3000"));
-  });
-
-  it("orders versions by the inputs they were computed from, not by when their publish started", async () => {
-    const newer = await publishQuery(engine, scratch.lake, "gold/order", "SELECT 'new' AS w", "20260102T000000Z-run2", { "bronze/s/a": 2 });
-    // Computed from an older version of its input, and publishing after `newer` (a newer version id).
-    const older = await publishTable(scratch.lake, {
-      root: "gold/order", runId: "20260101T000000Z-run1", localFiles: [await parquetOf("SELECT 'old' AS w")], rows: 1, columns: [],
-      inputs: { "bronze/s/a": 1 },
+      const again = publishInChild(3000);
+      assert.equal(again.status, 0, again.stderr);
+      const latest = await readTable(engine, scratch.lake, "silver/t", "id");
+      assert.equal(latest.length, 3000);
+      assert.ok(latest.every((r) => r.version === "v3000"));
     });
+  }
+
+  it("orders versions by the inputs they were computed from, not by when their publish finished", async () => {
+    const newer = await publishQuery(engine, scratch.lake, "gold/order", "SELECT 'new' AS w", "20260102T000000Z-run2", { "bronze/s/a": 2 });
+    const filesBefore = dataFiles("gold/order");
+    const older = await publish("gold/order", "SELECT 'old' AS w", "20260101T000000Z-run1", { inputs: { "bronze/s/a": 1 } });
     assert.equal(older.published, false, "the publish from older inputs stepped aside");
     assert.match(older.published ? "" : older.reason, /read bronze\/s\/a at version 1; the current version \(run 20260102T000000Z-run2\) was computed from version 2/);
     assert.deepEqual(await readTable(engine, scratch.lake, "gold/order"), [{ w: "new" }]);
-    const current = await readCurrent(scratch.lake, "gold/order");
-    assert.deepEqual([current?.version, current?.runId, current?.inputs, current?.sequence], [newer.version, "20260102T000000Z-run2", { "bronze/s/a": 2 }, 1]);
-    assert.deepEqual(await folders("gold/order"), ["_current.json", `v${newer.version}`], "its folder was removed");
+    const current = await currentVersion(engine, scratch.lake, "gold/order");
+    assert.deepEqual([current?.version, current?.runId, current?.inputs], [newer.version, "20260102T000000Z-run2", { "bronze/s/a": 2 }]);
+    assert.deepEqual(dataFiles("gold/order"), filesBefore, "its file was removed");
+    assert.equal(commits("gold/order").length, 1, "nothing was committed");
   });
 
-  it("lets a publish from newer inputs replace the current version even when its publish started first", async () => {
+  it("lets a publish from newer inputs replace the current version", async () => {
     await publishQuery(engine, scratch.lake, "gold/later", "SELECT 'old data' AS w", "20260101T000000Z-run1", { "bronze/s/a": 1 });
-    const fresher = await publishTable(scratch.lake, {
-      root: "gold/later", runId: "20260102T000000Z-run2", localFiles: [await parquetOf("SELECT 'new data' AS w")], rows: 1, columns: [],
-      inputs: { "bronze/s/a": 2 }, version: "20000101T000000000Z-00000000",
-    });
+    const fresher = await publish("gold/later", "SELECT 'new data' AS w", "20260101T000000Z-run0", { inputs: { "bronze/s/a": 2 } });
     assert.equal(fresher.published, true);
     assert.deepEqual(await readTable(engine, scratch.lake, "gold/later"), [{ w: "new data" }]);
-    assert.equal((await readCurrent(scratch.lake, "gold/later"))?.sequence, 2);
+    assert.equal((await currentVersion(engine, scratch.lake, "gold/later"))?.version, 1);
   });
 
-  it("publishes nothing when the task no longer holds its run, and removes its files", async () => {
-    const kept = await publishQuery(engine, scratch.lake, "gold/fenced", "SELECT 'kept' AS w");
+  it("publishes nothing when the task no longer holds its run, and removes its file", async () => {
+    await publishQuery(engine, scratch.lake, "gold/fenced", "SELECT 'kept' AS w");
+    const filesBefore = dataFiles("gold/fenced");
     await assert.rejects(
-      publishTable(scratch.lake, {
-        root: "gold/fenced", runId: "test", localFiles: [await parquetOf("SELECT 'late' AS w")], rows: 1, columns: [],
-        inputs: {}, holdsTask: async () => false,
-      }),
+      publish("gold/fenced", "SELECT 'late' AS w", "test", { holdsTask: async () => false }),
       (e: unknown) => e instanceof TaskAbandoned && /gold\/fenced: run test is no longer active/.test(e.message),
     );
     assert.deepEqual(await readTable(engine, scratch.lake, "gold/fenced"), [{ w: "kept" }]);
-    assert.deepEqual(await folders("gold/fenced"), ["_current.json", `v${kept.version}`]);
+    assert.deepEqual(dataFiles("gold/fenced"), filesBefore);
   });
 
-  it("never sweeps the folder of a publish still uploading, even one whose id is older than the current version", async () => {
-    await publishQuery(engine, scratch.lake, "gold/inflight", "SELECT 1 AS w");
-    // A publish that started a moment ago and is still uploading: its folder has files, the pointer does not name it.
-    const inflight = `gold/inflight/v${sortableId(new Date(Date.now() - 60_000))}/part-00000.parquet`;
-    await scratch.lake.putFile(await parquetOf("SELECT 2 AS w"), inflight);
-    await publishQuery(engine, scratch.lake, "gold/inflight", "SELECT 3 AS w");
-    await publishQuery(engine, scratch.lake, "gold/inflight", "SELECT 4 AS w");
-    await publishQuery(engine, scratch.lake, "gold/inflight", "SELECT 5 AS w");
-    assert.ok((await folders("gold/inflight")).includes(inflight.split("/")[2]), "the in-flight folder is still there");
-    // A crashed publish's folder goes once it is older than the grace period.
-    const crashed = `gold/inflight/v${sortableId(new Date(Date.now() - 7 * 3_600_000))}/part-00000.parquet`;
-    await scratch.lake.putFile(await parquetOf("SELECT 6 AS w"), crashed);
-    await publishQuery(engine, scratch.lake, "gold/inflight", "SELECT 7 AS w");
-    assert.ok(!(await folders("gold/inflight")).includes(crashed.split("/")[2]), "the crashed publish's folder was swept");
-  });
-
-  it("never shows a mix when two writers publish at once", async () => {
+  it("never shows a mix when two writers publish at once: each commit replaces the whole table", async () => {
     await Promise.all([
-      publishQuery(engine, scratch.lake, "gold/race", "SELECT 'a' AS w FROM range(500)"),
-      publishQuery(engine, scratch.lake, "gold/race", "SELECT 'b' AS w FROM range(700)"),
+      publishQuery(engine, scratch.lake, "gold/race", "SELECT 'a' AS w FROM range(500)", "20260101T000000Z-a"),
+      publishQuery(engine, scratch.lake, "gold/race", "SELECT 'b' AS w FROM range(700)", "20260101T000000Z-b"),
     ]);
     const rows = await readTable(engine, scratch.lake, "gold/race");
     const writers = new Set(rows.map((r) => r.w));
     assert.equal(writers.size, 1);
     assert.equal(rows.length, writers.has("a") ? 500 : 700);
+    const checked = await engine.withConnection((con) => checkDeltaTable(con, join(scratch.dir, "gold/race")));
+    assert.equal(checked.liveFiles, 1);
+  });
+});
+
+describe("converting the earlier layout", () => {
+  it("turns a _current.json table into Delta version 0 in place, keeping every file, and publishes on top", async () => {
+    const root = "silver/legacy";
+    const local = join(engine.workDir, "legacy.parquet");
+    await engine.withConnection((con) => copyToParquet(con, "SELECT i AS id, uuid() AS token FROM range(3) r(i)", local));
+    await scratch.lake.putFile(local, `${root}/v20260101T000000000Z-aaaaaaaa/part-00000.parquet`);
+    const local2 = join(engine.workDir, "legacy2.parquet");
+    await engine.withConnection((con) => copyToParquet(con, "SELECT i AS id FROM range(5) r(i)", local2));
+    await scratch.lake.putFile(local2, `silver/plain/v20260101T000000000Z-bbbbbbbb/part-00000.parquet`);
+    for (const [table, version] of [[root, "20260101T000000000Z-aaaaaaaa"], ["silver/plain", "20260101T000000000Z-bbbbbbbb"]]) {
+      await scratch.lake.writeJson(`${table}/_current.json`, { table, version, files: [`${table}/v${version}/part-00000.parquet`], rows: 3, bytes: 1, columns: [], runId: "old-run", sequence: 7, publishedAt: "" });
+    }
+    // A file with a type Delta has no name for (UUID) is rewritten beside the old one; a plain one is adopted as it is.
+    assert.deepEqual((await readTable(engine, scratch.lake, root, "id")).map((r) => typeof r.token), ["string", "string", "string"]);
+    assert.deepEqual((await readTable(engine, scratch.lake, "silver/plain", "id")).map((r) => r.id), [0n, 1n, 2n, 3n, 4n]);
+    const plain = await currentVersion(engine, scratch.lake, "silver/plain");
+    assert.deepEqual(plain, { version: 0, runId: undefined, inputs: undefined, files: ["silver/plain/v20260101T000000000Z-bbbbbbbb/part-00000.parquet"] });
+    assert.ok(readdirSync(join(scratch.dir, root, "v20260101T000000000Z-aaaaaaaa")).includes("part-00000.parquet"), "the old file stays for readers in flight");
+    assert.ok(!readdirSync(join(scratch.dir, root)).includes("_current.json"));
+    for (const table of [root, "silver/plain"]) await engine.withConnection((con) => checkDeltaTable(con, join(scratch.dir, table)));
+    await publishQuery(engine, scratch.lake, "silver/plain", "SELECT 9 AS id", "new-run");
+    assert.deepEqual(await readTable(engine, scratch.lake, "silver/plain"), [{ id: 9 }]);
   });
 });

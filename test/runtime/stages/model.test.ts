@@ -4,9 +4,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { check, pipeline, silver, gold, type Check } from "../../../runtime/declare/index.ts";
 import { Engine } from "../../../runtime/engine/engine.ts";
-import { readCurrent } from "../../../runtime/lake/tables.ts";
 import { ModelCheckFailed, runModel } from "../../../runtime/stages/model.ts";
-import { publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
+import { currentVersion, publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
 import { stageContext } from "../../helpers/stage-context.ts";
 
 let engine: Engine;
@@ -83,7 +82,7 @@ describe("model checks", () => {
   it("fail publishes nothing and keeps the previous version", async () => {
     const good = model("guarded", [check.rowCount({ min: 1 })]);
     await runModel(good.ctx);
-    const before = await readCurrent(scratch.lake, "silver/guarded");
+    const before = await currentVersion(engine, scratch.lake, "silver/guarded");
     const bad = model("guarded", [check.notNull("name"), check.unique("parity", { severity: "warn" })]);
     await assert.rejects(runModel(bad.ctx), (e: unknown) => {
       assert.ok(e instanceof ModelCheckFailed);
@@ -91,7 +90,7 @@ describe("model checks", () => {
       assert.deepEqual(e.checks.map((c) => [c.name, c.passed]), [["not_null(name)", false], ["unique(parity)", false]]);
       return true;
     });
-    assert.deepEqual(await readCurrent(scratch.lake, "silver/guarded"), before);
+    assert.deepEqual(await currentVersion(engine, scratch.lake, "silver/guarded"), before);
   });
 
   it("fails a stale freshness check and a custom SQL check with the rows it returned", async () => {
@@ -141,9 +140,9 @@ describe("model checks", () => {
     release();
     const slowOutcome = await slowRun;
     assert.deepEqual(await readTable(engine, scratch.lake, "gold/latest"), [{ v: "new" }], "the output of older inputs never replaces the newer one");
-    assert.match(slowOutcome.note ?? "", /stepped aside: gold\/latest: read silver\/src at version 1; the current version \(run 20260101T000000Z-quick\) was computed from version 2/);
+    assert.match(slowOutcome.note ?? "", /stepped aside: gold\/latest: read silver\/src at version 0; the current version \(run 20260101T000000Z-quick\) was computed from version 1/);
     assert.equal(slowOutcome.version, undefined);
-    const current = await readCurrent(scratch.lake, "gold/latest");
-    assert.deepEqual([current?.runId, current?.inputs], ["20260101T000000Z-quick", { "silver/src": 2 }]);
+    const current = await currentVersion(engine, scratch.lake, "gold/latest");
+    assert.deepEqual([current?.runId, current?.inputs], ["20260101T000000Z-quick", { "silver/src": 1 }]);
   });
 });

@@ -16,11 +16,12 @@ import { DEFAULT_CONFIG, loadPipeline } from "../../../../runtime/config/load-pi
 import type { Pipeline } from "../../../../runtime/declare/pipeline.ts";
 import type { Source } from "../../../../runtime/declare/sources.ts";
 import { mutateShop, seedShop, type SqlExecutor } from "../../../../runtime/demo/shop-data.ts";
-import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
+import { Engine } from "../../../../runtime/engine/engine.ts";
 import { AzureLake } from "../../../../runtime/lake/azure-lake.ts";
 import type { Lake } from "../../../../runtime/lake/lake.ts";
 import { LocalLake } from "../../../../runtime/lake/local-lake.ts";
-import { readCurrent, tableRoot } from "../../../../runtime/lake/tables.ts";
+import { tableRoot } from "../../../../runtime/lake/tables.ts";
+import { currentVersion, readTable } from "../../../helpers/lake.ts";
 import { openConnector } from "../../../../runtime/orchestration/connectors.ts";
 import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
 import { QueueRuntime } from "../../../../runtime/orchestration/azure/context.ts";
@@ -38,11 +39,8 @@ const projectRoot = resolve(import.meta.dirname, "../../../..");
 async function goldRows(lake: Lake, engine: Engine, pipeline: Pipeline): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const stage of pipeline.stages.filter((s) => s.layer === "gold")) {
-    const current = await readCurrent(lake, tableRoot("gold", stage.name));
-    assert.ok(current, `gold ${stage.name} was published`);
-    const files = await lake.localFiles(current.files);
-    const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(", ");
-    const rows = await engine.withConnection((con) => queryRows(con, `SELECT * FROM read_parquet([${list}])`));
+    assert.ok(await currentVersion(engine, lake, tableRoot("gold", stage.name)), `gold ${stage.name} was published`);
+    const rows = await readTable(engine, lake, tableRoot("gold", stage.name));
     out[stage.name] = rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))).sort();
   }
   return out;
