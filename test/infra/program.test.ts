@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import * as pulumi from "@pulumi/pulumi";
+import { mallardArgs } from "../helpers/cli.ts";
 import { one, recordProgram, SECRET_VALUES } from "./harness.ts";
 
 test("index.ts deploys the sample pipeline with the dev stack's settings", async () => {
@@ -21,7 +22,7 @@ test("index.ts deploys the sample pipeline with the dev stack's settings", async
 
 test("a pipeline `mallard plan` refuses ends the program with the same one-line message, and registers nothing", async () => {
   const file = "test/infra/fixtures/pipelines/refused.yml";
-  const cli = await promisify(execFile)(process.execPath, ["runtime/cli/bin.mjs", "plan", "-c", file]).then(
+  const cli = await promisify(execFile)(process.execPath, mallardArgs(["plan", "-c", file])).then(
     () => assert.fail("mallard plan accepted the pipeline"),
     (e: { code: number; stderr: string }) => e,
   );
