@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `mallard` command. Installed, it runs compiled (dist/bin.js); from source, `npm run dev -- <args>`.
+// The `mallard` command. Installed, it runs compiled (dist/bin.js); from source, runtime/cli/bin.mjs
+// (`npm run dev -- <args>`).
 import { main } from "./main.ts";
 
 // Output piped into a reader that stops early (`mallard plan | head`): stop quietly, as Unix tools do.
