@@ -62,8 +62,8 @@ if (args.mode === "run") {
   const connector = createPostgresConnector(url, { codec: args.codec as ChunkCodec | undefined, staging: args.staging as StagingMode | undefined });
   const out = join(args.lake!, "bronze", "bench", "orders");
   await mkdir(out, { recursive: true });
-  const schema = await connector.describe(table);
-  for await (const chunk of connector.extract({ schema, chunkRows, workDir: engine.workDir }, engine)) {
+  const schema = await connector.discover({ kind: "table", table });
+  for await (const chunk of connector.read({ schema, chunkRows, workDir: engine.workDir }, engine)) {
     await rename(chunk.file, join(out, `chunk-${chunks++}.parquet`));
     rows += chunk.rows;
     bytes += chunk.bytes;

@@ -1,8 +1,14 @@
-// Source declarations: where bronze tables come from. Plain data; connectors live in runtime/sources.
+// Source declarations: where bronze stages read from. Plain data; connectors live in runtime/sources,
+// one folder per source kind, registered in runtime/sources/registry.ts.
+//
+// A source serves resources: a database serves tables (`bronze.table`), a REST API endpoints, a folder
+// files. Each kind of source says which kind of resource it serves (`ResourceOf`), so a declaration
+// that asks a database for an endpoint does not compile.
 
 import type { SecretRef } from "./secret.ts";
 
-export interface PostgresSourceArgs {
+/** What every SQL database source takes. */
+export interface SqlSourceArgs {
   /**
    * Connection string, preferably a secret reference so the password never sits in code.
    * @example secret("shop-db-url")
@@ -12,18 +18,52 @@ export interface PostgresSourceArgs {
   chunkRows?: number;
 }
 
-export interface PostgresSource {
-  readonly kind: "postgres";
+export interface PostgresSourceArgs extends SqlSourceArgs {}
+
+interface SqlSourceFields {
   readonly name: string;
   readonly connection: SecretRef | string;
   readonly chunkRows?: number;
 }
 
+export interface PostgresSource extends SqlSourceFields {
+  readonly kind: "postgres";
+}
+
+/** Every source kind. Adding one: its declaration here, its connector under runtime/sources/<kind>/. */
 export type Source = PostgresSource;
+export type SourceKind = Source["kind"];
+
+/** Sources whose resources are tables (read with SQL). */
+export type SqlSource = PostgresSource;
+
+/** A table (or view) of a SQL source, as the source names it. @example { kind: "table", table: "public.orders" } */
+export interface TableResource {
+  readonly kind: "table";
+  /** Schema-qualified where the source has schemas; parts quoted with "…" when they hold dots or quotes. */
+  readonly table: string;
+}
+
+/** Everything a bronze stage can read. REST endpoints and file patterns join this union. */
+export type Resource = TableResource;
+
+/** The resource kind a source serves. */
+export type ResourceOf<S extends Source> = S extends SqlSource ? TableResource : never;
+
+/** A resource as messages name it: `public.orders`. */
+export function describeResource(resource: Resource): string {
+  switch (resource.kind) {
+    case "table":
+      return resource.table;
+  }
+}
+
+const sql = <K extends SqlSource["kind"]>(kind: K, name: string, args: SqlSourceArgs) =>
+  ({ kind, name, connection: args.connection, chunkRows: args.chunkRows }) as Extract<Source, { kind: K }>;
 
 export const source = {
   /** A PostgreSQL database (also anything that speaks its wire protocol and COPY). */
   postgres(name: string, args: PostgresSourceArgs): PostgresSource {
-    return { kind: "postgres", name, connection: args.connection, chunkRows: args.chunkRows };
+    return sql("postgres", name, args);
   },
 };

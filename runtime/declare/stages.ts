@@ -5,7 +5,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Check } from "./checks.ts";
 import type { Duration } from "./duration.ts";
 import type { DedupSpec, SilverDedupArgs } from "./dedup.ts";
-import type { Source } from "./sources.ts";
+import type { Resource, Source, SqlSource } from "./sources.ts";
 
 export type Layer = "bronze" | "silver" | "gold";
 
@@ -36,29 +36,55 @@ export interface IncrementalArgs {
   lookBack?: Duration;
 }
 
-export interface BronzeTableArgs {
-  /** Source table, schema-qualified. @example "public.orders" */
-  table: string;
-  /** Stage name, also the view name models read. @default the table name without schema */
+/**
+ * How a bronze column is stored instead of its mapped type. `"text"`: the source's own text of the value
+ * (for a column no type maps faithfully, such as a PostgreSQL `int[]` holding 2-D values).
+ */
+export type ColumnOverride = "text";
+
+/** What every bronze stage takes, whatever its resource. */
+export interface BronzeArgs {
+  /** Stage name, also the view name models read. @default the resource's name */
   name?: string;
   /** Columns that identify a row; used for latest-per-key. @example ["id"] */
   primaryKey: string | readonly string[];
   /** Incremental extraction. Omit for a full load every run. @example { cursor: ["updated_at", "id"] } */
   incremental?: IncrementalArgs;
+  /**
+   * Rows deleted in the source. `"keyScan"` (incremental stages): after each load, the source's primary
+   * keys are read and compared with bronze's; keys gone from the source get a tombstone, so the latest
+   * row per key drops them. Costs one scan of the key columns per run.
+   */
+  deletes?: "keyScan";
+  /** Per-column storage overrides. @example { int_matrix: "text" } */
+  columns?: Readonly<Record<string, ColumnOverride>>;
   /** Split extraction into parallel tasks (Azure). @example { kind: "chunks", column: "id", count: 8 } */
   partitions?: Partitioning;
-  /** Cron schedule (six fields, seconds first) when this table loads more often than the pipeline. */
+  /** Cron schedule (six fields, seconds first) when this stage loads more often than the pipeline. */
   schedule?: string;
 }
 
+export interface BronzeTableArgs extends BronzeArgs {
+  /** Source table, schema-qualified. @example "public.orders" */
+  table: string;
+}
+
+/**
+ * A bronze table: one resource of a source (a table, an endpoint, a file pattern) loaded into append-only
+ * Parquet batches with its checkpoint. One stage kind for every resource, so bronze has one run path;
+ * the builders (`bronze.table`, …) are per resource so each takes exactly its resource's options.
+ */
 export interface BronzeTable {
   readonly kind: "bronze.table";
   readonly layer: "bronze";
   readonly name: string;
   readonly source: Source;
-  readonly table: string;
+  /** What is read from the source. */
+  readonly resource: Resource;
   readonly primaryKey: readonly string[];
   readonly incremental?: { cursor: readonly string[]; lookBack?: Duration };
+  readonly deletes?: "keyScan";
+  readonly columns?: Readonly<Record<string, ColumnOverride>>;
   readonly partitions?: Partitioning;
   readonly schedule?: string;
 }
@@ -139,20 +165,28 @@ function model(name: string, args: ModelArgs) {
   };
 }
 
+/** The fields every bronze builder fills the same way. */
+function bronzeStage(source: Source, resource: Resource, defaultName: string, args: BronzeArgs): BronzeTable {
+  return {
+    kind: "bronze.table",
+    layer: "bronze",
+    name: args.name ?? defaultName,
+    source,
+    resource,
+    primaryKey: list(args.primaryKey),
+    incremental: args.incremental && { cursor: list(args.incremental.cursor), lookBack: args.incremental.lookBack },
+    deletes: args.deletes,
+    columns: args.columns,
+    partitions: args.partitions,
+    schedule: args.schedule,
+  };
+}
+
 export const bronze = {
-  /** A table pulled from a source into append-only Parquet batches. */
-  table(from: Source, args: BronzeTableArgs): BronzeTable {
-    return {
-      kind: "bronze.table",
-      layer: "bronze",
-      name: args.name ?? args.table.split(".").pop()!.replace(/^"|"$/g, ""),
-      source: from,
-      table: args.table,
-      primaryKey: list(args.primaryKey),
-      incremental: args.incremental && { cursor: list(args.incremental.cursor), lookBack: args.incremental.lookBack },
-      partitions: args.partitions,
-      schedule: args.schedule,
-    };
+  /** A table (or view) of a SQL source, pulled into append-only Parquet batches. */
+  table(from: SqlSource, args: BronzeTableArgs): BronzeTable {
+    const { table, ...rest } = args;
+    return bronzeStage(from, { kind: "table", table }, table.split(".").pop()!.replace(/^"|"$/g, ""), rest);
   },
 };
 

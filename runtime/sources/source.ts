@@ -1,9 +1,16 @@
-// What a source connector does for a bronze table: describe the table, then stream its rows (or the
-// rows after a checkpoint) into local Parquet chunks that the bronze stage commits to the lake.
+// The source contract: what every source (a database, a REST API, a folder of files) does for bronze.
+// A source serves resources (a table, an endpoint, a file pattern). For each it discovers the schema and
+// reads a full or incremental slice as a stream of typed chunks (local Parquet files) with bounded
+// memory; a source that can, also splits a resource into ranges for parallel extraction.
+// The cursor rules (composite cursors, look-back, checkpoint validation, cursor → predicate or request
+// parameter) are not here and in no source: they are in incremental.ts, which every source uses.
+// See docs/sources.md.
 
+import type { Resource } from "../declare/sources.ts";
 import type { Engine } from "../engine/engine.ts";
+import type { CursorSlice } from "./incremental.ts";
 
-/** One column of a source table as the source declares it and as bronze stores it. */
+/** One column of a resource as the source declares it and as bronze stores it. */
 export interface SourceColumn {
   /** Column name exactly as in the source (case, spaces and quotes preserved). */
   readonly name: string;
@@ -12,11 +19,16 @@ export interface SourceColumn {
   /** DuckDB type the column has in bronze Parquet. @example "DECIMAL(12,2)", "TIMESTAMPTZ", "INTEGER[]" */
   readonly duckType: string;
   readonly nullable: boolean;
+  /** Stored as the source's own text of each value (a `columns: { c: "text" }` override): duckType is VARCHAR. */
+  readonly asText?: boolean;
 }
 
-export interface TableSchema {
-  /** The table as the source names it, schema-qualified, parts unquoted. */
-  readonly table: readonly string[];
+/** A resource's shape, as `discover` answers it. Stored in bronze state and plans: plain JSON. */
+export interface ResourceSchema {
+  /** The resource as messages name it: `public."Order Lines"`, `GET /v1/orders`, `landing/orders/*.csv`. */
+  readonly label: string;
+  /** Where the resource is in its source, for its connector only. @example ["public", "Order Lines"] */
+  readonly address: readonly string[];
   readonly columns: readonly SourceColumn[];
 }
 
@@ -29,47 +41,74 @@ export interface CursorPosition {
   readonly values: readonly (string | null)[];
 }
 
-export interface ExtractRequest {
-  readonly schema: TableSchema;
-  /** Incremental: rows strictly after `after` in cursor order (all rows when undefined), ordered by cursor. */
-  readonly cursor?: {
-    readonly columns: readonly string[];
-    readonly after?: CursorPosition;
-    /** Seconds to re-read behind the first cursor column of `after`, for late-arriving rows. */
-    readonly lookBackSeconds?: number;
-    /** Only rows at or before this position: fixed once per run so parallel partitions agree on the end. */
-    readonly until?: CursorPosition;
-  };
-  /** Only rows with `column` in [from, to) (partitioned extraction). Bounds are source text literals. */
-  readonly range?: { readonly column: string; readonly from?: string; readonly to?: string; readonly includeNulls?: boolean };
-  /** Rows per chunk; each chunk is a Parquet file the caller commits (with its checkpoint) before the next. */
+/** Rows whose `column` is in [from, to): one range of a partitioned extraction. Bounds are source text. */
+export interface RangeSlice {
+  readonly column: string;
+  readonly from?: string;
+  readonly to?: string;
+  /** Rows whose `column` is NULL belong to no range; the first range takes them so none is lost. */
+  readonly includeNulls?: boolean;
+}
+
+export interface ReadRequest {
+  readonly schema: ResourceSchema;
+  /** Only these columns, in this order (a key scan reads the primary key). @default every schema column */
+  readonly columns?: readonly string[];
+  /**
+   * Incremental: rows after the checkpoint (less look-back) and up to `until`, made by `cursorSlice` in
+   * incremental.ts, never by hand. Chunks then come in cursor order and carry their last cursor.
+   */
+  readonly slice?: CursorSlice;
+  /** Partitioned extraction: only this range. */
+  readonly range?: RangeSlice;
+  /** Rows per chunk: a chunk is what the caller commits (with its checkpoint) before asking for the next. */
   readonly chunkRows: number;
   /** Folder for the chunk files. */
   readonly workDir: string;
 }
 
-export interface ExtractedChunk {
-  /** Local Parquet file with the chunk's rows, columns as in the schema. */
+/** A typed batch of rows: a local Parquet file whose columns are the requested ones, typed as the schema says. */
+export interface Chunk {
+  /** Removed when the iteration resumes: move or copy it first. */
   readonly file: string;
   readonly rows: number;
   readonly bytes: number;
-  /** Cursor position of the chunk's last row (incremental only): the checkpoint once this chunk is committed. */
+  /**
+   * Incremental only: once this chunk and those before it are committed, everything up to this position
+   * has been delivered, so it is the checkpoint. A source that reads in cursor order sets it on every
+   * chunk (a killed load resumes after the last committed one); one that cannot sets it on the last.
+   */
   readonly lastCursor?: CursorPosition;
+  /** Values the source had to change to store them, for the run record. @example ["amount: 2 NaN values stored as NULL"] */
+  readonly warnings?: readonly string[];
 }
 
-export interface SourceConnector {
-  /** Columns and types of a table; throws SourceError naming the table when it does not exist. */
-  describe(table: string): Promise<TableSchema>;
-  /** Min and max of a column as source text, for splitting into partitions. */
-  bounds(schema: TableSchema, column: string): Promise<{ min: string | null; max: string | null }>;
+/** How a partitioned extraction is split: `count` ranges of similar row counts, or ranges `step` wide. */
+export type SplitRequest = { readonly count: number } | { readonly step: number | string };
+
+/** What a source that can split a resource for parallel extraction offers. */
+export interface Partitioner {
   /**
-   * Inner boundaries (source text, ascending) that split a column's values into ranges: `count - 1`
-   * equal-width cuts between min and max, or every `step` from min. Empty for an empty table.
+   * Inner range boundaries, ascending and distinct, as source text. `count`: sampled quantiles, so the
+   * ranges carry similar row counts however skewed the column. `step`: every step from the minimum.
+   * Empty for an empty resource.
    */
-  splitPoints(schema: TableSchema, column: string, split: { count: number } | { step: number | string }): Promise<string[]>;
-  /** The greatest cursor position in the table now (undefined when no row has a non-NULL cursor). */
-  cursorMax(schema: TableSchema, columns: readonly string[]): Promise<CursorPosition | undefined>;
-  /** Stream the requested rows into Parquet chunks, one at a time; memory stays bounded. */
-  extract(request: ExtractRequest, engine: Engine): AsyncIterable<ExtractedChunk>;
+  splitPoints(schema: ResourceSchema, column: string, split: SplitRequest): Promise<string[]>;
+  /** The greatest cursor position now (undefined when no row has a full cursor): a partitioned run's fixed end. */
+  cursorMax(schema: ResourceSchema, columns: readonly string[]): Promise<CursorPosition | undefined>;
+}
+
+/** A connection to one declared source, opened once per run and shared by its stages. */
+export interface SourceConnector {
+  /** The source for messages: its name and address, never a password. */
+  readonly where: string;
+  /** The resource's columns and types; throws SourceError naming the resource when it does not exist. */
+  discover(resource: Resource): Promise<ResourceSchema>;
+  /** Stream the requested rows as chunks, one at a time; memory stays bounded whatever the resource's size. */
+  read(request: ReadRequest, engine: Engine): AsyncIterable<Chunk>;
+  /** Present when the source can split a resource into ranges. */
+  readonly partitioner?: Partitioner;
+  /** Why a column cannot be a cursor in this source beyond the common rules (incremental.ts), or undefined. */
+  refuseCursor?(column: SourceColumn): string | undefined;
   close(): Promise<void>;
 }

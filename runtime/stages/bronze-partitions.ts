@@ -5,22 +5,23 @@
 // partitions agree on what they read.
 
 import type { BronzeTable } from "../declare/stages.ts";
-import { StageError } from "../errors.ts";
+import { ConfigError, StageError } from "../errors.ts";
 import { crashPoint } from "../faults.ts";
 import { lakePath, PreconditionFailed } from "../lake/lake.ts";
-import { readBronzeState, updateBronzeState, type SchemaChange } from "../state/bronze-state.ts";
-import type { CursorPosition, SourceColumn, TableSchema } from "../sources/source.ts";
-import { cursorRequest, prepareBronzeLoad } from "./bronze-schema.ts";
+import { readBronzeState, type SchemaChange } from "../state/bronze-state.ts";
+import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from "../sources/source.ts";
+import { commitBronze } from "./bronze-commit.ts";
+import { prepareBronzeLoad, stageSlice } from "./bronze-schema.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
 import { DEFAULT_CHUNK_ROWS } from "./bronze-table.ts";
-import { assertHoldsTask, type StageContext, type StageOutcome } from "./context.ts";
+import type { StageContext, StageOutcome } from "./context.ts";
 
 interface PartitionPlan {
   readonly runId: string;
   /** The one batch all partitions' files are committed as. */
   readonly loadId: string;
-  readonly schema: TableSchema;
+  readonly schema: ResourceSchema;
   readonly columns: readonly SourceColumn[];
   readonly change?: SchemaChange;
   readonly mode: "full" | "incremental";
@@ -50,15 +51,16 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
 
   const plan = await partitionPlan(ctx);
   const connector = await ctx.connector(stage.source);
+  const slice = stageSlice(stage, connector, plan.schema, plan.after, plan.until);
   const files: string[] = [];
   let rows = 0;
   let bytes = 0;
   let part = 0;
   const loadDate = loadDateOf(plan.loadId);
   for (const range of rangesOf(plan, stage, partition)) {
-    const chunks = connector.extract({
+    const chunks = connector.read({
       schema: plan.schema,
-      cursor: cursorRequest(stage, plan.after, plan.until),
+      slice,
       range,
       chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
       workDir: ctx.engine.workDir,
@@ -92,23 +94,17 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   const rows = manifests.reduce((n, m) => n + m.rows, 0);
   const bytes = manifests.reduce((n, m) => n + m.bytes, 0);
   const before = (await readBronzeState(lake, stage.name)).state?.checkpoint;
-  await assertHoldsTask(ctx, `stage "${stage.name}": commit`);
-  const state = await updateBronzeState(lake, stage.name, (current) => {
-    // Committing twice (a redelivered message) must not add the batch twice.
-    if (current?.batches.some((b) => b.loadId === plan.loadId)) return current;
-    return {
-      stage: stage.name,
-      columns: plan.columns,
-      schemaChanges: [...(current?.schemaChanges ?? []), ...(plan.change ? [plan.change] : [])],
-      // A full load restarts the checkpoint at what it read (none for an empty table); an incremental load
-      // that found nothing keeps the previous one.
-      checkpoint: !stage.incremental ? undefined : plan.mode === "full" ? plan.until : plan.until ?? current?.checkpoint,
-      batches: [...(current?.batches ?? []), {
-        loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: manifests.flatMap((m) => m.files), rows, bytes,
-        committedAt: new Date().toISOString(), checkpointAfter: plan.until,
-      }],
-      updatedAt: "",
-    };
+  const state = await commitBronze(ctx, {
+    batches: [{
+      loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: manifests.flatMap((m) => m.files), rows, bytes,
+      committedAt: new Date().toISOString(), checkpointAfter: plan.until,
+    }],
+    columns: plan.columns,
+    change: plan.change,
+    // A full load restarts the checkpoint at what it read (none for an empty table); an incremental load
+    // that found nothing keeps the one it started from.
+    checkpoint: !stage.incremental ? undefined : plan.mode === "full" ? plan.until : plan.until ?? plan.after,
+    expected: plan.mode === "incremental" ? { checkpoint: plan.after } : undefined,
   });
   // The run's plan and manifests have done their job; files of abandoned partition runs go after the grace period.
   for await (const object of lake.list(runFolder(stage.name, ctx.runId))) await lake.delete(object.path);
@@ -129,6 +125,8 @@ async function partitionPlan(ctx: StageContext<BronzeTable>): Promise<PartitionP
   if (existing) return existing.value;
   const { connector, schema, evolution, after } = await prepareBronzeLoad(ctx);
   const partitioning = stage.partitions!;
+  const partitioner = connector.partitioner;
+  if (!partitioner) throw new ConfigError([`stage "${stage.name}": partitions: ${connector.where} cannot split a resource into ranges`]);
   const plan: PartitionPlan = {
     runId: ctx.runId,
     loadId: newLoadId(),
@@ -137,8 +135,8 @@ async function partitionPlan(ctx: StageContext<BronzeTable>): Promise<PartitionP
     change: evolution.change,
     mode: after ? "incremental" : "full",
     after,
-    until: stage.incremental ? await connector.cursorMax(schema, stage.incremental.cursor) : undefined,
-    points: await connector.splitPoints(schema, partitioning.column,
+    until: stage.incremental ? await partitioner.cursorMax(schema, stage.incremental.cursor) : undefined,
+    points: await partitioner.splitPoints(schema, partitioning.column,
       partitioning.kind === "chunks" ? { count: partitioning.count } : { step: partitioning.step }),
   };
   try {
@@ -151,10 +149,10 @@ async function partitionPlan(ctx: StageContext<BronzeTable>): Promise<PartitionP
 }
 
 /** Ranges of one task: range j of the plan goes to task j mod count; NULL keys go with range 0. */
-function rangesOf(plan: PartitionPlan, stage: BronzeTable, partition: { index: number; count: number }) {
+function rangesOf(plan: PartitionPlan, stage: BronzeTable, partition: { index: number; count: number }): RangeSlice[] {
   const column = stage.partitions!.column;
   const bounds = [undefined, ...plan.points, undefined];
-  const ranges = [];
+  const ranges: RangeSlice[] = [];
   for (let j = partition.index; j < bounds.length - 1; j += partition.count) {
     ranges.push({ column, from: bounds[j], to: bounds[j + 1], includeNulls: j === 0 });
   }

@@ -1,18 +1,21 @@
-// Getting a bronze load ready: the table's columns against its source (the declared key and cursor
-// columns must exist, new source columns are added and recorded, an incompatible type change stops the
-// table before it loads), its state, and where the load starts.
+// Getting a bronze load ready: the resource's columns from its source (with the stage's column
+// overrides), the declared key and cursor columns checked against them, new source columns added and
+// recorded, an incompatible type change stopping the stage before it loads, its state, and the slice
+// the load reads (incremental.ts checks the checkpoint against the schema).
 
 import type { BronzeTable } from "../declare/stages.ts";
+import { describeResource } from "../declare/sources.ts";
 import { ConfigError, SchemaChanged } from "../errors.ts";
 import { durationSeconds } from "../declare/duration.ts";
 import { type BronzeState, readBronzeState } from "../state/bronze-state.ts";
 import { compareSchemas } from "../sources/schema-compare.ts";
-import type { CursorPosition, ExtractRequest, SourceColumn, SourceConnector, TableSchema } from "../sources/source.ts";
+import { cursorSlice, type CursorSlice } from "../sources/incremental.ts";
+import type { CursorPosition, ResourceSchema, SourceColumn, SourceConnector } from "../sources/source.ts";
 import type { StageContext } from "./context.ts";
 
 export interface BronzeLoad {
   readonly connector: SourceConnector;
-  readonly schema: TableSchema;
+  readonly schema: ResourceSchema;
   readonly state: BronzeState | undefined;
   readonly evolution: Evolution;
   /** The checkpoint an incremental load starts after (undefined: a full load, or the first one). */
@@ -22,7 +25,7 @@ export interface BronzeLoad {
 export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise<BronzeLoad> {
   const { stage } = ctx;
   const connector = await ctx.connector(stage.source);
-  const schema = await connector.describe(stage.table);
+  const schema = withOverrides(stage, await connector.discover(stage.resource));
   checkColumns(stage, schema);
   const { state } = await readBronzeState(ctx.lake, stage.name);
   const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
@@ -30,22 +33,40 @@ export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise
   return { connector, schema, state, evolution, after };
 }
 
-/** The cursor part of an extract request: after the checkpoint (less the look-back), up to `until`. */
-export function cursorRequest(stage: BronzeTable, after: CursorPosition | undefined, until?: CursorPosition): ExtractRequest["cursor"] {
+/** The slice an incremental stage reads: after the checkpoint (less the look-back), up to `until`. */
+export function stageSlice(
+  stage: BronzeTable,
+  connector: SourceConnector,
+  schema: ResourceSchema,
+  after: CursorPosition | undefined,
+  until?: CursorPosition,
+): CursorSlice | undefined {
   if (!stage.incremental) return undefined;
-  const lookBack = stage.incremental.lookBack;
-  return { columns: stage.incremental.cursor, after, lookBackSeconds: after && lookBack ? durationSeconds(lookBack) : undefined, until };
+  const { cursor, lookBack } = stage.incremental;
+  return cursorSlice(schema, { columns: cursor, lookBackSeconds: lookBack && durationSeconds(lookBack) }, after, until, (c) => connector.refuseCursor?.(c));
 }
 
-export function checkColumns(stage: BronzeTable, schema: TableSchema): void {
+/** The schema with the stage's `columns` overrides applied: a `"text"` column is stored as the source's text. */
+export function withOverrides(stage: BronzeTable, schema: ResourceSchema): ResourceSchema {
+  const overrides = stage.columns ?? {};
+  const missing = Object.keys(overrides).filter((name) => !schema.columns.some((c) => c.name === name));
+  if (missing.length) {
+    throw new ConfigError(missing.map((name) => `stage "${stage.name}": columns: column "${name}" not found in ${schema.label} (columns: ${schema.columns.map((c) => c.name).join(", ")})`));
+  }
+  if (Object.keys(overrides).length === 0) return schema;
+  return { ...schema, columns: schema.columns.map((c) => (overrides[c.name] === "text" ? { ...c, duckType: "VARCHAR", asText: true } : c)) };
+}
+
+export function checkColumns(stage: BronzeTable, schema: ResourceSchema): void {
   const names = new Set(schema.columns.map((c) => c.name));
   const listing = schema.columns.map((c) => c.name).join(", ");
+  const where = describeResource(stage.resource);
   const problems: string[] = [];
   for (const column of stage.primaryKey) {
-    if (!names.has(column)) problems.push(`stage "${stage.name}": primaryKey: column "${column}" not found in ${stage.table} (columns: ${listing})`);
+    if (!names.has(column)) problems.push(`stage "${stage.name}": primaryKey: column "${column}" not found in ${where} (columns: ${listing})`);
   }
   for (const column of stage.incremental?.cursor ?? []) {
-    if (!names.has(column)) problems.push(`stage "${stage.name}": incremental.cursor: column "${column}" not found in ${stage.table} (columns: ${listing})`);
+    if (!names.has(column)) problems.push(`stage "${stage.name}": incremental.cursor: column "${column}" not found in ${where} (columns: ${listing})`);
   }
   if (problems.length) throw new ConfigError(problems);
 }
@@ -56,13 +77,13 @@ export interface Evolution {
 }
 
 /** New columns are added and recorded; an incompatible type change stops the table before it loads anything. */
-export function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: TableSchema, fullRefresh: boolean, runId: string): Evolution {
+export function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: ResourceSchema, fullRefresh: boolean, runId: string): Evolution {
   if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, change: undefined };
   const diff = compareSchemas(state.columns, schema.columns);
   if (diff.incompatible.length) {
     const what = diff.incompatible.map((c) => `column "${c.column}" changed from ${c.from} to ${c.to}`).join("; ");
     throw new SchemaChanged(
-      `stage "${stage.name}": ${stage.table}: ${what}. Nothing was loaded and the checkpoint is unchanged; ` +
+      `stage "${stage.name}": ${describeResource(stage.resource)}: ${what}. Nothing was loaded and the checkpoint is unchanged; ` +
         `to reload the table with the new types run: mallard run --select ${stage.name} --full-refresh`,
     );
   }

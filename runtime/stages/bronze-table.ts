@@ -3,21 +3,22 @@
 // the checkpoint only moves in the same atomic state write that makes the batch visible.
 
 import type { BronzeTable } from "../declare/stages.ts";
-import { StageError } from "../errors.ts";
 import { crashPoint } from "../faults.ts";
 import { lakePath } from "../lake/lake.ts";
-import { type BronzeBatch, type BronzeState, updateBronzeState } from "../state/bronze-state.ts";
-import type { CursorPosition, SourceColumn } from "../sources/source.ts";
-import { assertHoldsTask, type StageContext, type StageOutcome } from "./context.ts";
+import type { BronzeBatch } from "../state/bronze-state.ts";
+import type { CursorPosition } from "../sources/source.ts";
+import type { StageContext, StageOutcome } from "./context.ts";
+import { commitBronze } from "./bronze-commit.ts";
 import { sweepOrphanBatches } from "./bronze-sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
-import { cursorRequest, prepareBronzeLoad } from "./bronze-schema.ts";
+import { prepareBronzeLoad, stageSlice } from "./bronze-schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
 
 export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
   const { connector, schema, state, evolution, after: before } = await prepareBronzeLoad(ctx);
+  const slice = stageSlice(stage, connector, schema, before);
   const added = evolution.change?.added.map((c) => c.name) ?? [];
   await sweepOrphanBatches(lake, stage, state);
 
@@ -32,15 +33,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   let first = true;
   const loadId = newLoadId();
   const loadDate = loadDateOf(loadId);
-  const chunks = connector.extract(
-    {
-      schema,
-      cursor: cursorRequest(stage, before),
-      chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
-      workDir: ctx.engine.workDir,
-    },
-    ctx.engine,
-  );
+  const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir }, ctx.engine);
   let part = 0;
   for await (const chunk of chunks) {
     if (chunk.rows === 0) continue;
@@ -65,7 +58,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const committedBefore = checkpoint;
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
-      await commit(ctx, [batch], evolution.columns, evolution.change, checkpoint, committedBefore);
+      await commitBronze(ctx, { batches: [batch], columns: evolution.columns, change: evolution.change, checkpoint, expected: { checkpoint: committedBefore } });
       crashPoint("bronze:{stage}:after-commit:{chunk}", { stage: stage.name, chunk: part });
       evolution.change = undefined;
       ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
@@ -79,10 +72,13 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const merged: BronzeBatch[] = pending.length
       ? [{ ...pending[0], mode: "full", files: pending.flatMap((b) => b.files), rows, bytes, checkpointAfter: checkpoint }]
       : [{ loadId: `${loadId}-00000`, runId: ctx.runId, mode: "full", files: [], rows: 0, bytes: 0, committedAt: new Date().toISOString() }];
-    await commit(ctx, merged, evolution.columns, evolution.change, stage.incremental ? checkpoint : undefined, before);
+    await commitBronze(ctx, {
+      batches: merged, columns: evolution.columns, change: evolution.change,
+      checkpoint: stage.incremental ? checkpoint : undefined,
+    });
   } else if (evolution.change || !state) {
     // Schema only (nothing new, or the first load's schema): the checkpoint is what this load last committed.
-    await commit(ctx, [], evolution.columns, evolution.change, checkpoint, checkpoint);
+    await commitBronze(ctx, { batches: [], columns: evolution.columns, change: evolution.change, checkpoint, expected: { checkpoint } });
   }
   return {
     rowsIn: rows, rowsOut: rows, bytes,
@@ -90,38 +86,4 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
     note: added.length ? `new columns: ${added.join(", ")}` : undefined,
   };
-}
-
-/**
- * Commit batches with the checkpoint they reach. `expected` is the checkpoint this load started from (or
- * last committed): if another load of the same table moved it meanwhile, this one stops instead of
- * writing its stale checkpoint over the other's (its uploaded files become orphans the sweep removes).
- */
-async function commit(
-  ctx: StageContext<BronzeTable>,
-  batches: readonly BronzeBatch[],
-  columns: readonly SourceColumn[],
-  change: BronzeState["schemaChanges"][number] | undefined,
-  checkpoint: CursorPosition | undefined,
-  expected: CursorPosition | undefined,
-): Promise<void> {
-  await assertHoldsTask(ctx, `stage "${ctx.stage.name}": commit`);
-  await updateBronzeState(ctx.lake, ctx.stage.name, (current) => {
-    if (ctx.stage.incremental && !ctx.fullRefresh && !sameCursor(current?.checkpoint, expected)) {
-      throw new StageError(`stage "${ctx.stage.name}": another load of this table committed meanwhile (checkpoint moved); this load stopped without committing`);
-    }
-    return {
-      stage: ctx.stage.name,
-      columns,
-      schemaChanges: [...(current?.schemaChanges ?? []), ...(change ? [change] : [])],
-      checkpoint,
-      batches: [...(current?.batches ?? []), ...batches],
-      updatedAt: "",
-    };
-  });
-}
-
-function sameCursor(a: CursorPosition | undefined, b: CursorPosition | undefined): boolean {
-  const key = (c: CursorPosition | undefined) => (c ? JSON.stringify([c.columns, c.values]) : "none");
-  return key(a) === key(b);
 }

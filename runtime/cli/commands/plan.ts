@@ -1,6 +1,7 @@
 // `mallard plan`: the DAG in execution order, each stage with its kind and inputs.
 
 import { inputsOf } from "../../declare/pipeline.ts";
+import { describeResource } from "../../declare/sources.ts";
 import type { CommonOptions } from "../main.ts";
 import { loadPipeline } from "../../config/load-pipeline.ts";
 
@@ -11,7 +12,7 @@ export async function planCommand(options: CommonOptions): Promise<number> {
   pipeline.stages.forEach((stage, i) => {
     const inputs = Object.entries(inputsOf(stage)).map(([view, s]) => (view === s.name ? view : `${view}=${s.name}`));
     const what = stage.kind === "bronze.table"
-      ? `${stage.source.name}:${stage.table}${stage.incremental ? ` incremental on (${stage.incremental.cursor.join(", ")})` : " full load"}`
+      ? `${stage.source.name}:${describeResource(stage.resource)}${stage.incremental ? ` incremental on (${stage.incremental.cursor.join(", ")})` : " full load"}`
       : stage.kind === "silver.dedup" ? `dedup of ${stage.from.name} by ${stage.spec.id}, ${Object.keys(stage.spec.compare).length} comparisons`
       : `from ${inputs.join(", ")}${stage.checks.length ? `, ${stage.checks.length} checks` : ""}`;
     out.write(`${String(i + 1).padStart(3)}. ${stage.name.padEnd(24)} ${stage.kind.padEnd(13)} ${what}\n`);

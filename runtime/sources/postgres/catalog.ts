@@ -4,7 +4,7 @@
 import type pg from "pg";
 import { quoteQualified, splitQualified } from "../../engine/sql.ts";
 import { SourceError } from "../../errors.ts";
-import type { TableSchema } from "../source.ts";
+import type { ResourceSchema } from "../source.ts";
 import { type CatalogColumn, toSourceColumn } from "./types.ts";
 
 const TABLE_SQL = `
@@ -41,7 +41,7 @@ interface ColumnRow {
  * Columns and types of `table` (`schema.table`, parts quoted when they hold dots, quotes or capitals:
  * `"My Schema"."Order Lines"`; an unqualified name is found through the search_path).
  */
-export async function describeTable(client: pg.Client, table: string, where: string): Promise<TableSchema> {
+export async function describeTable(client: pg.Client, table: string, where: string): Promise<ResourceSchema> {
   const parts = splitQualified(table);
   if (parts.length < 1 || parts.length > 2 || parts.some((p) => p === "")) {
     throw new SourceError(`table "${table}": expected "schema.table" or "table"`);
@@ -54,7 +54,7 @@ export async function describeTable(client: pg.Client, table: string, where: str
   const rows = await client.query<ColumnRow>(COLUMNS_SQL, [quoteQualified([schema, name])]);
   const columns = rows.rows.map((r) => toSourceColumn(catalogColumn(r)));
   if (columns.length === 0) throw new SourceError(`table ${regclass} in PostgreSQL ${where} has no columns`);
-  return { table: [schema, name], columns };
+  return { label: quoteQualified([schema, name]), address: [schema, name], columns };
 }
 
 function catalogColumn(row: ColumnRow): CatalogColumn {

@@ -1,18 +1,21 @@
-// The PostgreSQL source connector: describe a table from pg_catalog, and extract it with
+// The PostgreSQL source connector: discover a table from pg_catalog, and read it with
 // `COPY (SELECT …) TO STDOUT (FORMAT csv)` inside one REPEATABLE READ snapshot, streamed through the
 // CSV-to-Parquet chunk pipeline. Works against anything speaking the wire protocol and COPY (PGlite too).
 
 import type pg from "pg";
+import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../../engine/sql.ts";
-import { SourceError } from "../../errors.ts";
+import { ConfigError, SourceError } from "../../errors.ts";
 import { type ChunkCodec, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
-import type { CursorPosition, ExtractedChunk, ExtractRequest, SourceConnector, TableSchema } from "../source.ts";
+import { columnOf, cursorPosition } from "../incremental.ts";
+import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceConnector, SplitRequest } from "../source.ts";
+import { buildSelect } from "../sql/select.ts";
 import { describeTable } from "./catalog.ts";
 import { closeClient, connect, destroySocket, describeTarget, reason, sourceErrors } from "./connect.ts";
 import { copyOut } from "./copy-out.ts";
-import { buildExtractQuery, columnOf } from "./query.ts";
+import { POSTGRES_SQL, refuseCursor } from "./query.ts";
 import { duckConversion } from "./types.ts";
 
 export interface PostgresConnectorOptions {
@@ -41,6 +44,11 @@ export function createPostgresConnector(url: string, options: PostgresConnectorO
 export class PostgresConnector implements SourceConnector {
   /** The source for messages: its name and `postgres://user@host:port/db`, never the password. */
   readonly where: string;
+  readonly partitioner: Partitioner = {
+    splitPoints: (schema, column, split) => this.splitPoints(schema, column, split),
+    cursorMax: (schema, columns) => this.cursorMax(schema, columns),
+  };
+  readonly refuseCursor = refuseCursor;
   private metadata: Promise<pg.Client> | undefined;
 
   constructor(
@@ -50,28 +58,29 @@ export class PostgresConnector implements SourceConnector {
     this.where = options.name ? `source "${options.name}" at ${describeTarget(url)}` : describeTarget(url);
   }
 
-  async describe(table: string): Promise<TableSchema> {
+  async discover(resource: Resource): Promise<ResourceSchema> {
+    if (resource.kind !== "table") throw new ConfigError([`PostgreSQL ${this.where} serves tables, not ${resource.kind}s`]);
     const client = await this.client();
-    return sourceErrors(`describing table ${table} in PostgreSQL ${this.where}`, () => describeTable(client, table, this.where));
+    return sourceErrors(`describing table ${resource.table} in PostgreSQL ${this.where}`, () => describeTable(client, resource.table, this.where));
   }
 
-  async bounds(schema: TableSchema, column: string): Promise<{ min: string | null; max: string | null }> {
-    const { column: col } = columnOf(schema, column, "partitions.column");
+  /** Min and max of a column as PostgreSQL text. */
+  async bounds(schema: ResourceSchema, column: string): Promise<{ min: string | null; max: string | null }> {
+    const name = quoteIdent(columnOf(schema, column, "partitions.column").name);
     const client = await this.client();
-    const name = quoteIdent(col.name);
-    return sourceErrors(`bounds of ${quoteQualified(schema.table)}.${name}`, async () => {
+    return sourceErrors(`bounds of ${schema.label}.${name}`, async () => {
       const result = await client.query<{ min: string | null; max: string | null }>(
-        `SELECT min(${name})::text AS min, max(${name})::text AS max FROM ${quoteQualified(schema.table)}`,
+        `SELECT min(${name})::text AS min, max(${name})::text AS max FROM ${quoteQualified(schema.address)}`,
       );
       return result.rows[0];
     });
   }
 
-  async splitPoints(schema: TableSchema, column: string, split: { count: number } | { step: number | string }): Promise<string[]> {
-    const { column: col } = columnOf(schema, column, "partitions.column");
+  private async splitPoints(schema: ResourceSchema, column: string, split: SplitRequest): Promise<string[]> {
+    const col = columnOf(schema, column, "partitions.column");
     const client = await this.client();
     const name = quoteIdent(col.name);
-    const table = quoteQualified(schema.table);
+    const table = quoteQualified(schema.address);
     const type = col.duckType;
     const timeLike = type === "TIMESTAMP" || type === "TIMESTAMPTZ";
     let points: string;
@@ -97,10 +106,10 @@ export class PostgresConnector implements SourceConnector {
     });
   }
 
-  async cursorMax(schema: TableSchema, columns: readonly string[]): Promise<CursorPosition | undefined> {
-    const names = columns.map((c) => quoteIdent(columnOf(schema, c, "incremental.cursor").column.name));
+  private async cursorMax(schema: ResourceSchema, columns: readonly string[]): Promise<CursorPosition | undefined> {
+    const names = columns.map((c) => quoteIdent(columnOf(schema, c, "incremental.cursor").name));
     const client = await this.client();
-    const table = quoteQualified(schema.table);
+    const table = quoteQualified(schema.address);
     return sourceErrors(`newest cursor of ${table}`, async () => {
       const result = await client.query({
         // Aliased, so ORDER BY sorts the columns themselves and not their text.
@@ -113,12 +122,11 @@ export class PostgresConnector implements SourceConnector {
     });
   }
 
-  async *extract(request: ExtractRequest, engine: Engine): AsyncGenerator<ExtractedChunk> {
+  async *read(request: ReadRequest, engine: Engine): AsyncGenerator<Chunk> {
     if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) {
       throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
     }
-    const table = quoteQualified(request.schema.table);
-    const query = buildExtractQuery(request);
+    const query = buildSelect(request, POSTGRES_SQL);
     const client = await connect(this.url, this.options.applicationName);
     let clean = false;
     try {
@@ -126,15 +134,14 @@ export class PostgresConnector implements SourceConnector {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
       const blocks = copyOut(client, `COPY (${query.sql}) TO STDOUT (FORMAT csv)`, {
         groupRows: request.chunkRows,
-        keepLastRow: request.cursor !== undefined,
+        keepLastRow: request.slice !== undefined,
         maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
       });
-      const columns = request.schema.columns;
       const codec = this.options.codec ?? BRONZE_CODEC.codec;
       const chunks = csvToParquetChunks(blocks, engine, {
         workDir: request.workDir,
-        fieldCount: columns.length,
-        selectList: columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType)} AS ${quoteIdent(c.name)}`).join(", "),
+        fieldCount: query.columns.length,
+        selectList: query.columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType)} AS ${quoteIdent(c.name)}`).join(", "),
         codec,
         compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
         staging: this.options.staging ?? defaultStaging,
@@ -142,21 +149,19 @@ export class PostgresConnector implements SourceConnector {
         stopSource: () => destroySocket(client),
       });
       for await (const chunk of chunks) {
-        const cursor = request.cursor;
+        const { slice } = request;
         yield {
           file: chunk.file,
           rows: chunk.rows,
           bytes: chunk.bytes,
-          lastCursor: cursor && chunk.lastRow
-            ? { columns: [...cursor.columns], values: query.cursorIndexes.map((i) => chunk.lastRow![i] ?? null) }
-            : undefined,
+          lastCursor: slice && chunk.lastRow ? cursorPosition(slice, query.cursorIndexes.map((i) => chunk.lastRow![i] ?? null)) : undefined,
         };
       }
       await client.query("COMMIT");
       clean = true;
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw new SourceError(`extracting ${table} from PostgreSQL ${this.where}: ${reason(error)}`);
+      throw new SourceError(`extracting ${request.schema.label} from PostgreSQL ${this.where}: ${reason(error)}`);
     } finally {
       await closeClient(client, { force: !clean });
     }

@@ -91,7 +91,7 @@ function isInterval(column: SourceColumn): boolean {
 
 /** True when the COPY query selects the column unchanged, so its CSV field is PostgreSQL's own text. */
 export function isSelectedAsIs(column: SourceColumn): boolean {
-  return !column.duckType.endsWith("[]") && !isInterval(column);
+  return !column.asText && !column.duckType.endsWith("[]") && !isInterval(column);
 }
 
 /**
@@ -102,6 +102,7 @@ export function isSelectedAsIs(column: SourceColumn): boolean {
  */
 export function pgSelectExpression(column: SourceColumn): string {
   const col = quoteIdent(column.name);
+  if (column.asText) return `${col}::text`;
   if (column.duckType.endsWith("[]")) return `to_json(${col}::text[])`;
   if (isInterval(column)) {
     // Infinite intervals (PostgreSQL 17) have no DuckDB equivalent: NULL. isfinite() exists on every version.

@@ -119,16 +119,15 @@ describe("the sample pipeline through the Azure queue equals the local run (Azur
     const flaky = async (source: Source, chain: Chain): Promise<SourceConnector> => {
       const connector = await openConnector(source, chain);
       return {
-        ...connector,
-        describe: async (table: string) => {
-          if (table === "public.orders" && refused < 2) {
+        where: connector.where,
+        discover: async (resource) => {
+          if (resource.kind === "table" && resource.table === "public.orders" && refused < 2) {
             refused++;
             throw new Error("connect ECONNREFUSED 127.0.0.1:5432 (injected)");
           }
-          return connector.describe(table);
+          return connector.discover(resource);
         },
-        bounds: (...args) => connector.bounds(...args),
-        extract: (...args) => connector.extract(...args),
+        read: (...args) => connector.read(...args),
         close: () => connector.close(),
       };
     };

@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import { quoteIdent, quoteQualified } from "../../../../runtime/engine/sql.ts";
 import { SourceError } from "../../../../runtime/errors.ts";
 import { createPostgresConnector } from "../../../../runtime/sources/postgres/index.ts";
-import type { CursorPosition, TableSchema } from "../../../../runtime/sources/source.ts";
+import type { CursorPosition, ResourceSchema } from "../../../../runtime/sources/source.ts";
 import { testPostgresKinds } from "../../../helpers/pg.ts";
 import { duck, extractAll, type Fixture, leftovers, openFixture } from "./fixture.ts";
 
@@ -18,7 +18,7 @@ for (const kind of kinds) {
   describe(`PostgreSQL extraction (${kind})`, () => {
     let f: Fixture;
     let schema: string;
-    let events: TableSchema;
+    let events: ResourceSchema;
 
     before(async () => {
       f = await openFixture(kind);
@@ -30,7 +30,7 @@ for (const kind of kinds) {
          SELECT g, timestamptz '2024-03-01 10:00:00.000001+00' + ((g * 37) % 7) * interval '1 microsecond', 'row ' || g
          FROM generate_series(1, 1000) g`,
       );
-      events = await f.connector.describe(`${schema}.events`);
+      events = await f.connector.discover({ kind: "table", table: `${schema}.events` });
     });
     after(() => f.close());
 
@@ -84,7 +84,7 @@ for (const kind of kinds) {
     test("incremental: updates, inserts at the checkpoint's timestamp, late rows and look-back", async () => {
       await f.client.query(`CREATE TABLE ${quoteIdent(schema)}.orders (id integer PRIMARY KEY, updated_at timestamptz NOT NULL)`);
       await f.client.query(`INSERT INTO ${quoteIdent(schema)}.orders SELECT g, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, 100) g`);
-      const orders = await f.connector.describe(`${schema}.orders`);
+      const orders = await f.connector.discover({ kind: "table", table: `${schema}.orders` });
       const cursor = { columns: ["updated_at", "id"] };
       const first = await extractAll(f, { schema: orders, chunkRows: 1000, cursor });
       const checkpoint = first.chunks.at(-1)!.lastCursor!;
@@ -104,7 +104,7 @@ for (const kind of kinds) {
     test("rows with a NULL cursor value are loaded by full loads only", async () => {
       await f.client.query(`CREATE TABLE ${quoteIdent(schema)}.nullable (id integer, updated_at timestamptz)`);
       await f.client.query(`INSERT INTO ${quoteIdent(schema)}.nullable VALUES (1, '2024-01-01'), (2, NULL), (NULL, '2024-01-02')`);
-      const t = await f.connector.describe(`${schema}.nullable`);
+      const t = await f.connector.discover({ kind: "table", table: `${schema}.nullable` });
       const incremental = await extractAll(f, { schema: t, chunkRows: 10, cursor: { columns: ["updated_at", "id"] } });
       assert.deepEqual(await ids(incremental.relation), [1]);
       const full = await extractAll(f, { schema: t, chunkRows: 10 });
@@ -130,8 +130,8 @@ for (const kind of kinds) {
           `CREATE TABLE ${q} ("Id" integer, "first name" text, "quote""d" text, "ünï 列" text, "select" text, "a,b" text, "dot.ted" text, "Updated At" timestamptz)`,
         );
         await f.client.query(`INSERT INTO ${q} SELECT g, 'n' || g, 'q' || g, 'ü' || g, 's', 'c', 'd', timestamptz '2024-01-01' + g * interval '1 minute' FROM generate_series(1, 50) g`);
-        const described = await f.connector.describe(q);
-        assert.deepEqual(described.table, [weirdSchema, weirdTable]);
+        const described = await f.connector.discover({ kind: "table", table: q });
+        assert.deepEqual(described.address, [weirdSchema, weirdTable]);
         const names = ["Id", "first name", 'quote"d', "ünï 列", "select", "a,b", "dot.ted", "Updated At"];
         assert.deepEqual(described.columns.map((c) => c.name), names);
         const out = await extractAll(f, {
@@ -173,7 +173,7 @@ for (const kind of kinds) {
     });
 
     test("a missing table is a SourceError naming it", async () => {
-      await assert.rejects(f.connector.describe(`${schema}.nope`), (e: unknown) => {
+      await assert.rejects(f.connector.discover({ kind: "table", table: `${schema}.nope` }), (e: unknown) => {
         assert.ok(e instanceof SourceError);
         assert.match(e.message, new RegExp(`table "${schema}"\\."nope" not found in PostgreSQL postgres://`));
         return true;
@@ -194,7 +194,7 @@ for (const kind of kinds) {
       await f.client.query(`CREATE TABLE ${quoteIdent(schema)}.wide AS SELECT g AS id, repeat('w', 300000) AS body FROM generate_series(1, 3) g`);
       const small = createPostgresConnector(f.db.url, { maxRowBytes: 100_000 });
       try {
-        const t = await small.describe(`${schema}.wide`);
+        const t = await small.discover({ kind: "table", table: `${schema}.wide` });
         await assert.rejects(extractAll(f, { schema: t, chunkRows: 10 }, { connector: small }), (e: unknown) => {
           assert.ok(e instanceof SourceError);
           assert.match(e.message, /row 1 of the extraction is 0\.3 MiB as CSV, more than maxRowBytes \(0\.1 MiB\)/);
@@ -211,7 +211,7 @@ for (const kind of kinds) {
       await f.client.query(`CREATE TABLE ${quoteIdent(schema)}.far (id integer, at timestamp)`);
       await f.client.query(`INSERT INTO ${quoteIdent(schema)}.far SELECT g, '2024-01-01' FROM generate_series(1, 5000) g`);
       await f.client.query(`INSERT INTO ${quoteIdent(schema)}.far VALUES (5001, '294276-12-31 00:00:00')`);
-      const t = await f.connector.describe(`${schema}.far`);
+      const t = await f.connector.discover({ kind: "table", table: `${schema}.far` });
       await assert.rejects(extractAll(f, { schema: t, chunkRows: 100_000 }), (e: unknown) => {
         assert.ok(e instanceof SourceError);
         assert.match(e.message, /extracting ".*"\."far" from PostgreSQL/);
@@ -226,7 +226,7 @@ for (const kind of kinds) {
 describe("PostgreSQL connection errors", () => {
   test("name the server and database but never the password", async () => {
     const connector = createPostgresConnector("postgres://mallard:s3cr3t-pw@127.0.0.1:1/shop?sslmode=disable");
-    await assert.rejects(connector.describe("public.orders"), (e: unknown) => {
+    await assert.rejects(connector.discover({ kind: "table", table: "public.orders" }), (e: unknown) => {
       assert.ok(e instanceof SourceError);
       assert.match(e.message, /cannot connect to PostgreSQL postgres:\/\/mallard@127\.0\.0\.1:1\/shop/);
       assert.ok(!e.message.includes("s3cr3t"), e.message);

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import pg from "pg";
 import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
 import { quoteLiteral } from "../../../../runtime/engine/sql.ts";
-import type { ExtractedChunk, ExtractRequest } from "../../../../runtime/sources/source.ts";
+import { cursorSlice } from "../../../../runtime/sources/incremental.ts";
+import type { Chunk, CursorPosition, ReadRequest } from "../../../../runtime/sources/source.ts";
 import { createPostgresConnector, type PostgresConnector, type PostgresConnectorOptions } from "../../../../runtime/sources/postgres/index.ts";
 import { type TestPostgres, testPostgres, type TestPostgresKind } from "../../../helpers/pg.ts";
 
@@ -41,21 +42,29 @@ export async function openFixture(kind: TestPostgresKind, options: PostgresConne
 }
 
 export interface Extracted {
-  readonly chunks: (ExtractedChunk & { kept: string })[];
+  readonly chunks: (Chunk & { kept: string })[];
   /** DuckDB `read_parquet([...])` over every kept chunk, in order. */
   readonly relation: string;
 }
 
 let kept = 0;
 
+/** A read request with its incremental part as a cursor spec, made into a slice the way bronze makes it. */
+export type TestRequest = Omit<ReadRequest, "workDir" | "slice"> & {
+  cursor?: { columns: readonly string[]; after?: CursorPosition; lookBackSeconds?: number; until?: CursorPosition };
+};
+
 /** Run an extraction to the end, copying each chunk's file before the connector removes it. */
 export async function extractAll(
   f: Fixture,
-  request: Omit<ExtractRequest, "workDir">,
+  request: TestRequest,
   options: { connector?: PostgresConnector; stopAfter?: number } = {},
 ): Promise<Extracted> {
-  const chunks: (ExtractedChunk & { kept: string })[] = [];
-  for await (const chunk of (options.connector ?? f.connector).extract({ ...request, workDir: f.engine.workDir }, f.engine)) {
+  const chunks: (Chunk & { kept: string })[] = [];
+  const connector = options.connector ?? f.connector;
+  const { cursor, ...rest } = request;
+  const slice = cursor && cursorSlice(rest.schema, cursor, cursor.after, cursor.until, (c) => connector.refuseCursor(c));
+  for await (const chunk of connector.read({ ...rest, slice, workDir: f.engine.workDir }, f.engine)) {
     const keptFile = join(f.keepDir, `kept-${++kept}.parquet`);
     await copyFile(chunk.file, keptFile);
     chunks.push({ ...chunk, kept: keptFile });

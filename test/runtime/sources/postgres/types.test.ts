@@ -162,7 +162,7 @@ for (const kind of kinds) {
         }
         await f.client.query(`INSERT INTO ${table} (${names.join(", ")}) VALUES (${values.join(", ")})`);
       }
-      const described = await f.connector.describe(`${schema}."all types"`);
+      const described = await f.connector.discover({ kind: "table", table: `${schema}."all types"` });
       // Two rows per chunk, so every type also crosses chunk boundaries.
       const extracted = await extractAll(f, { schema: described, chunkRows: 2 });
       relation = extracted.relation;
@@ -170,7 +170,7 @@ for (const kind of kinds) {
     after(() => f.close());
 
     test("describe maps every type and records the source type", async () => {
-      const described = await f.connector.describe(`${schema}."all types"`);
+      const described = await f.connector.discover({ kind: "table", table: `${schema}."all types"` });
       const byName = new Map(described.columns.map((c) => [c.name, c]));
       for (const [name, c] of Object.entries(CASES)) {
         assert.equal(byName.get(name)?.duckType, c.duck, `${name} ${c.pg}`);
@@ -179,7 +179,7 @@ for (const kind of kinds) {
       assert.deepEqual(byName.get("mood"), { name: "mood", sourceType: `${schema}.mood`, duckType: "VARCHAR", nullable: true });
       assert.equal(byName.get("amount")?.duckType, "DECIMAL(10,2)", "a domain maps as its base type");
       assert.equal(byName.get("id")?.nullable, false);
-      assert.deepEqual(described.table, [schema, "all types"]);
+      assert.deepEqual(described.address, [schema, "all types"]);
     });
 
     test("Parquet columns have exactly the mapped types", async () => {

@@ -1,0 +1,24 @@
+// One entry per source kind: how to open its connector. Adding a source kind adds a folder under
+// runtime/sources/ and one line here; the compiler checks every declared kind has one. Drivers load
+// when a run reads from that kind, so models-only runs and the Functions host start lighter.
+
+import type { Source } from "../declare/sources.ts";
+import type { SecretChain } from "../secrets/secrets.ts";
+import type { SourceConnector } from "./source.ts";
+
+type Opener<S extends Source> = (source: S, secrets: SecretChain) => Promise<SourceConnector>;
+
+/** The connection string of a SQL source, resolved through the secret chain. */
+const connection = (source: Source, secrets: SecretChain) => secrets.resolve(source.connection, `source "${source.name}": connection`);
+
+const OPENERS: { [K in Source["kind"]]: Opener<Extract<Source, { kind: K }>> } = {
+  postgres: async (source, secrets) => {
+    const { createPostgresConnector } = await import("./postgres/index.ts");
+    return createPostgresConnector(await connection(source, secrets), { name: source.name });
+  },
+};
+
+/** Open a connector for a declared source. */
+export function openSource(source: Source, secrets: SecretChain): Promise<SourceConnector> {
+  return (OPENERS[source.kind] as Opener<Source>)(source, secrets);
+}

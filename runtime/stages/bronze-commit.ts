@@ -1,0 +1,51 @@
+// The one step that makes a bronze load visible: its batches, its schema and its checkpoint, in one
+// atomic state write. Every bronze path (a plain load, chunk by chunk; partitions; tombstones) commits
+// here, so the storage behind it (a state manifest today, a Delta log later) changes in one place.
+
+import type { BronzeTable } from "../declare/stages.ts";
+import { StageError } from "../errors.ts";
+import { type BronzeBatch, type BronzeState, type SchemaChange, updateBronzeState } from "../state/bronze-state.ts";
+import type { CursorPosition, SourceColumn } from "../sources/source.ts";
+import { assertHoldsTask, type StageContext } from "./context.ts";
+
+export interface BronzeCommit {
+  readonly batches: readonly BronzeBatch[];
+  /** Bronze's columns once committed: every column ever seen. */
+  readonly columns: readonly SourceColumn[];
+  readonly change?: SchemaChange;
+  /** The checkpoint once committed (undefined for a stage without a cursor, or an empty first load). */
+  readonly checkpoint: CursorPosition | undefined;
+  /**
+   * The checkpoint this load started from (or last committed). When another load of the same stage moved
+   * it meanwhile, nothing is committed and the load stops (its uploaded files become orphans the sweep
+   * removes) instead of writing a stale checkpoint over the other's. Omit for loads that reset it.
+   */
+  readonly expected?: { readonly checkpoint: CursorPosition | undefined };
+}
+
+/** Commit batches, schema and checkpoint together. Committing batches already committed (a redelivered task) changes nothing. */
+export async function commitBronze(ctx: StageContext<BronzeTable>, commit: BronzeCommit): Promise<BronzeState> {
+  const { stage } = ctx;
+  // A task that no longer holds its run (abandoned, or taken over by a redelivery) must not commit.
+  await assertHoldsTask(ctx, `stage "${stage.name}": commit`);
+  return updateBronzeState(ctx.lake, stage.name, (current) => {
+    const ids = new Set(current?.batches.map((b) => b.loadId));
+    if (current && commit.batches.length && commit.batches.every((b) => ids.has(b.loadId))) return current;
+    if (commit.expected && !sameCursor(current?.checkpoint, commit.expected.checkpoint)) {
+      throw new StageError(`stage "${stage.name}": another load of this table committed meanwhile (checkpoint moved); this load stopped without committing`);
+    }
+    return {
+      stage: stage.name,
+      columns: commit.columns,
+      schemaChanges: [...(current?.schemaChanges ?? []), ...(commit.change ? [commit.change] : [])],
+      checkpoint: commit.checkpoint,
+      batches: [...(current?.batches ?? []), ...commit.batches],
+      updatedAt: "",
+    };
+  });
+}
+
+function sameCursor(a: CursorPosition | undefined, b: CursorPosition | undefined): boolean {
+  const key = (c: CursorPosition | undefined) => (c ? JSON.stringify([c.columns, c.values]) : "none");
+  return key(a) === key(b);
+}
