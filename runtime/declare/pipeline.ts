@@ -2,7 +2,7 @@
 // cycles, schedule) so a bad declaration fails at load time with one message per problem.
 
 import { ConfigError } from "../errors.ts";
-import { checkDedupArgs } from "./dedup.ts";
+import { declaredKind } from "./kinds/index.ts";
 import type { Stage } from "./stages.ts";
 
 export interface EngineSettings {
@@ -43,7 +43,7 @@ export function pipeline(name: string, args: PipelineArgs): Pipeline {
 
 /** Inputs of a stage by view name (a bronze table has none). */
 export function inputsOf(stage: Stage): Readonly<Record<string, Stage>> {
-  return stage.kind === "bronze.table" ? {} : stage.inputs;
+  return declaredKind(stage).inputs(stage);
 }
 
 function checkName(what: string, name: string): string[] {
@@ -67,11 +67,7 @@ function checkStages(stages: readonly Stage[]): string[] {
         problems.push(`stage "${stage.name}": from.${view}: unknown input "${input.name}" (not in the pipeline's stages)`);
       }
     }
-    if (stage.kind === "silver.dedup") problems.push(...checkDedupArgs(stage.name, stage.spec));
-    if (stage.kind === "silver.model" || stage.kind === "gold.model") {
-      if (!stage.sql && !stage.transform) problems.push(`stage "${stage.name}": sql: a model needs sql or transform`);
-      if (stage.sql && stage.transform) problems.push(`stage "${stage.name}": sql: give sql or transform, not both`);
-    }
+    problems.push(...declaredKind(stage).check(stage));
   }
   const cycle = findCycle(stages);
   if (cycle) problems.push(`stage "${cycle[0]}": from: cycle ${cycle.join(" -> ")}`);
