@@ -4,11 +4,12 @@
 //   executor storage queue MALLARD_TASK_QUEUE, one task per message
 //   poison   storage queue <MALLARD_TASK_QUEUE>-poison, marks the task's run failed
 //   runs     HTTP GET/POST /api/runs/{runId?}, start a run or read run records
-// and one timer `driver_<stage>` per bronze table that declares its own schedule.
+// and one timer `driver_<stage>` per stage that declares its own schedule (a bronze table's `schedule`).
 
 import { app } from "@azure/functions";
 import pipeline from "../../configs/pipeline.ts";
 import { APP_SETTINGS, DEFAULT_TASK_QUEUE, SCHEDULE_SETTINGS } from "../declare/deployment.ts";
+import { declaredKind } from "../declare/kinds/index.ts";
 import type { QueueRuntime } from "../orchestration/azure/context.ts";
 import { createHandlers } from "./handlers.ts";
 import { runtimeFromSettings } from "./instance.ts";
@@ -31,8 +32,9 @@ const queueName = setting(APP_SETTINGS.taskQueue, DEFAULT_TASK_QUEUE);
 app.timer("driver", { schedule: setting(SCHEDULE_SETTINGS.pipeline, pipeline.schedule), handler: handlers.driver });
 
 for (const stage of pipeline.stages) {
-  if (stage.kind === "bronze.table" && stage.schedule) {
-    app.timer(`driver_${stage.name}`, { schedule: setting(SCHEDULE_SETTINGS.stage(stage.name), stage.schedule), handler: handlers.stageDriver(stage.name) });
+  const schedule = declaredKind(stage).schedule(stage);
+  if (schedule) {
+    app.timer(`driver_${stage.name}`, { schedule: setting(SCHEDULE_SETTINGS.stage(stage.name), schedule), handler: handlers.stageDriver(stage.name) });
   }
 }
 

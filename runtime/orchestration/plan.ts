@@ -1,16 +1,17 @@
-// The task graph of a run: one task per selected stage, each depending on the selected tasks of its
-// inputs. The local runner and the Azure driver both start from this plan.
+// The task graph of a run: the tasks of each selected stage (one, unless its kind splits it), each
+// depending on the selected tasks of its inputs. The local runner and the Azure driver both start from this plan.
 
 import { inputsOf, type Pipeline } from "../declare/pipeline.ts";
-import { partitionTasks, type Stage } from "../declare/stages.ts";
+import type { Stage } from "../declare/stages.ts";
 import { ConfigError } from "../errors.ts";
+import { kindOf } from "../stages/index.ts";
 
 export interface Task {
   /** Unique in the run; the stage name (partitioned tasks add `#<n>`). */
   readonly id: string;
   readonly stage: string;
   readonly dependsOn: readonly string[];
-  /** One of the parallel extraction tasks of a partitioned bronze table; its stage's own task commits them. */
+  /** One of the parallel tasks of a stage (a partitioned bronze table's extraction); its stage's own task commits them. */
   readonly partition?: { readonly index: number; readonly count: number };
 }
 
@@ -26,14 +27,7 @@ export function planTasks(pipeline: Pipeline, options: PlanOptions = {}): Task[]
   const selected = selectStages(pipeline, options.select);
   return pipeline.stages
     .filter((s) => selected.has(s.name))
-    .flatMap((stage) => {
-      const dependsOn = Object.values(inputsOf(stage)).map((i) => i.name).filter((n) => selected.has(n));
-      if (stage.kind !== "bronze.table" || !stage.partitions) return [{ id: stage.name, stage: stage.name, dependsOn }];
-      // A partitioned table: parallel extraction tasks, then the stage's own task, which commits them all.
-      const count = partitionTasks(stage.partitions);
-      const parts = Array.from({ length: count }, (_, index) => ({ id: `${stage.name}#${index}`, stage: stage.name, dependsOn, partition: { index, count } }));
-      return [...parts, { id: stage.name, stage: stage.name, dependsOn: parts.map((p) => p.id) }];
-    });
+    .flatMap((stage) => kindOf(stage).tasks(stage, Object.values(inputsOf(stage)).map((i) => i.name).filter((n) => selected.has(n))));
 }
 
 export function stageByName(pipeline: Pipeline, name: string): Stage {

@@ -49,5 +49,3 @@ export interface StageOutcome {
 export async function assertHoldsTask(ctx: StageContext, what: string): Promise<void> {
   if (ctx.holdsTask && !(await ctx.holdsTask())) throw new TaskAbandoned(`${what}: run ${ctx.runId} is no longer active (abandoned, or its task was taken over)`);
 }
-
-export type StageRunner<S extends Stage = Stage> = (ctx: StageContext<S>) => Promise<StageOutcome>;

@@ -1,6 +1,6 @@
-// Run code of `gold.model`: an aggregate or metric, published atomically (see model.ts).
+// The run side of `gold.model`: an aggregate or metric, published atomically, run as one task (model.ts).
 import type { GoldModel } from "../declare/stages.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
-import { runModel } from "./model.ts";
+import type { StageKindModule } from "./kind.ts";
+import { modelKind } from "./model-kind.ts";
 
-export const runGoldModel = (ctx: StageContext<GoldModel>): Promise<StageOutcome> => runModel(ctx);
+export const goldModel: StageKindModule<GoldModel> = modelKind();

@@ -1,6 +1,6 @@
-// Run code of `silver.model`: a SQL or TypeScript model with checks (see model.ts).
+// The run side of `silver.model`: a SQL or TypeScript model with checks, run as one task (model.ts).
 import type { SilverModel } from "../declare/stages.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
-import { runModel } from "./model.ts";
+import type { StageKindModule } from "./kind.ts";
+import { modelKind } from "./model-kind.ts";
 
-export const runSilverModel = (ctx: StageContext<SilverModel>): Promise<StageOutcome> => runModel(ctx);
+export const silverModel: StageKindModule<SilverModel> = modelKind();

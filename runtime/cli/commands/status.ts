@@ -1,11 +1,11 @@
-// `mallard status`: the last runs of the pipeline and every bronze table's checkpoint.
+// `mallard status`: the last runs of the pipeline and every bronze table's checkpoint (each kind says its own line).
 
 import { RunRecords } from "../../state/run-records.ts";
-import { readBronzeState } from "../../state/bronze-state.ts";
 import type { CommonOptions } from "../main.ts";
 import { loadPipeline } from "../../config/load-pipeline.ts";
 import { openLake } from "../../lake/open-lake.ts";
 import { redact } from "../../errors.ts";
+import { kindOf } from "../../stages/index.ts";
 
 export async function statusCommand(options: CommonOptions & { limit: number }): Promise<number> {
   const pipeline = await loadPipeline(options.config, options.projectDir);
@@ -23,13 +23,8 @@ export async function statusCommand(options: CommonOptions & { limit: number }):
   }
   out.write("\ncheckpoints:\n");
   for (const stage of pipeline.stages) {
-    if (stage.kind !== "bronze.table") continue;
-    const { state } = await readBronzeState(lake, stage.name);
-    const rows = state?.batches.reduce((n, b) => n + b.rows, 0) ?? 0;
-    const position = !stage.incremental ? "full load each run"
-      : state?.checkpoint ? state.checkpoint.columns.map((c, i) => `${c}=${state.checkpoint!.values[i]}`).join(", ")
-      : "not loaded yet";
-    out.write(`  ${stage.name.padEnd(24)} ${position}  (${state?.batches.length ?? 0} batches, ${rows.toLocaleString("en-US")} rows loaded)\n`);
+    const line = await kindOf(stage).status(stage, lake);
+    if (line !== undefined) out.write(`  ${stage.name.padEnd(24)} ${line}\n`);
   }
   return 0;
 }

@@ -4,14 +4,14 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { bronze, pipeline, source, type BronzeTable } from "../../../runtime/declare/index.ts";
-import { queryRows } from "../../../runtime/engine/engine.ts";
-import { quoteIdent } from "../../../runtime/engine/sql.ts";
-import { runLocal } from "../../../runtime/orchestration/local-runner.ts";
-import { SecretChain } from "../../../runtime/secrets/secrets.ts";
-import { readBronzeState } from "../../../runtime/state/bronze-state.ts";
-import { registerInputs } from "../../../runtime/stages/inputs.ts";
-import { bronzeBed, type BronzeBed } from "../../helpers/bronze-bed.ts";
+import { bronze, pipeline, source, type BronzeTable } from "../../../../runtime/declare/index.ts";
+import { queryRows } from "../../../../runtime/engine/engine.ts";
+import { quoteIdent } from "../../../../runtime/engine/sql.ts";
+import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
+import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
+import { readBronzeState } from "../../../../runtime/state/bronze-state.ts";
+import { registerInputs } from "../../../../runtime/stages/inputs.ts";
+import { bronzeBed, type BronzeBed } from "../../../helpers/bronze-bed.ts";
 
 let bed: BronzeBed;
 let server: BronzeBed["server"];

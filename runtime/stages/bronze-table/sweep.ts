@@ -1,10 +1,10 @@
 // Remove Parquet files a crashed load uploaded but never committed. Only files older than a grace
 // period are touched, so a load in flight on another instance keeps its files.
 
-import type { BronzeTable } from "../declare/stages.ts";
-import { type Lake, sortableIdTime } from "../lake/lake.ts";
-import type { BronzeState } from "../state/bronze-state.ts";
-import { bronzeRoot } from "./bronze-paths.ts";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { type Lake, sortableIdTime } from "../../lake/lake.ts";
+import type { BronzeState } from "../../state/bronze-state.ts";
+import { bronzeRoot } from "./paths.ts";
 
 const GRACE_MS = 6 * 3_600_000;
 

@@ -2,11 +2,11 @@
 // atomic state write. Every bronze path (a plain load, chunk by chunk; partitions; tombstones) commits
 // here, so the storage behind it (a state manifest today, a Delta log later) changes in one place.
 
-import type { BronzeTable } from "../declare/stages.ts";
-import { StageError } from "../errors.ts";
-import { type BronzeBatch, type BronzeState, type SchemaChange, updateBronzeState } from "../state/bronze-state.ts";
-import type { CursorPosition, SourceColumn } from "../sources/source.ts";
-import { assertHoldsTask, type StageContext } from "./context.ts";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { StageError } from "../../errors.ts";
+import { type BronzeBatch, type BronzeState, type SchemaChange, updateBronzeState } from "../../state/bronze-state.ts";
+import type { CursorPosition, SourceColumn } from "../../sources/source.ts";
+import { assertHoldsTask, type StageContext } from "../context.ts";
 
 export interface BronzeCommit {
   readonly batches: readonly BronzeBatch[];

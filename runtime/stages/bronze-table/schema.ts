@@ -3,15 +3,15 @@
 // recorded, an incompatible type change stopping the stage before it loads, its state, and the slice
 // the load reads (incremental.ts checks the checkpoint against the schema).
 
-import type { BronzeTable } from "../declare/stages.ts";
-import { describeResource } from "../declare/sources.ts";
-import { ConfigError, SchemaChanged } from "../errors.ts";
-import { durationSeconds } from "../declare/duration.ts";
-import { type BronzeState, readBronzeState } from "../state/bronze-state.ts";
-import { compareSchemas } from "../sources/schema-compare.ts";
-import { cursorSlice, type CursorSlice } from "../sources/incremental.ts";
-import type { CursorPosition, ResourceSchema, SourceColumn, SourceConnector } from "../sources/source.ts";
-import type { StageContext } from "./context.ts";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { describeResource } from "../../declare/sources.ts";
+import { ConfigError, SchemaChanged } from "../../errors.ts";
+import { durationSeconds } from "../../declare/duration.ts";
+import { type BronzeState, readBronzeState } from "../../state/bronze-state.ts";
+import { compareSchemas } from "../../sources/schema-compare.ts";
+import { cursorSlice, type CursorSlice } from "../../sources/incremental.ts";
+import type { CursorPosition, ResourceSchema, SourceColumn, SourceConnector } from "../../sources/source.ts";
+import type { StageContext } from "../context.ts";
 
 export interface BronzeLoad {
   readonly connector: SourceConnector;

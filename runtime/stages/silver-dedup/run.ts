@@ -3,15 +3,15 @@
 // `<name>__entities` (record id → stable entity id). Trained parameters are saved for later runs.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import type { SilverDedup } from "../declare/stages.ts";
-import { runDedup, type DedupParams } from "../dedup/index.ts";
-import { quoteIdent, quoteLiteral } from "../engine/sql.ts";
-import { lakePath } from "../lake/lake.ts";
-import { readTable, tableRoot } from "../lake/tables.ts";
-import { createSnapshotView } from "../lake/delta/read.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
-import { registerInputs } from "./inputs.ts";
-import { type PublishedQuery, publishQuery } from "./publish-query.ts";
+import type { SilverDedup } from "../../declare/stages.ts";
+import { runDedup, type DedupParams } from "../../dedup/index.ts";
+import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
+import { lakePath } from "../../lake/lake.ts";
+import { readTable, tableRoot } from "../../lake/tables.ts";
+import { createSnapshotView } from "../../lake/delta/read.ts";
+import type { StageContext, StageOutcome } from "../context.ts";
+import { registerInputs } from "../inputs.ts";
+import { type PublishedQuery, publishQuery } from "../publish-query.ts";
 
 export function dedupParamsPath(stage: string): string {
   return lakePath("_mallard", "state", "dedup", `${stage}.params.json`);

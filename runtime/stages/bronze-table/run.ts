@@ -2,16 +2,16 @@
 // each batch to the lake together with the checkpoint it reaches. Nothing lost, nothing doubled:
 // the checkpoint only moves in the same atomic state write that makes the batch visible.
 
-import type { BronzeTable } from "../declare/stages.ts";
-import { crashPoint } from "../faults.ts";
-import { lakePath } from "../lake/lake.ts";
-import type { BronzeBatch } from "../state/bronze-state.ts";
-import type { CursorPosition } from "../sources/source.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
-import { commitBronze } from "./bronze-commit.ts";
-import { sweepOrphanBatches } from "./bronze-sweep.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
-import { prepareBronzeLoad, stageSlice } from "./bronze-schema.ts";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { crashPoint } from "../../faults.ts";
+import { lakePath } from "../../lake/lake.ts";
+import type { BronzeBatch } from "../../state/bronze-state.ts";
+import type { CursorPosition } from "../../sources/source.ts";
+import type { StageContext, StageOutcome } from "../context.ts";
+import { commitBronze } from "./commit.ts";
+import { sweepOrphanBatches } from "./sweep.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { prepareBronzeLoad, stageSlice } from "./schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
 

@@ -4,18 +4,18 @@
 // cursor bound and range boundaries — is fixed once, by whichever task gets there first, so all
 // partitions agree on what they read.
 
-import type { BronzeTable } from "../declare/stages.ts";
-import { ConfigError, StageError } from "../errors.ts";
-import { crashPoint } from "../faults.ts";
-import { lakePath, PreconditionFailed } from "../lake/lake.ts";
-import { readBronzeState, type SchemaChange } from "../state/bronze-state.ts";
-import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from "../sources/source.ts";
-import { commitBronze } from "./bronze-commit.ts";
-import { prepareBronzeLoad, stageSlice } from "./bronze-schema.ts";
-import { sweepOrphanBatches } from "./bronze-sweep.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./bronze-paths.ts";
-import { DEFAULT_CHUNK_ROWS } from "./bronze-table.ts";
-import type { StageContext, StageOutcome } from "./context.ts";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { ConfigError, StageError } from "../../errors.ts";
+import { crashPoint } from "../../faults.ts";
+import { lakePath, PreconditionFailed } from "../../lake/lake.ts";
+import { readBronzeState, type SchemaChange } from "../../state/bronze-state.ts";
+import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from "../../sources/source.ts";
+import { commitBronze } from "./commit.ts";
+import { prepareBronzeLoad, stageSlice } from "./schema.ts";
+import { sweepOrphanBatches } from "./sweep.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { DEFAULT_CHUNK_ROWS } from "./run.ts";
+import type { StageContext, StageOutcome } from "../context.ts";
 
 interface PartitionPlan {
   readonly runId: string;

@@ -3,17 +3,17 @@
 // incremental, through the local runner and through the task queue.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { bronze, pipeline, source, type BronzeTable, type Partitioning } from "../../../runtime/declare/index.ts";
-import { queryRows } from "../../../runtime/engine/engine.ts";
-import { quoteIdent } from "../../../runtime/engine/sql.ts";
-import { runThroughQueue } from "../../../runtime/orchestration/azure/worker.ts";
-import { runLocal } from "../../../runtime/orchestration/local-runner.ts";
-import { planTasks } from "../../../runtime/orchestration/plan.ts";
-import { InProcessTaskQueue } from "../../../runtime/orchestration/queue/memory-queue.ts";
-import { SecretChain } from "../../../runtime/secrets/secrets.ts";
-import { readBronzeState } from "../../../runtime/state/bronze-state.ts";
-import { registerInputs } from "../../../runtime/stages/inputs.ts";
-import { bronzeBed, type BronzeBed } from "../../helpers/bronze-bed.ts";
+import { bronze, pipeline, source, type BronzeTable, type Partitioning } from "../../../../runtime/declare/index.ts";
+import { queryRows } from "../../../../runtime/engine/engine.ts";
+import { quoteIdent } from "../../../../runtime/engine/sql.ts";
+import { runThroughQueue } from "../../../../runtime/orchestration/azure/worker.ts";
+import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
+import { planTasks } from "../../../../runtime/orchestration/plan.ts";
+import { InProcessTaskQueue } from "../../../../runtime/orchestration/queue/memory-queue.ts";
+import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
+import { readBronzeState } from "../../../../runtime/state/bronze-state.ts";
+import { registerInputs } from "../../../../runtime/stages/inputs.ts";
+import { bronzeBed, type BronzeBed } from "../../../helpers/bronze-bed.ts";
 
 let bed: BronzeBed;
 let server: BronzeBed["server"];

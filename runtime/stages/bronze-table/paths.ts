@@ -1,7 +1,7 @@
 // Where a bronze table's batches live in the lake, and how their load ids are made (time-sortable).
 
-import type { BronzeTable } from "../declare/stages.ts";
-import { lakePath, sortableId } from "../lake/lake.ts";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { lakePath, sortableId } from "../../lake/lake.ts";
 
 export function bronzeRoot(stage: BronzeTable): string {
   return lakePath("bronze", stage.source.name, stage.name);

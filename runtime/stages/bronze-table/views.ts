@@ -1,0 +1,55 @@
+// What a model sees of a bronze input: `<view>` is the latest row per primary key, `<view>__history`
+// every loaded row with the columns the table's state knows.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { BronzeTable } from "../../declare/stages.ts";
+import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
+import { StageError } from "../../errors.ts";
+import type { Lake } from "../../lake/lake.ts";
+import type { InputVersions } from "../../lake/publish-guard.ts";
+import { currentBatches, readBronzeState } from "../../state/bronze-state.ts";
+import type { InputViews } from "../kind.ts";
+import { bronzeRoot } from "./paths.ts";
+
+export const bronzeViews: InputViews<BronzeTable> = {
+  companions: ["__history"],
+  register: registerBronze,
+};
+
+async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: BronzeTable): Promise<InputVersions> {
+  const { state } = await readBronzeState(lake, input.name);
+  const batches = currentBatches(state);
+  const files = await lake.localFiles(batches.flatMap((b) => b.files));
+  const history = quoteIdent(`${view}__history`);
+  const columns = state?.columns ?? [];
+  if (files.length === 0 && columns.length === 0) throw new StageError(`input "${input.name}" has not been loaded yet (run it first)`);
+  // Every column the table's state knows, typed, even one no loaded row carries yet (added to the source
+  // after the last changed row): older batches read it as NULL.
+  const declared = `SELECT ${[...columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`), "NULL::INTEGER AS _mallard_load_seq"].join(", ")} WHERE false`;
+  if (files.length === 0) {
+    await con.run(`CREATE OR REPLACE TEMP VIEW ${history} AS ${declared}`);
+  } else {
+    // Load order comes from the manifest, not from file names, so a remote lake may cache files anywhere.
+    const order = quoteIdent(`${view}__load_order`);
+    await con.run(`CREATE OR REPLACE TEMP TABLE ${order} (file VARCHAR, seq INTEGER)`);
+    for (let i = 0; i < files.length; i += 1000) {
+      const rows = files.slice(i, i + 1000).map((f, j) => `(${quoteLiteral(f)}, ${i + j})`).join(", ");
+      await con.run(`INSERT INTO ${order} VALUES ${rows}`);
+    }
+    const list = `[${files.map(quoteLiteral).join(", ")}]`;
+    await con.run(
+      `CREATE OR REPLACE TEMP VIEW ${history} AS SELECT data.* EXCLUDE (_mallard_file), o.seq AS _mallard_load_seq ` +
+        `FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file ` +
+        `UNION ALL BY NAME ${declared}`,
+    );
+  }
+  // The newest batch holding a key has its newest version; the cursor breaks ties inside a batch.
+  const key = input.primaryKey.map(quoteIdent).join(", ");
+  const newest = ["_mallard_load_seq DESC", ...(input.incremental?.cursor ?? []).map((c) => `${quoteIdent(c)} DESC`)].join(", ");
+  await con.run(
+    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq) FROM ${history} ` +
+      `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1`,
+  );
+  // Batches are only ever appended to the state, so their count orders what two readers saw.
+  return { [bronzeRoot(input)]: state?.batches.length ?? 0 };
+}

@@ -1,0 +1,30 @@
+// The views of a published (silver or gold) table: its current version, and the companion tables
+// published beside it (a dedup's `__entities` and `__links`), each as `<view><suffix>`.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Stage } from "../declare/stages.ts";
+import { StageError } from "../errors.ts";
+import type { Lake } from "../lake/lake.ts";
+import type { InputVersions } from "../lake/publish-guard.ts";
+import { readTable, tableRoot } from "../lake/tables.ts";
+import { createSnapshotView } from "../lake/delta/read.ts";
+import type { InputViews } from "./kind.ts";
+
+export function publishedViews<S extends Stage>(companions: readonly string[] = []): InputViews<S> {
+  return {
+    companions,
+    async register(con: DuckDBConnection, lake: Lake, view: string, input: S, reader: string): Promise<InputVersions> {
+      const tables = [["", input.name], ...companions.map((suffix) => [suffix, `${input.name}${suffix}`])];
+      const versions: Record<string, number> = {};
+      for (const [suffix, table] of tables) {
+        const root = tableRoot(input.layer, table);
+        const snapshot = await readTable(lake, con, root);
+        if (!snapshot) throw new StageError(`stage "${reader}": input "${table}" has not been published yet (run it first)`);
+        // Delta versions of a table only grow: they order what two readers saw.
+        versions[root] = snapshot.version;
+        await createSnapshotView(con, lake, snapshot, view + suffix);
+      }
+      return versions;
+    },
+  };
+}
