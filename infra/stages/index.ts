@@ -1,7 +1,10 @@
 // Each stage kind's needs, found by its kind: the map's type makes a new stage kind a compile error here
-// until its infra/stages/<kind>.ts exists. Merges the needs of a whole pipeline.
+// until its infra/stages/<kind>.ts exists (see docs/adding-a-stage-kind.md). Merges the needs of a whole
+// pipeline. A stage's own schedule becomes an app setting here, for every kind that has one.
 
 import type { Pipeline, SecretRef, Stage, StageKind } from "../../runtime/declare/index.ts";
+import { declaredKind } from "../../runtime/declare/kinds/index.ts";
+import { SCHEDULE_SETTINGS } from "../../runtime/declare/deployment.ts";
 import { bronzeTableNeeds } from "./bronze-table.ts";
 import { goldModelNeeds } from "./gold-model.ts";
 import type { AlertSpec, StageNeeds } from "./needs.ts";
@@ -11,9 +14,10 @@ import { silverModelNeeds } from "./silver-model.ts";
 
 export type { AlertSpec, StageNeeds } from "./needs.ts";
 
-type NeedsByKind = { [K in StageKind]: (stage: Extract<Stage, { kind: K }>, pipeline: Pipeline) => StageNeeds };
+/** What a stage of one kind needs from Azure, computed from its declaration. */
+export type KindNeeds<S extends Stage> = (stage: S, pipeline: Pipeline) => StageNeeds;
 
-const NEEDS: NeedsByKind = {
+export const NEEDS: { readonly [K in StageKind]: KindNeeds<Extract<Stage, { kind: K }>> } = {
   "bronze.table": bronzeTableNeeds,
   "silver.model": silverModelNeeds,
   "silver.dedup": silverDedupNeeds,
@@ -22,8 +26,9 @@ const NEEDS: NeedsByKind = {
 
 /** What one stage needs. */
 export function stageNeeds(stage: Stage, pipeline: Pipeline): StageNeeds {
-  const needs = NEEDS[stage.kind] as (stage: Stage, pipeline: Pipeline) => StageNeeds;
-  return needs(stage, pipeline);
+  const needs = (NEEDS[stage.kind] as KindNeeds<Stage>)(stage, pipeline);
+  const schedule = declaredKind(stage).schedule(stage);
+  return schedule ? { ...needs, appSettings: { ...needs.appSettings, [SCHEDULE_SETTINGS.stage(stage.name)]: schedule } } : needs;
 }
 
 /** Everything a pipeline needs, merged: secrets once each, alerts and settings checked for clashes. */
