@@ -31,7 +31,8 @@ export interface InputViews<S extends Stage> {
   readonly companions: readonly string[];
   /**
    * Create the view `view` (and its companions) over the stage's current data, for the model `reader`.
-   * Returns the version of each table read (by lake root), which the reader's publish records.
+   * Returns the version of each table read (by lake root), which the reader's publish records. Like
+   * `run`, import inside whatever loads DuckDB (the Delta reader does).
    */
   register(con: DuckDBConnection, lake: Lake, view: string, stage: S, reader: string): Promise<InputVersions>;
 }

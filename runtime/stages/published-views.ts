@@ -6,14 +6,15 @@ import type { Stage } from "../declare/stages.ts";
 import { StageError } from "../errors.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { InputVersions } from "../lake/publish-guard.ts";
-import { readTable, tableRoot } from "../lake/tables.ts";
-import { createSnapshotView } from "../lake/delta/read.ts";
 import type { InputViews } from "./kind.ts";
 
 export function publishedViews<S extends Stage>(companions: readonly string[] = []): InputViews<S> {
   return {
     companions,
     async register(con: DuckDBConnection, lake: Lake, view: string, input: S, reader: string): Promise<InputVersions> {
+      // The Delta reader loads DuckDB: imported here, when a model runs, not when the registry is read.
+      const { readTable, tableRoot } = await import("../lake/tables.ts");
+      const { createSnapshotView } = await import("../lake/delta/read.ts");
       const tables = [["", input.name], ...companions.map((suffix) => [suffix, `${input.name}${suffix}`])];
       const versions: Record<string, number> = {};
       for (const [suffix, table] of tables) {
