@@ -1,5 +1,5 @@
-// Run one task: its stage's kind runs it (runtime/stages/index.ts); time it, and turn the outcome or the error into a
-// task record. Shared by the local runner and the Azure executor.
+// Run one task: the stage's kind runs it (runtime/stages/index.ts); time it, and turn the outcome or the
+// error into a task record. Shared by the local runner and the Azure executor.
 
 import { CheckFailed, ConfigError, describeError, MallardError, redact, SchemaChanged } from "../errors.ts";
 import type { StageContext, StageOutcome } from "../stages/context.ts";

@@ -1,5 +1,5 @@
 // The task graph of a run: the tasks of each selected stage (one, unless its kind splits it), each
-// depending on the selected tasks of its inputs. The local runner and the Azure driver both start from this plan.
+// depending on the selected tasks of its inputs. The local runner and the Azure driver both start here.
 
 import { inputsOf, type Pipeline } from "../declare/pipeline.ts";
 import type { Stage } from "../declare/stages.ts";

@@ -28,7 +28,10 @@ export interface YamlForm<S extends Stage> {
 
 /** What building one entry can ask of the rest of the file. Problems are collected, not thrown. */
 export interface YamlContext {
-  /** The stage called `name`, built first; undefined (a problem is recorded) if there is none or it closes a cycle. `where` names the field: `stage "clean": from.orders`. */
+  /**
+   * The stage called `name`, built first; undefined (a problem is recorded) if there is none or it closes
+   * a cycle. `where` names the field in that problem: `stage "clean": from.orders`.
+   */
   input(name: string, where: string): Stage | undefined;
   /** The file's source called `name`; undefined (a problem is recorded) if there is none. */
   source(name: string, stage: string): Source | undefined;
