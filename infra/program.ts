@@ -12,6 +12,7 @@ import * as authorization from "@pulumi/azure-native/authorization/index.js";
 import { loadPipeline } from "../runtime/config/load-pipeline.ts";
 import { describeError, MallardError } from "../runtime/errors.ts";
 import { buildBundle, pruneBundles } from "./bundle/bundle.ts";
+import { BundleError } from "./bundle/errors.ts";
 import { readSettings, secretConfigKey, SETTING_KEYS } from "./config.ts";
 import { Lakehouse } from "./lakehouse.ts";
 import { collectNeeds } from "./stages/index.ts";
@@ -47,7 +48,11 @@ export async function mallardProgram(options: ProgramOptions = {}): Promise<Prog
 async function program(projectRoot: string): Promise<ProgramOutputs> {
   const settings = readSettings();
   const pipeline = await loadPipeline(settings.pipeline, projectRoot);
-  const bundle = await buildBundle({ projectRoot, sizeBudgetBytes: settings.bundle.sizeBudgetMB * 1024 * 1024 });
+  const bundle = await buildBundle({
+    projectRoot,
+    pipeline: { file: settings.pipeline, pipeline },
+    sizeBudgetBytes: settings.bundle.sizeBudgetMB * 1024 * 1024,
+  });
   await pruneBundles(dirname(bundle.zipPath), bundle.zipPath);
   pulumi.log.info(
     `bundle ${bundle.zipHash.slice(0, 12)}: ${(bundle.zipBytes / 1024 / 1024).toFixed(1)} MB zip, ` +
@@ -98,6 +103,6 @@ async function program(projectRoot: string): Promise<ProgramOutputs> {
  * the CLI prints after `error: `. Anything else is a bug and keeps its stack.
  */
 function expected(error: unknown): unknown {
-  if (error instanceof MallardError) return new pulumi.RunError(describeError(error));
+  if (error instanceof MallardError || error instanceof BundleError) return new pulumi.RunError(describeError(error));
   return error;
 }

@@ -1,13 +1,17 @@
-// The function bundle: esbuild bundles the runtime's Functions entry (which imports the pipeline
-// declaration) into one ESM file for Node 22; the DuckDB native binding for linux-x64 ships beside it as
-// an installed package; host.json, a minimal package.json and the SQL files the models read complete the
-// zip, and nothing else goes in. The build fails when the binding is missing or the zip is over budget.
+// The function bundle: esbuild bundles the runtime's Functions app together with the stack's declaration
+// (the entry is generated from it: see declaration.ts) into one ESM file for Node 22; the DuckDB native
+// binding for linux-x64 ships beside it as an installed package; host.json, a minimal package.json and the
+// SQL files the declared models read complete the zip, and nothing else goes in. So the zip's hash changes
+// when, and only when, the runtime, the declaration or one of its SQL files changes. The build fails when
+// the binding is missing or the zip is over budget.
 
 import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire, isBuiltin } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
+import { declaredFiles, entrySource, type DeclaredPipeline } from "./declaration.ts";
+import { BundleError } from "./errors.ts";
 import { readZip, writeZip, type ZipEntry } from "./zip.ts";
 
 /** The DuckDB binding Flex Consumption (Linux x64, glibc) loads. */
@@ -17,14 +21,14 @@ export const NATIVE_BINDING = "@duckdb/node-bindings-linux-x64";
 export const BUNDLE_ENTRY = "index.mjs";
 
 export interface BundleOptions {
-  /** Root of the project (package.json, host.json, transformations/). @default process.cwd() */
+  /** The declaration to deploy, as the program loaded it; the bundle runs exactly this pipeline. */
+  pipeline: DeclaredPipeline;
+  /** Root of the project (package.json, host.json, node_modules, the declaration and its SQL files). @default process.cwd() */
   projectRoot?: string;
-  /** The Functions entry, relative to the root. @default "runtime/functions/index.ts" */
-  entry?: string;
+  /** The module that registers the functions (exports `startFunctions`), relative to the root. @default "runtime/functions/index.ts" */
+  functions?: string;
   /** host.json, relative to the root. @default "host.json" */
   hostJson?: string;
-  /** Folder of SQL files models read at run time, relative to the root. @default "transformations" */
-  transformations?: string;
   /** Where the zip is written. @default "<root>/node_modules/.cache/mallard" */
   outDir?: string;
   /** The build fails above this size. @default 120 MB */
@@ -59,23 +63,28 @@ const BANNER = [
   'const __dirname = __mallardFileURLToPath(new URL(".", import.meta.url));',
 ].join("\n");
 
-export async function buildBundle(options: BundleOptions = {}): Promise<Bundle> {
+/** The entry module esbuild starts from; it exists only in memory (see entryPlugin). */
+const ENTRY = "mallard:functions-entry";
+
+export async function buildBundle(options: BundleOptions): Promise<Bundle> {
   const root = resolve(options.projectRoot ?? process.cwd());
-  const entry = join(root, options.entry ?? "runtime/functions/index.ts");
+  const functions = options.functions ?? "runtime/functions/index.ts";
   const outDir = resolve(options.outDir ?? join(root, "node_modules", ".cache", "mallard"));
   const budget = options.sizeBudgetBytes ?? 120 * 1024 * 1024;
 
-  await stat(entry).catch(() => {
-    throw new Error(`bundle: the Functions entry ${relative(root, entry)} does not exist`);
+  await stat(join(root, functions)).catch(() => {
+    throw new BundleError(`the Functions app ${functions} does not exist`);
   });
   const hostJsonPath = join(root, options.hostJson ?? "host.json");
   const hostJson = await readFile(hostJsonPath).catch(() => {
-    throw new Error(`bundle: ${relative(root, hostJsonPath)} is missing; the Functions host needs it at the root of the package`);
+    throw new BundleError(`${relative(root, hostJsonPath)} is missing; the Functions host needs it at the root of the package`);
   });
+  const sqlFiles = declaredFiles(options.pipeline, root);
   const binding = await nativeBindingFiles(root);
 
   const built = await build({
-    entryPoints: { index: entry },
+    entryPoints: { index: ENTRY },
+    plugins: [entryPlugin(await entrySource(options.pipeline, root, functions), root)],
     bundle: true,
     platform: "node",
     target: "node22",
@@ -95,18 +104,18 @@ export async function buildBundle(options: BundleOptions = {}): Promise<Bundle> 
     logLevel: "silent",
   }).catch((error: { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
     const problems = (error.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
-    throw new Error(`bundle: esbuild could not bundle ${relative(root, entry)}:\n  - ${problems.join("\n  - ") || String(error)}`);
+    throw new BundleError(`esbuild could not bundle ${functions} with ${options.pipeline.file}:\n  - ${problems.join("\n  - ") || String(error)}`);
   });
   const outputs: ZipEntry[] = built.outputFiles.map((file) => ({ path: relative(outDir, file.path).split(sep).join("/"), data: file.contents }));
   const code = outputs.find((o) => o.path === BUNDLE_ENTRY)?.data;
-  if (!code) throw new Error(`bundle: esbuild produced no ${BUNDLE_ENTRY}`);
+  if (!code) throw new BundleError(`esbuild produced no ${BUNDLE_ENTRY}`);
   const externals = externalImports(built.metafile);
   const unshipped = externals.filter((name) => !isBuiltin(name) && !EXTERNAL.some((pattern) => matches(pattern, name)));
   if (unshipped.length) {
-    throw new Error(`bundle: ${unshipped.join(", ")} would be imported at run time but is not in the zip; bundle it or ship it`);
+    throw new BundleError(`${unshipped.join(", ")} would be imported at run time but is not in the zip; bundle it or ship it`);
   }
   if (!externals.some((name) => name.startsWith(NATIVE_BINDING))) {
-    throw new Error(`bundle: the entry never loads ${NATIVE_BINDING}; DuckDB would not be found at run time`);
+    throw new BundleError(`the entry never loads ${NATIVE_BINDING}; DuckDB would not be found at run time`);
   }
 
   const entries: ZipEntry[] = [
@@ -114,11 +123,11 @@ export async function buildBundle(options: BundleOptions = {}): Promise<Bundle> 
     { path: "host.json", data: hostJson },
     { path: "package.json", data: Buffer.from(packageJson(binding.version)) },
     ...binding.files,
-    ...(await sqlFiles(root, options.transformations ?? "transformations")),
+    ...(await Promise.all(sqlFiles.map(async (path) => ({ path, data: await readFile(join(root, path)) })))),
   ];
   const zip = writeZip(entries);
   if (zip.length > budget) {
-    throw new Error(`bundle: the zip is ${mb(zip.length)}, over the budget of ${mb(budget)} (mallard:bundle.sizeBudgetMB)`);
+    throw new BundleError(`the zip is ${mb(zip.length)}, over the budget of ${mb(budget)} (mallard:bundle.sizeBudgetMB)`);
   }
   const zipHash = createHash("sha256").update(zip).digest("hex");
   await mkdir(outDir, { recursive: true });
@@ -142,8 +151,8 @@ async function nativeBindingFiles(root: string): Promise<{ version: string; file
   try {
     manifest = require.resolve(`${NATIVE_BINDING}/package.json`);
   } catch {
-    throw new Error(
-      `bundle: ${NATIVE_BINDING} is not installed, and Flex Consumption (Linux x64) needs it. ` +
+    throw new BundleError(
+      `${NATIVE_BINDING} is not installed, and Flex Consumption (Linux x64) needs it. ` +
         `npm installs it only on Linux x64; elsewhere run \`npm install --no-save --force ${NATIVE_BINDING}\`.`,
     );
   }
@@ -154,17 +163,20 @@ async function nativeBindingFiles(root: string): Promise<{ version: string; file
     files.push({ path: `node_modules/${NATIVE_BINDING}/${relative(dir, path).split(sep).join("/")}`, data: await readFile(path) });
   }
   for (const required of ["duckdb.node", "libduckdb.so"]) {
-    if (!files.some((f) => f.path.endsWith(`/${required}`))) throw new Error(`bundle: ${NATIVE_BINDING} has no ${required}; reinstall it`);
+    if (!files.some((f) => f.path.endsWith(`/${required}`))) throw new BundleError(`${NATIVE_BINDING} has no ${required}; reinstall it`);
   }
   return { version, files };
 }
 
-async function sqlFiles(root: string, folder: string): Promise<ZipEntry[]> {
-  const dir = join(root, folder);
-  const paths = await walk(dir).catch(() => [] as string[]);
-  return Promise.all(
-    paths.filter((p) => p.endsWith(".sql")).map(async (p) => ({ path: relative(root, p).split(sep).join("/"), data: await readFile(p) })),
-  );
+/** Resolves the entry to the generated source, whose imports resolve from the project root. */
+function entryPlugin(contents: string, root: string): Plugin {
+  return {
+    name: "mallard-functions-entry",
+    setup(b) {
+      b.onResolve({ filter: /^mallard:functions-entry$/ }, () => ({ path: "functions-entry.ts", namespace: "mallard" }));
+      b.onLoad({ filter: /.*/, namespace: "mallard" }, () => ({ contents, resolveDir: root, loader: "ts" }));
+    },
+  };
 }
 
 async function walk(dir: string): Promise<string[]> {

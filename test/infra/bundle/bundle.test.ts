@@ -1,156 +1,159 @@
-// Builds the function bundle, unpacks the zip the way Flex Consumption does, and loads it in a fresh Node
-// process with a stand-in for `@azure/functions-core` (the module the Functions host injects): the bundle
-// must register the driver, executor, poison and runs functions and open DuckDB from the shipped binding.
-// Prints the cold import + DuckDB open time (Flex gives an app 30 s to initialise).
+// The function zip: built from the declaration the program loaded, so it holds that pipeline and the SQL
+// files its models read and nothing else, and its hash changes when, and only when, the runtime, the
+// declaration or one of those SQL files changes. Hash tests use a stand-in Functions module (fixtures/)
+// in a scratch project, since they are about the zip, not the runtime: a build takes a second, not many.
+// The real runtime's bundles for the sample and two other pipelines are loaded in test/infra/program.test.ts.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isBuiltin } from "node:module";
-import { dirname, join } from "node:path";
+import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { BUNDLE_ENTRY, buildBundle, NATIVE_BINDING, zipFiles } from "../../../infra/bundle/bundle.ts";
+import { declaredFiles, entrySource } from "../../../infra/bundle/declaration.ts";
+import { loadPipeline } from "../../../runtime/config/load-pipeline.ts";
+import { readDeclaration } from "../../../runtime/declare/load.ts";
+import { bronze, gold, pipeline, source } from "../../../runtime/declare/index.ts";
+import { loadBundle } from "./load-bundle.ts";
 
 const root = process.cwd();
-// The runtime's entry when it exists; until then a stand-in that registers the same four functions.
-const realEntry = existsSync(join(root, "runtime/functions/index.ts")) && existsSync(join(root, "host.json"));
-const entry = realEntry ? "runtime/functions/index.ts" : "test/infra/fixtures/functions-entry.ts";
-const hostJson = realEntry ? "host.json" : "test/infra/fixtures/host.json";
-
 const work = await mkdtemp(join(tmpdir(), "mallard-bundle-"));
-const started = performance.now();
-const bundle = await buildBundle({ projectRoot: root, entry, hostJson, outDir: join(work, "out") });
-const buildMs = performance.now() - started;
 
-/** Stand-in for the host's `@azure/functions-core`: records what the app registers. */
-const FAKE_CORE = `
-const registrations = [];
-globalThis.__mallardRegistrations = registrations;
-module.exports = {
-  version: "4.0.0-test",
-  hostVersion: "4.0.0-test",
-  setProgrammingModel(model) { globalThis.__mallardProgrammingModel = model.name; },
-  getProgrammingModel() { return undefined; },
-  registerFunction(metadata) { registrations.push(metadata); return { dispose() {} }; },
-  registerHook() { return { dispose() {} }; },
-  log() {},
-};`;
-
-/** Runs in the fresh process: imports the bundle, then opens DuckDB through the shipped binding. */
-const PROBE = `
-import { createRequire } from "node:module";
-import { pathToFileURL } from "node:url";
-const dir = process.argv[2];
-const t0 = performance.now();
-await import(pathToFileURL(dir + "/${BUNDLE_ENTRY}").href);
-const importMs = performance.now() - t0;
-const require = createRequire(dir + "/${BUNDLE_ENTRY}");
-const bindingPath = require.resolve("${NATIVE_BINDING}/duckdb.node");
-const loadedByBundle = bindingPath in require.cache;
-const t1 = performance.now();
-const duckdb = require("${NATIVE_BINDING}/duckdb.node");
-const db = await duckdb.open(":memory:");
-const connection = await duckdb.connect(db);
-const result = await duckdb.query(connection, "select 40 + 2 as answer");
-const chunk = await duckdb.fetch_chunk(result);
-const answer = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), 4).readInt32LE(0);
-const openMs = performance.now() - t1;
-console.log(JSON.stringify({
-  importMs, openMs, answer, bindingPath, loadedByBundle,
-  programmingModel: globalThis.__mallardProgrammingModel,
-  registrations: globalThis.__mallardRegistrations,
-}));`;
-
-async function unpack(zipPath: string, into: string): Promise<void> {
-  for (const file of await zipFiles(zipPath)) {
-    await mkdir(dirname(join(into, file.path)), { recursive: true });
-    await writeFile(join(into, file.path), file.data);
-  }
+/** A scratch project: the stand-in Functions module, a YAML pipeline with two SQL files and one unused. */
+async function scratchProject(name: string): Promise<string> {
+  const dir = join(work, name);
+  await mkdir(join(dir, "sql"), { recursive: true });
+  await symlink(join(root, "node_modules"), join(dir, "node_modules"));
+  await writeFile(join(dir, "package.json"), await readFile(join(root, "package.json")));
+  await writeFile(join(dir, "host.json"), await readFile(join(root, "host.json")));
+  await writeFile(join(dir, "functions.ts"), await readFile(join(root, "test/infra/fixtures/functions-entry.ts")));
+  await writeFile(join(dir, "pipeline.yml"), `
+name: scratch
+schedule: "0 0 * * * *"
+sources:
+  db: { kind: postgres, connection: { secret: db-url } }
+stages:
+  - bronze: items
+    source: db
+    table: public.items
+    primaryKey: [id]
+  - silver: items_clean
+    from: items
+    sql: sql/items_clean.sql
+  - gold: item_count
+    from: items_clean
+    sql: sql/item_count.sql
+`);
+  await writeFile(join(dir, "sql/items_clean.sql"), "select id from items where id is not null\n");
+  await writeFile(join(dir, "sql/item_count.sql"), "select count(*) as n from items_clean\n");
+  await writeFile(join(dir, "sql/unused.sql"), "select 1\n");
+  return dir;
 }
 
-test("the zip holds host.json, package.json, the bundle, the linux-x64 binding and the SQL files, nothing else", async () => {
-  const unexpected = bundle.files.filter((f) =>
+/** The scratch project's bundle, as the program would build it. */
+async function scratchBundle(dir: string, out: string, sizeBudgetBytes?: number) {
+  const declared = { file: "pipeline.yml", pipeline: await loadPipeline("pipeline.yml", dir) };
+  return buildBundle({ projectRoot: dir, pipeline: declared, functions: "functions.ts", outDir: join(work, "out", out), sizeBudgetBytes });
+}
+
+const scratch = await scratchProject("scratch");
+const first = await scratchBundle(scratch, "first");
+
+test("the zip holds host.json, package.json, the bundle, the linux-x64 binding and the declared SQL files, nothing else", async () => {
+  const unexpected = first.files.filter((f) =>
     !["host.json", "package.json", BUNDLE_ENTRY].includes(f) &&
     !/^chunks\/[\w-]+\.mjs$/.test(f) &&
-    !f.startsWith(`node_modules/${NATIVE_BINDING}/`) &&
-    !/^transformations\/.+\.sql$/.test(f));
-  assert.deepEqual(unexpected, []);
-  assert.ok(bundle.files.includes(`node_modules/${NATIVE_BINDING}/duckdb.node`));
-  assert.ok(bundle.files.includes(`node_modules/${NATIVE_BINDING}/libduckdb.so`));
-  assert.ok(bundle.files.includes("transformations/silver/orders_clean.sql"));
-  const files = await zipFiles(bundle.zipPath);
+    !f.startsWith(`node_modules/${NATIVE_BINDING}/`));
+  assert.deepEqual(unexpected, ["sql/item_count.sql", "sql/items_clean.sql"], "the SQL the models read, not sql/unused.sql");
+  assert.ok(first.files.includes(`node_modules/${NATIVE_BINDING}/duckdb.node`));
+  assert.ok(first.files.includes(`node_modules/${NATIVE_BINDING}/libduckdb.so`));
+  const files = await zipFiles(first.zipPath);
   const manifest = JSON.parse(files.find((f) => f.path === "package.json")!.data.toString());
   assert.equal(manifest.main, BUNDLE_ENTRY);
   assert.equal(manifest.type, "module");
   assert.deepEqual(Object.keys(manifest.dependencies), [NATIVE_BINDING]);
-  // Left to run time: Node's own modules, the binding shipped beside, the host's API, pg's optional native.
-  const outside = bundle.externals.filter((e) => !isBuiltin(e) && !e.startsWith("@duckdb/node-bindings-"));
-  assert.deepEqual(outside.filter((e) => e !== "pg-native"), ["@azure/functions-core"], "everything else is inside the bundle");
+  // Left to run time: Node's own modules, the binding shipped beside, the host's API.
+  assert.deepEqual(first.externals.filter((e) => !isBuiltin(e) && !e.startsWith("@duckdb/node-bindings-")), ["@azure/functions-core"]);
+  const sql = files.find((f) => f.path === "sql/items_clean.sql")!.data.toString();
+  assert.equal(sql, "select id from items where id is not null\n");
 });
 
-test("the same sources give the same zip, byte for byte (a redeploy only when the code changed)", async () => {
-  const again = await buildBundle({ projectRoot: root, entry, hostJson, outDir: join(work, "again") });
-  assert.equal(again.zipHash, bundle.zipHash);
+test("the YAML declaration is in the bundle's code, and the entry names no absolute path", async () => {
+  const files = await zipFiles(first.zipPath);
+  const code = files.filter((f) => f.path.endsWith(".mjs")).map((f) => f.data.toString()).join("\n");
+  assert.match(code, /items_clean/);
+  assert.doesNotMatch(code, new RegExp(work.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")));
+  const entry = await entrySource({ file: "pipeline.yml", pipeline: await loadPipeline("pipeline.yml", scratch) }, scratch, "functions.ts");
+  assert.match(entry, /import \{ startFunctions \} from "\.\/functions\.ts"/);
+  assert.doesNotMatch(entry, /\bimport\b.*pipeline\.yml/, "YAML is embedded as text, not imported");
 });
 
-test("a fresh Node process loads the bundle, registers the four functions and opens DuckDB from the shipped binding", async () => {
-  const app = join(work, "app");
-  await unpack(bundle.zipPath, app);
-  // What the host injects; never part of the zip.
-  await mkdir(join(app, "node_modules/@azure/functions-core"), { recursive: true });
-  await writeFile(join(app, "node_modules/@azure/functions-core/index.js"), FAKE_CORE);
-  await writeFile(join(app, "node_modules/@azure/functions-core/package.json"), '{"name":"@azure/functions-core","main":"index.js"}');
-  const probe = join(work, "probe.mjs");
-  await writeFile(probe, PROBE);
+test("the hash changes when, and only when, the runtime, the declaration or one of its SQL files changes", async () => {
+  const same = await scratchBundle(scratch, "same");
+  assert.equal(same.zipHash, first.zipHash, "the same sources give the same zip, byte for byte");
 
-  const env = {
-    PATH: process.env.PATH,
-    MALLARD_SCHEDULE: "0 */15 * * * *",
-    MALLARD_TASK_QUEUE: "mallard-tasks",
-    MALLARD_LAKE_ACCOUNT: "mallarddevlake000000",
-    MALLARD_STORAGE__queueServiceUri: "https://mallarddevlake000000.queue.core.windows.net/",
-  };
-  const { stdout } = await promisify(execFile)(process.execPath, [probe, app], { cwd: app, env, maxBuffer: 16 * 1024 * 1024 });
-  const report = JSON.parse(stdout.trim().split("\n").pop()!);
+  const elsewhere = await scratchProject("elsewhere");
+  assert.equal((await scratchBundle(elsewhere, "elsewhere")).zipHash, first.zipHash, "another checkout (another path) gives the same zip");
 
-  assert.equal(report.programmingModel, "@azure/functions");
-  const triggers = Object.fromEntries(
-    report.registrations.map((r: { name: string; bindings: Record<string, { type: string; direction: string }> }) => [
-      r.name,
-      Object.values(r.bindings).find((b) => b.direction === "in" && /Trigger$/.test(b.type))?.type,
-    ]),
-  );
-  assert.deepEqual(triggers, { driver: "timerTrigger", executor: "queueTrigger", poison: "queueTrigger", runs: "httpTrigger" });
-  assert.equal(report.answer, 42);
-  assert.ok(report.bindingPath.startsWith(join(app, "node_modules", NATIVE_BINDING)), "the binding comes from the zip, not the repo");
+  await writeFile(join(elsewhere, "sql/unused.sql"), "select 2\n");
+  await writeFile(join(elsewhere, "notes.md"), "not part of anything\n");
+  assert.equal((await scratchBundle(elsewhere, "unused")).zipHash, first.zipHash, "a file the pipeline does not read changes nothing");
 
-  const zipMb = (bundle.zipBytes / 1024 / 1024).toFixed(1);
-  const entryKb = (bundle.entryBytes / 1024).toFixed(0);
-  const codeKb = (bundle.codeBytes / 1024).toFixed(0);
-  console.log(
-    `# bundle (${realEntry ? "runtime/functions/index.ts" : "stand-in entry"}): zip ${zipMb} MB, index.mjs ${entryKb} KB (${codeKb} KB of JavaScript with lazy chunks), built in ${buildMs.toFixed(0)} ms; ` +
-      `cold import ${report.importMs.toFixed(0)} ms + DuckDB open and first query ${report.openMs.toFixed(0)} ms ` +
-      `= ${(report.importMs + report.openMs).toFixed(0)} ms (Flex allows 30000 ms); binding loaded during import: ${report.loadedByBundle}`,
-  );
-  assert.ok(report.importMs + report.openMs < 5_000, "far below the 30 s Flex gives an app to initialise");
+  const changes: [string, string, (text: string) => string][] = [
+    ["a SQL file a model reads", "sql/item_count.sql", (t) => t.replace("count(*)", "count(id)")],
+    ["the declaration", "pipeline.yml", (t) => t.replace('"0 0 * * * *"', '"0 30 * * * *"')],
+    ["the runtime", "functions.ts", (t) => t.replace('"0 0 * * * *"', '"0 15 * * * *"')],
+  ];
+  const hashes = new Set([first.zipHash]);
+  for (const [what, file, change] of changes) {
+    const dir = await scratchProject(`changed-${file.replace(/\W/g, "-")}`);
+    await writeFile(join(dir, file), change(await readFile(join(dir, file), "utf8")));
+    const changed = await scratchBundle(dir, `changed-${hashes.size}`);
+    assert.ok(!hashes.has(changed.zipHash), `a change to ${what} changes the hash`);
+    hashes.add(changed.zipHash);
+  }
+});
+
+test("a SQL file outside the project root is refused: the zip could not hold it where the model looks", () => {
+  const db = source.postgres("db", { connection: "postgres://localhost/db" });
+  const items = bronze.table(db, { table: "public.items", primaryKey: "id" });
+  const outside = pipeline("outside", {
+    schedule: "0 0 * * * *",
+    stages: [items, gold.model("counts", { from: { items }, sql: "../shared/counts.sql" })],
+  });
+  assert.throws(() => declaredFiles({ file: "p.ts", pipeline: outside }, root), /stage "counts": sql: \.\.\/shared\/counts\.sql is outside the project root/);
+  const inline = pipeline("inline", { schedule: "0 0 * * * *", stages: [items, gold.model("counts", { from: { items }, sql: "select count(*) from items" })] });
+  assert.deepEqual(declaredFiles({ file: "p.ts", pipeline: inline }, root), [], "inline SQL needs no file");
 });
 
 test("the build fails when the size budget is exceeded", async () => {
-  await assert.rejects(
-    buildBundle({ projectRoot: root, entry, hostJson, outDir: join(work, "small"), sizeBudgetBytes: 1024 * 1024 }),
-    /over the budget of 1\.0 MB \(mallard:bundle\.sizeBudgetMB\)/,
-  );
+  await assert.rejects(scratchBundle(scratch, "small", 1024 * 1024), /over the budget of 1\.0 MB \(mallard:bundle\.sizeBudgetMB\)/);
 });
 
 test("the build fails when the native binding is not installed", async () => {
-  // A project root whose node_modules lacks the binding: the entry resolves, the binding does not.
+  // A project whose node_modules lacks the binding: the entry resolves, the binding does not.
   const bare = join(work, "bare");
   await mkdir(bare, { recursive: true });
   await writeFile(join(bare, "package.json"), await readFile(join(root, "package.json")));
   await writeFile(join(bare, "host.json"), "{}");
-  await writeFile(join(bare, "entry.ts"), "export {};\n");
-  await assert.rejects(buildBundle({ projectRoot: bare, entry: "entry.ts" }), /@duckdb\/node-bindings-linux-x64 is not installed/);
+  await writeFile(join(bare, "entry.ts"), "export function startFunctions() {}\n");
+  await writeFile(join(bare, "p.yml"), "name: p\nschedule: '0 0 * * * *'\nsources: {}\nstages: []\n");
+  const declared = { file: "p.yml", pipeline: pipeline("p", { schedule: "0 0 * * * *", stages: [] }) };
+  await assert.rejects(buildBundle({ projectRoot: bare, pipeline: declared, functions: "entry.ts" }), /@duckdb\/node-bindings-linux-x64 is not installed/);
+});
+
+test("the real runtime's bundle of a pipeline `mallard plan` refuses registers its functions but refuses to run: its startup checks fail with plan's message", async () => {
+  const file = "test/infra/fixtures/pipelines/refused.yml";
+  const refused = await readDeclaration(resolve(root, file), file); // read, not checked: as if deployed around `pulumi up`
+  const bundle = await buildBundle({ projectRoot: root, pipeline: { file, pipeline: refused }, outDir: join(work, "out", "refused") });
+  const cli = await promisify(execFile)(process.execPath, ["runtime/cli/bin.mjs", "plan", "-c", file]).catch((e: { stderr: string }) => e);
+  const planMessage = cli.stderr.trim().replace(/^error: /, "");
+  assert.match(planMessage, /reads "customers", which is not an input/);
+
+  const app = await loadBundle(bundle.zipPath);
+  assert.equal(app.checked, planMessage);
+  assert.deepEqual(Object.keys(app.functions).sort(), ["driver", "executor", "poison", "runs"], "still registered, so /api/runs can say why");
 });
