@@ -14,6 +14,8 @@ export const runsEndpoint = outputs.runsEndpoint;
 export const lakeAccount = outputs.lakeAccount;
 export const lakeDfsEndpoint = outputs.lakeDfsEndpoint;
 export const keyVaultUrl = outputs.keyVaultUrl;
+/** Where secrets managed outside Pulumi go: `az keyvault secret set --vault-name <keyVaultName> …`. */
+export const keyVaultName = outputs.keyVaultName;
 export const appInsights = outputs.appInsights;
 export const taskQueue = outputs.taskQueue;
 export const bundleHash = outputs.bundleHash;

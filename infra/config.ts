@@ -28,6 +28,15 @@ export interface MallardSettings {
   pipeline: string;
   /** Tags on every resource that takes tags. @default { app: "mallard" } plus `stack: <stack>` */
   tags: Record<string, string>;
+  /**
+   * Secrets whose values are managed outside Pulumi (set in the vault with `az keyvault secret set`, or by
+   * another team): the stack grants the app access to them and never writes them. `true` for every
+   * secret of the pipeline, or a list of names. Any other secret's value comes from the stack's encrypted
+   * config (`pulumi config set --secret <name> …`) and is written to Key Vault. See docs/deploy.md.
+   * @default false
+   * @example ["shop-db-url"]
+   */
+  externalSecrets: boolean | string[];
   lake: LakeSettings;
   functions: FunctionsSettings;
   vault: VaultSettings;
@@ -48,16 +57,26 @@ export interface LakeSettings {
   bronzeLifecycle?: { coolAfterDays?: number; coldAfterDays?: number; deleteAfterDays?: number };
   /** Refuse to delete the lake account (`pulumi destroy` stops at it). @default false; true in the prod example */
   protect: boolean;
+  /** Days a deleted blob or container can be restored (blob and container soft delete), 1–365. @default 7 */
+  softDeleteRetentionDays: number;
 }
 
 export interface FunctionsSettings {
   /** Memory of one Flex Consumption instance; DuckDB's memory limit is set below it. @default 2048 */
   instanceMemoryMB: 2048 | 4096;
   /**
-   * Most instances the app scales out to. Raised automatically to the largest `partitions` count of a
-   * bronze table, so declared parallelism is never capped below itself. @default 10
+   * Most instances the app scales out to, 40–1000: 40 is the Flex Consumption minimum most regions
+   * enforce. A few regions accept lower values as a preview; a value below 40 needs
+   * `lowInstanceCountRegion` naming the stack's region. Raised automatically to the largest `partitions`
+   * count of a bronze table, so declared parallelism is never capped below itself. @default 40
    */
   maximumInstanceCount: number;
+  /**
+   * The stack's region, named to confirm that it accepts a `maximumInstanceCount` below 40 (a preview in
+   * a few regions; check `az functionapp list-flexconsumption-locations` and the Flex Consumption docs).
+   * @example "eastasia"
+   */
+  lowInstanceCountRegion?: string;
   /** Instances kept warm (billed while idle). 0 keeps the idle cost at zero. @default 0 */
   alwaysReady: number;
   /** DuckDB memory limit per instance. @default the pipeline's `engine.memoryLimit`, else 75% of `instanceMemoryMB` ("1536MB") */
@@ -74,6 +93,12 @@ export interface VaultSettings {
 export interface TelemetrySettings {
   /** Days Log Analytics keeps logs and Application Insights data. @default 30 */
   retentionDays: number;
+  /**
+   * Storage log categories of the lake (blob and queue services) sent to the workspace. Reads are left out
+   * by default: every query reads many ranges, and the logs would cost more than the lake.
+   * Key Vault audit events are always sent. @default ["StorageWrite", "StorageDelete"]
+   */
+  storageLogs: StorageLogCategory[];
   /** Daily ingestion cap of the workspace in GB; omit for none. @example 1 */
   dailyCapGb?: number;
   /**
@@ -82,6 +107,8 @@ export interface TelemetrySettings {
    */
   entraOnlyIngestion: boolean;
 }
+
+export type StorageLogCategory = "StorageRead" | "StorageWrite" | "StorageDelete";
 
 export interface AlertSettings {
   /** Email addresses notified when an alert fires; omit for alerts without notification. @example ["data-team@example.com"] */
@@ -110,6 +137,7 @@ const schema = z.strictObject({
   namePrefix: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, "lowercase letters and digits, at most 10, starting with a letter").default("mallard"),
   pipeline: z.string().min(1).default("configs/pipeline.ts"),
   tags: z.record(z.string(), z.string()).default({}),
+  externalSecrets: z.union([z.boolean(), z.array(z.string().regex(/^[A-Za-z0-9-]+$/, "a secret name: letters, digits and dashes"))]).default(false),
   lake: z.strictObject({
     sku: z.enum(["Standard_LRS", "Standard_ZRS", "Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS"]).default("Standard_LRS"),
     bronzeLifecycle: z.strictObject({
@@ -118,10 +146,12 @@ const schema = z.strictObject({
       deleteAfterDays: positiveInt.optional(),
     }).optional(),
     protect: z.boolean().default(false),
+    softDeleteRetentionDays: z.number().int().min(1).max(365).default(7),
   }).prefault({}),
   functions: z.strictObject({
     instanceMemoryMB: z.union([z.literal(2048), z.literal(4096)]).default(2048),
-    maximumInstanceCount: z.number().int().min(1).max(1000).default(10),
+    maximumInstanceCount: z.number().int().min(1).max(1000).default(40),
+    lowInstanceCountRegion: z.string().min(1).optional(),
     alwaysReady: z.number().int().min(0).default(0),
     engineMemoryLimit: z.string().regex(/^\d+(MB|GB)$/, 'a size such as "1536MB" or "3GB"').optional(),
     taskQueue: z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,55}[a-z0-9]$/, "3–57 lowercase letters, digits and single dashes").default(DEFAULT_TASK_QUEUE),
@@ -131,6 +161,7 @@ const schema = z.strictObject({
   }).prefault({}),
   telemetry: z.strictObject({
     retentionDays: z.number().int().min(30).max(730).default(30),
+    storageLogs: z.array(z.enum(["StorageRead", "StorageWrite", "StorageDelete"])).default(["StorageWrite", "StorageDelete"]),
     dailyCapGb: z.number().positive().optional(),
     entraOnlyIngestion: z.boolean().default(false),
   }).prefault({}),
@@ -160,12 +191,20 @@ export function parseSettings(raw: RawSettings, context: { stack: string; azureL
     throw new ConfigError(problems);
   }
   const s = result.data;
-  return {
-    ...s,
-    location: s.location ?? context.azureLocation ?? "swedencentral",
-    tags: { app: "mallard", stack: context.stack, ...s.tags },
-  };
+  const location = s.location ?? context.azureLocation ?? "swedencentral";
+  const { maximumInstanceCount, lowInstanceCountRegion } = s.functions;
+  if (maximumInstanceCount < MIN_FLEX_INSTANCES && lowInstanceCountRegion !== location) {
+    throw new ConfigError([
+      `mallard:functions.maximumInstanceCount: ${maximumInstanceCount} is below ${MIN_FLEX_INSTANCES}, the Flex Consumption minimum most regions enforce; ` +
+        `use ${MIN_FLEX_INSTANCES} or more, or, if region "${location}" accepts lower values (a preview in a few regions), confirm it with ` +
+        `mallard:functions.lowInstanceCountRegion: ${location}` + (lowInstanceCountRegion ? ` (it names "${lowInstanceCountRegion}")` : ""),
+    ]);
+  }
+  return { ...s, location, tags: { app: "mallard", stack: context.stack, ...s.tags } };
 }
+
+/** The smallest `maximumInstanceCount` Flex Consumption accepts in most regions. */
+export const MIN_FLEX_INSTANCES = 40;
 
 /** Settings of the current stack, from its Pulumi config. */
 export function readSettings(): MallardSettings {

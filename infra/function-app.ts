@@ -30,7 +30,7 @@ export interface FunctionAppArgs {
   hostStorageAccountName: pulumi.Input<string>;
   /** Memory per instance in MB. @default 2048 */
   instanceMemoryMB?: 2048 | 4096;
-  /** Most instances. @default 10 */
+  /** Most instances; 40 is the Flex Consumption minimum in most regions (see FunctionsSettings). @default 40 */
   maximumInstanceCount?: number;
   /** Warm instances of the executor, billed while idle. @default 0 */
   alwaysReady?: number;
@@ -190,7 +190,7 @@ export class FunctionApp extends pulumi.ComponentResource {
         runtime: { name: "node", version: args.nodeVersion ?? "22" },
         scaleAndConcurrency: {
           instanceMemoryMB: args.instanceMemoryMB ?? 2048,
-          maximumInstanceCount: args.maximumInstanceCount ?? 10,
+          maximumInstanceCount: args.maximumInstanceCount ?? 40,
           alwaysReady: alwaysReady > 0 ? [{ name: "function:executor", instanceCount: alwaysReady }] : undefined,
         },
       },

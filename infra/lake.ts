@@ -1,10 +1,12 @@
 // The lake: one ADLS Gen2 account (StorageV2 with hierarchical namespace) with a container per layer and
-// one for Mallard's state, reached only through Entra identities (no shared keys, no public blobs).
+// one for Mallard's state, reached only through Entra identities (no shared keys, no public blobs), with
+// blob and container soft delete so a mistaken delete can be undone within the retention.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as storage from "@pulumi/azure-native/storage/index.js";
 import { LAKE_CONTAINERS } from "../runtime/declare/deployment.ts";
-import type { LakeSettings } from "./config.ts";
+import type { LakeSettings, StorageLogCategory } from "./config.ts";
+import type { DiagnosticTarget } from "./diagnostics.ts";
 import type { RoleGrant } from "./roles.ts";
 import { applyTransform, type Transform } from "./transform.ts";
 
@@ -24,6 +26,8 @@ export interface LakeArgs {
   bronzeLifecycle?: LakeSettings["bronzeLifecycle"];
   /** Protect the account from deletion (its data cannot be recreated). @default false */
   protect?: boolean;
+  /** Days a deleted blob or container can be restored, 1–365. @default 7 */
+  softDeleteRetentionDays?: number;
   /** @default {} */
   tags?: Record<string, string>;
   /** Change what Mallard cannot foresee, per child. */
@@ -31,6 +35,7 @@ export interface LakeArgs {
     account?: Transform<storage.StorageAccountArgs>;
     container?: Transform<storage.BlobContainerArgs>;
     lifecycle?: Transform<storage.ManagementPolicyArgs>;
+    blobService?: Transform<storage.BlobServicePropertiesArgs>;
   };
 }
 
@@ -41,6 +46,8 @@ export class Lake extends pulumi.ComponentResource {
   /** Containers by the first segment of a lake path (`bronze`, `silver`, `gold`, `_mallard`). */
   readonly containers: Readonly<Record<ContainerKey, storage.BlobContainer>>;
   readonly lifecycle: storage.ManagementPolicy | undefined;
+  /** The blob service's settings: blob and container soft delete. */
+  readonly blobService: storage.BlobServiceProperties;
   readonly accountName: pulumi.Output<string>;
   readonly blobEndpoint: pulumi.Output<string>;
   readonly queueEndpoint: pulumi.Output<string>;
@@ -58,6 +65,7 @@ export class Lake extends pulumi.ComponentResource {
     this.lifecycle = args.bronzeLifecycle
       ? this.createBronzeLifecycle(name, args, this.account, this.containers.bronze, args.bronzeLifecycle)
       : undefined;
+    this.blobService = this.createBlobService(name, args, this.account);
     const account = this.account;
     this.accountName = account.name;
     this.blobEndpoint = account.primaryEndpoints.blob;
@@ -69,6 +77,19 @@ export class Lake extends pulumi.ComponentResource {
   /** The role the engine needs on the lake: read, write, delete blobs; nothing on keys or the account. */
   dataAccess(): RoleGrant {
     return { name: "lake-blob", role: "storageBlobDataContributor", scope: this.account.id };
+  }
+
+  /**
+   * The lake's storage logs (who wrote or deleted which blob or queue message) for the given categories:
+   * one target for the blob service, one for the queue service that holds the task queue.
+   */
+  storageLogs(categories: readonly StorageLogCategory[]): DiagnosticTarget[] {
+    if (categories.length === 0) return [];
+    const logs = categories.map((category) => ({ category }));
+    return [
+      { name: "lake-blob", resourceId: pulumi.interpolate`${this.account.id}/blobServices/default`, logs },
+      { name: "lake-queue", resourceId: pulumi.interpolate`${this.account.id}/queueServices/default`, logs },
+    ];
   }
 
   private createAccount(name: string, args: LakeArgs): storage.StorageAccount {
@@ -100,6 +121,18 @@ export class Lake extends pulumi.ComponentResource {
       publicAccess: "None",
     }, { parent: this });
     return new storage.BlobContainer(`${name}-${container}`, containerArgs, opts);
+  }
+
+  private createBlobService(name: string, args: LakeArgs, account: storage.StorageAccount): storage.BlobServiceProperties {
+    const retention = { enabled: true, days: args.softDeleteRetentionDays ?? 7 };
+    const [serviceArgs, opts] = applyTransform<storage.BlobServicePropertiesArgs>(args.transform?.blobService, `${name}-blob-service`, {
+      accountName: account.name,
+      resourceGroupName: args.resourceGroupName,
+      blobServicesName: "default",
+      deleteRetentionPolicy: retention,
+      containerDeleteRetentionPolicy: retention,
+    }, { parent: this });
+    return new storage.BlobServiceProperties(`${name}-blob-service`, serviceArgs, opts);
   }
 
   private createBronzeLifecycle(

@@ -1,6 +1,7 @@
 // The whole deployment of one pipeline: asks the pipeline and each stage what they need, then makes the
-// lake, the task queue, the vault with one secret per source connection, telemetry, alert rules and the
-// function app with exactly the roles it needs, and deploys the code.
+// lake, the task queue, the vault with the source connections' secrets, telemetry (with the vault's audit
+// events and the lake's storage logs), alert rules and the function app with exactly the roles it needs,
+// and deploys the code.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources/index.js";
@@ -25,8 +26,13 @@ export interface LakehouseArgs {
   names: { project: string; stack: string };
   /** Tenant and subscription of the deployment. @example authorization.getClientConfigOutput() */
   client: { tenantId: pulumi.Input<string>; subscriptionId: pulumi.Input<string> };
-  /** The value of a source secret, from the stack's encrypted config. */
-  secretValue: (name: string) => pulumi.Output<string>;
+  /**
+   * The value of a source secret, from the stack's encrypted config; undefined when this stack does not
+   * write it (managed outside Pulumi, or not set yet). The app may read every secret of its pipeline.
+   */
+  secretValue: (name: string) => pulumi.Input<string> | undefined;
+  /** A soft-deleted vault holds the vault's name: recover it (see infra/vault-recovery.ts). @default false */
+  recoverVault?: boolean;
   /** The bundle and a token to deploy it; omit to create the infrastructure without code. */
   code?: CodePackage & { token: pulumi.Input<string> };
   /** Change what Mallard cannot foresee, per component and child. */
@@ -71,13 +77,13 @@ export class Lakehouse extends pulumi.ComponentResource {
       sku: settings.lake.sku,
       bronzeLifecycle: settings.lake.bronzeLifecycle,
       protect: settings.lake.protect,
+      softDeleteRetentionDays: settings.lake.softDeleteRetentionDays,
       transform: args.transform?.lake,
     }, { parent: this });
 
     this.queue = new TaskQueue(`${name}-tasks`, {
       resourceGroupName,
       accountName: this.lake.accountName,
-      accountId: this.lake.account.id,
       queueName: settings.functions.taskQueue,
       transform: args.transform?.queue,
     }, { parent: this });
@@ -87,7 +93,11 @@ export class Lakehouse extends pulumi.ComponentResource {
       vaultName: names.apply(vaultName),
       tenantId: args.client.tenantId,
       softDeleteRetentionDays: settings.vault.softDeleteRetentionDays,
-      secrets: this.needs.secrets.map((ref) => ({ name: ref.name, value: args.secretValue(ref.name) })),
+      secrets: this.needs.secrets.flatMap((ref) => {
+        const value = args.secretValue(ref.name);
+        return value ? [{ name: ref.name, value }] : [];
+      }),
+      recover: args.recoverVault,
       transform: args.transform?.vault,
     }, { parent: this });
 
@@ -96,6 +106,7 @@ export class Lakehouse extends pulumi.ComponentResource {
       retentionDays: settings.telemetry.retentionDays,
       dailyCapGb: settings.telemetry.dailyCapGb,
       entraOnlyIngestion: settings.telemetry.entraOnlyIngestion,
+      diagnostics: [this.vault.auditLogs(), ...this.lake.storageLogs(settings.telemetry.storageLogs)],
       transform: args.transform?.telemetry,
     }, { parent: this });
 

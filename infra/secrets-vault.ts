@@ -1,9 +1,11 @@
 // The secrets vault: Key Vault with RBAC authorization (no access policies), soft delete and purge
-// protection, holding one secret per source connection. Values come from the stack's encrypted config and
-// reach Azure through the control plane; the app reads them by name through its managed identity.
+// protection, holding the secrets whose values the stack's encrypted config gives (the others are managed
+// outside Pulumi). Values reach Azure through the control plane; the app reads every secret of its pipeline
+// by name through its managed identity. A vault soft-deleted by an earlier `pulumi destroy` is recovered.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as keyvault from "@pulumi/azure-native/keyvault/index.js";
+import type { DiagnosticTarget } from "./diagnostics.ts";
 import type { RoleGrant } from "./roles.ts";
 import { applyTransform, type Transform } from "./transform.ts";
 
@@ -22,8 +24,13 @@ export interface SecretsVaultArgs {
   vaultName: pulumi.Input<string>;
   /** Entra tenant of the vault. @example clientConfig.tenantId */
   tenantId: pulumi.Input<string>;
-  /** Secrets to store, one per source connection. @default [] */
+  /** Secrets to store, one per source connection whose value the stack holds. @default [] */
   secrets?: readonly VaultSecret[];
+  /**
+   * A soft-deleted vault holds the name (see vault-recovery.ts): create with createMode "recover", which
+   * brings it back with its secrets. @default false
+   */
+  recover?: boolean;
   /** Days a deleted secret stays recoverable (7–90); purge protection holds it for that long. @default 90 */
   softDeleteRetentionDays?: number;
   /** @default {} */
@@ -47,9 +54,14 @@ export class SecretsVault extends pulumi.ComponentResource {
     this.registerOutputs({ vaultUri: this.vaultUri, secretNames: Object.keys(this.secrets) });
   }
 
-  /** Read secret values in this vault and nothing else. */
+  /** Read secret values in this vault and nothing else: those the stack writes and those managed outside it. */
   readerAccess(): RoleGrant {
     return { name: "vault-secrets", role: "keyVaultSecretsUser", scope: this.vault.id };
+  }
+
+  /** Who read or changed which secret, and who was refused: the vault's audit events. */
+  auditLogs(): DiagnosticTarget {
+    return { name: "vault-audit", resourceId: this.vault.id, logs: [{ category: "AuditEvent" }] };
   }
 
   private createVault(name: string, args: SecretsVaultArgs): keyvault.Vault {
@@ -67,9 +79,11 @@ export class SecretsVault extends pulumi.ComponentResource {
         enabledForDeployment: false,
         enabledForDiskEncryption: false,
         enabledForTemplateDeployment: false,
+        createMode: args.recover ? "recover" : "default",
       },
       tags: args.tags,
-    }, { parent: this });
+      // How the vault was created matters once; later runs must not see a change when it no longer applies.
+    }, { parent: this, ignoreChanges: ["properties.createMode"] });
     return new keyvault.Vault(`${name}-vault`, vaultArgs, opts);
   }
 
@@ -80,7 +94,9 @@ export class SecretsVault extends pulumi.ComponentResource {
       secretName: secret.name,
       properties: { value: pulumi.secret(secret.value), contentType: "text/plain" },
       tags: args.tags,
-    }, { parent: this });
+      // Removing a secret from the stack (moving it to mallard:externalSecrets, or dropping its source)
+      // leaves its value in the vault instead of deleting what the app may still read.
+    }, { parent: this, retainOnDelete: true });
     return new keyvault.Secret(`${name}-secret-${secret.name}`, secretArgs, opts);
   }
 }

@@ -12,8 +12,6 @@ export interface TaskQueueArgs {
   resourceGroupName: pulumi.Input<string>;
   /** Storage account that holds the queues. @example lake.accountName */
   accountName: pulumi.Input<string>;
-  /** Resource id of that account, to scope role assignments to the queues under it. */
-  accountId: pulumi.Input<string>;
   /** Queue name; lowercase letters, digits and dashes. @default "mallard-tasks" */
   queueName?: string;
   /** Change what Mallard cannot foresee, per child. */
@@ -26,26 +24,25 @@ export class TaskQueue extends pulumi.ComponentResource {
   /** Name of the task queue, as the runtime's app setting carries it. */
   readonly queueName: string;
   readonly poisonQueueName: string;
-  private readonly accountId: pulumi.Input<string>;
 
   constructor(name: string, args: TaskQueueArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mallard:queue:TaskQueue", name, {}, opts);
     this.queueName = args.queueName ?? DEFAULT_TASK_QUEUE;
     this.poisonQueueName = `${this.queueName}-poison`;
-    this.accountId = args.accountId;
     this.queue = this.createQueue(name, args);
     this.poisonQueue = this.createPoisonQueue(name, args);
     this.registerOutputs({ queueName: this.queueName, poisonQueueName: this.poisonQueueName });
   }
 
   /**
-   * Roles the executor needs, each scoped to one queue: receive and delete tasks, enqueue dependents,
-   * read the length (the scale controller), and let the host move poison messages.
+   * Roles the executor needs, each scoped to one queue by that queue resource's id (so the assignment
+   * follows the queue Azure made, and waits for it): receive and delete tasks, enqueue dependents, read
+   * the length (the scale controller), and let the host move poison messages.
    */
   consumerAccess(): RoleGrant[] {
     return [
-      { name: "queue-tasks", role: "storageQueueDataContributor", scope: queueScope(this.accountId, this.queueName) },
-      { name: "queue-poison", role: "storageQueueDataContributor", scope: queueScope(this.accountId, this.poisonQueueName) },
+      { name: "queue-tasks", role: "storageQueueDataContributor", scope: this.queue.id },
+      { name: "queue-poison", role: "storageQueueDataContributor", scope: this.poisonQueue.id },
     ];
   }
 
@@ -66,9 +63,4 @@ export class TaskQueue extends pulumi.ComponentResource {
     }, { parent: this });
     return new storage.Queue(`${name}-poison-queue`, queueArgs, opts);
   }
-}
-
-/** Resource id of one queue, the narrowest scope a queue role can have. */
-export function queueScope(accountId: pulumi.Input<string>, queueName: string): pulumi.Output<string> {
-  return pulumi.interpolate`${accountId}/queueServices/default/queues/${queueName}`;
 }

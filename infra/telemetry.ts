@@ -1,9 +1,12 @@
 // Telemetry: a Log Analytics workspace and a workspace-based Application Insights component, where the
-// Functions host, the runtime's events (run failed, check failed) and Mallard's alert rules meet.
+// Functions host, the runtime's events (run failed, check failed) and Mallard's alert rules meet, and where
+// the other components' diagnostic logs (Key Vault audit events, storage logs) are sent.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights/index.js";
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights/index.js";
+import * as monitor from "@pulumi/azure-native/monitor/index.js";
+import type { DiagnosticTarget } from "./diagnostics.ts";
 import type { RoleGrant } from "./roles.ts";
 import { applyTransform, type Transform } from "./transform.ts";
 
@@ -17,18 +20,23 @@ export interface TelemetryArgs {
   dailyCapGb?: number;
   /** Refuse telemetry sent without an Entra token. @default false */
   entraOnlyIngestion?: boolean;
+  /** Diagnostic logs of other resources to send to the workspace, from their components. @default [] */
+  diagnostics?: readonly DiagnosticTarget[];
   /** @default {} */
   tags?: Record<string, string>;
   /** Change what Mallard cannot foresee, per child. */
   transform?: {
     workspace?: Transform<operationalinsights.WorkspaceArgs>;
     appInsights?: Transform<applicationinsights.ComponentArgs>;
+    diagnosticSetting?: Transform<monitor.DiagnosticSettingArgs>;
   };
 }
 
 export class Telemetry extends pulumi.ComponentResource {
   readonly workspace: operationalinsights.Workspace;
   readonly appInsights: applicationinsights.Component;
+  /** Diagnostic settings by target name. */
+  readonly diagnosticSettings: Readonly<Record<string, monitor.DiagnosticSetting>>;
   /** Resource id of Application Insights: the scope of Mallard's alert rules. */
   readonly appInsightsId: pulumi.Output<string>;
   /** Connection string (not a credential: it names where to send, the identity proves who sends). */
@@ -38,6 +46,7 @@ export class Telemetry extends pulumi.ComponentResource {
     super("mallard:telemetry:Telemetry", name, {}, opts);
     this.workspace = this.createWorkspace(name, args);
     this.appInsights = this.createAppInsights(name, args);
+    this.diagnosticSettings = Object.fromEntries((args.diagnostics ?? []).map((target) => [target.name, this.createDiagnosticSetting(name, args, target)]));
     this.appInsightsId = this.appInsights.id;
     this.connectionString = this.appInsights.connectionString;
     this.registerOutputs({ appInsightsId: this.appInsightsId, workspaceId: this.workspace.id });
@@ -72,5 +81,17 @@ export class Telemetry extends pulumi.ComponentResource {
       tags: args.tags,
     }, { parent: this });
     return new applicationinsights.Component(`${name}-appinsights`, componentArgs, opts);
+  }
+
+  private createDiagnosticSetting(name: string, args: TelemetryArgs, target: DiagnosticTarget): monitor.DiagnosticSetting {
+    const [settingArgs, opts] = applyTransform<monitor.DiagnosticSettingArgs>(args.transform?.diagnosticSetting, `${name}-diag-${target.name}`, {
+      name: "mallard-logs",
+      resourceUri: target.resourceId,
+      workspaceId: this.workspace.id,
+      // Resource-specific tables (StorageBlobLogs, AZKVAuditLogs) rather than the shared AzureDiagnostics.
+      logAnalyticsDestinationType: "Dedicated",
+      logs: target.logs.map((log) => ({ ...log, enabled: true })),
+    }, { parent: this });
+    return new monitor.DiagnosticSetting(`${name}-diag-${target.name}`, settingArgs, opts);
   }
 }

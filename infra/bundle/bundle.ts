@@ -82,31 +82,8 @@ export async function buildBundle(options: BundleOptions): Promise<Bundle> {
   const sqlFiles = declaredFiles(options.pipeline, root);
   const binding = await nativeBindingFiles(root);
 
-  const built = await build({
-    entryPoints: { index: ENTRY },
-    plugins: [entryPlugin(await entrySource(options.pipeline, root, functions), root)],
-    bundle: true,
-    platform: "node",
-    target: "node22",
-    format: "esm",
-    // Modules the runtime imports lazily (the telemetry SDK, connectors) go to their own chunks, so a cold
-    // start parses only what it runs.
-    splitting: true,
-    outdir: outDir,
-    outExtension: { ".js": ".mjs" },
-    chunkNames: "chunks/[name]-[hash]",
-    write: false,
-    external: EXTERNAL,
-    banner: { js: BANNER },
-    minify: true,
-    legalComments: "none",
-    metafile: true,
-    logLevel: "silent",
-  }).catch((error: { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
-    const problems = (error.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
-    throw new BundleError(`esbuild could not bundle ${functions} with ${options.pipeline.file}:\n  - ${problems.join("\n  - ") || String(error)}`);
-  });
-  const outputs: ZipEntry[] = built.outputFiles.map((file) => ({ path: relative(outDir, file.path).split(sep).join("/"), data: file.contents }));
+  const built = await compile(root, await entrySource(options.pipeline, root, functions), `${functions} with ${options.pipeline.file}`);
+  const outputs = built.outputs;
   const code = outputs.find((o) => o.path === BUNDLE_ENTRY)?.data;
   if (!code) throw new BundleError(`esbuild produced no ${BUNDLE_ENTRY}`);
   const externals = externalImports(built.metafile);
@@ -158,15 +135,80 @@ async function nativeBindingFiles(root: string): Promise<{ version: string; file
   }
   const dir = dirname(manifest);
   const version = (JSON.parse(await readFile(manifest, "utf8")) as { version: string }).version;
+  const paths = await walk(dir);
+  // The same installed files give the same buffers, which the zip writer has already deflated.
+  const stats = await Promise.all(paths.map((p) => stat(p)));
+  const signature = paths.map((p, i) => `${p}:${stats[i].size}:${stats[i].mtimeMs}`).join("\n");
+  const known = bindings.get(dir);
+  if (known?.signature === signature) return known.binding;
   const files: ZipEntry[] = [];
-  for (const path of await walk(dir)) {
+  for (const path of paths) {
     files.push({ path: `node_modules/${NATIVE_BINDING}/${relative(dir, path).split(sep).join("/")}`, data: await readFile(path) });
   }
   for (const required of ["duckdb.node", "libduckdb.so"]) {
     if (!files.some((f) => f.path.endsWith(`/${required}`))) throw new BundleError(`${NATIVE_BINDING} has no ${required}; reinstall it`);
   }
+  bindings.set(dir, { signature, binding: { version, files } });
   return { version, files };
 }
+
+const bindings = new Map<string, { signature: string; binding: { version: string; files: ZipEntry[] } }>();
+
+interface Compiled {
+  outputs: ZipEntry[];
+  metafile: Metafile;
+  /** Every file esbuild read, with its SHA-256: the build is reused while none of them changed. */
+  inputs: [string, string][];
+}
+
+/**
+ * esbuild's output for one generated entry, kept for the life of the process: a process that bundles
+ * twice (tests, which run the program several times) pays for the minified build once. A file that
+ * changed since makes it build again.
+ */
+const compiled = new Map<string, Compiled>();
+
+async function compile(root: string, entry: string, label: string): Promise<Compiled> {
+  const key = `${root}\0${entry}`;
+  const cached = compiled.get(key);
+  if (cached && (await Promise.all(cached.inputs.map(async ([path, hash]) => (await fileHash(path)) === hash))).every(Boolean)) return cached;
+  const outdir = join(root, "bundle"); // nothing is written (write: false); output paths are relative to it
+  const built = await build({
+    entryPoints: { index: ENTRY },
+    plugins: [entryPlugin(entry, root)],
+    absWorkingDir: root,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    // Modules the runtime imports lazily (the telemetry SDK, connectors) go to their own chunks, so a cold
+    // start parses only what it runs.
+    splitting: true,
+    outdir,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
+    write: false,
+    external: EXTERNAL,
+    banner: { js: BANNER },
+    minify: true,
+    legalComments: "none",
+    metafile: true,
+    logLevel: "silent",
+  }).catch((error: { errors?: { text: string; location?: { file: string; line: number } | null }[] }) => {
+    const problems = (error.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}: ${e.text}` : e.text));
+    throw new BundleError(`esbuild could not bundle ${label}:\n  - ${problems.join("\n  - ") || String(error)}`);
+  });
+  const files = Object.keys(built.metafile.inputs).filter((path) => !/^[\w-]+:/.test(path)).map((path) => resolve(root, path));
+  const result: Compiled = {
+    outputs: built.outputFiles.map((file) => ({ path: relative(outdir, file.path).split(sep).join("/"), data: file.contents })),
+    metafile: built.metafile,
+    inputs: await Promise.all(files.map(async (path): Promise<[string, string]> => [path, await fileHash(path)])),
+  };
+  compiled.set(key, result);
+  return result;
+}
+
+const fileHash = async (path: string) => createHash("sha256").update(await readFile(path).catch(() => Buffer.alloc(0))).digest("hex");
 
 /** Resolves the entry to the generated source, whose imports resolve from the project root. */
 function entryPlugin(contents: string, root: string): Plugin {

@@ -20,17 +20,24 @@ const DEFLATE = 8;
 const STORE = 0;
 const FILE_MODE = 0o100644;
 
-// Deflating the 70 MB DuckDB library takes seconds; a process that zips twice (preview, tests) does it once.
+// Deflating the 70 MB DuckDB library takes seconds; a process that zips twice (preview, tests) does it once:
+// by content, and first by the very buffer (the bundle step hands the same binding buffers again), which
+// spares hashing 70 MB too.
 const deflated = new Map<string, Buffer>();
+const packedBuffers = new WeakMap<Uint8Array, { level: number; compressed: Buffer; crc: number }>();
 
-function deflate(data: Uint8Array, level: number): Buffer {
+function pack(data: Uint8Array, level: number): { compressed: Buffer; crc: number } {
+  const known = packedBuffers.get(data);
+  if (known?.level === level) return known;
   const key = `${level}:${createHash("sha256").update(data).digest("hex")}`;
-  let result = deflated.get(key);
-  if (!result) {
-    result = deflateRawSync(data, { level });
-    deflated.set(key, result);
+  let compressed = deflated.get(key);
+  if (!compressed) {
+    compressed = deflateRawSync(data, { level });
+    deflated.set(key, compressed);
   }
-  return result;
+  const packed = { level, compressed, crc: crc32(data) };
+  packedBuffers.set(data, packed);
+  return packed;
 }
 
 /** Zip bytes of `entries`, in path order. Deflated unless deflating does not shrink the entry. */
@@ -41,10 +48,9 @@ export function writeZip(entries: readonly ZipEntry[], level = 6): Buffer {
   let offset = 0;
   for (const entry of sorted) {
     const name = Buffer.from(entry.path, "utf8");
-    const compressed = deflate(entry.data, level);
+    const { compressed, crc } = pack(entry.data, level);
     const stored = compressed.length >= entry.data.length;
     const body = stored ? Buffer.from(entry.data) : compressed;
-    const crc = crc32(entry.data);
     if (entry.data.length >= 0xffffffff || offset >= 0xffffffff) throw new Error(`zip: ${entry.path} needs zip64, which this writer does not do`);
 
     const local = Buffer.alloc(30);

@@ -9,6 +9,7 @@ import type { Pipeline } from "../../runtime/declare/index.ts";
 import { parseSettings, type MallardSettings, type RawSettings } from "../../infra/config.ts";
 import { Lakehouse, type LakehouseArgs } from "../../infra/lakehouse.ts";
 import { mallardProgram } from "../../infra/program.ts";
+import { type DeletedVaultAnswer, type ResourceManagerCall, withResourceManager } from "./resource-manager.ts";
 
 export interface RecordedResource {
   /** Pulumi type token, e.g. `azure-native:storage:StorageAccount`. */
@@ -17,6 +18,8 @@ export interface RecordedResource {
   name: string;
   /** Inputs as the provider would receive them (secrets unwrapped). */
   inputs: Record<string, any>;
+  /** Top-level inputs that hold a Pulumi secret somewhere inside (encrypted in the state, hidden in diffs). */
+  secretInputs: string[];
   custom: boolean;
 }
 
@@ -70,7 +73,8 @@ export async function recordResources(
     {
       newResource(args) {
         const outputs = { ...args.inputs, ...computedOutputs(args.type, args.name, args.inputs) };
-        recorded.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, any>, custom: args.custom ?? true });
+        const secretInputs = Object.keys(args.inputs).filter((key) => holdsSecret(args.inputs[key])).sort();
+        recorded.push({ type: args.type, name: args.name, inputs: unwrapSecrets(args.inputs) as Record<string, any>, secretInputs, custom: args.custom ?? true });
         const id = args.type.startsWith("pulumi-nodejs:dynamic") ? `${args.name}-id` : `/subscriptions/${CLIENT.subscriptionId}/mock/${args.type.split(":").pop()}/${args.name}`;
         return { id, state: outputs };
       },
@@ -110,7 +114,7 @@ export interface LakehouseRun {
 /** The whole deployment of `pipeline` under mocks, with a fixed bundle so only the declaration varies. */
 export async function recordLakehouse(
   pipeline: Pipeline,
-  options: { settings?: MallardSettings; stack?: string; code?: boolean; transform?: LakehouseArgs["transform"] } = {},
+  options: { settings?: MallardSettings; stack?: string; code?: boolean; transform?: LakehouseArgs["transform"]; recoverVault?: boolean } = {},
 ): Promise<LakehouseRun> {
   let lakehouse: Lakehouse | undefined;
   const stack = options.stack ?? "dev";
@@ -126,6 +130,7 @@ export async function recordLakehouse(
         return pulumi.secret(value);
       },
       transform: options.transform,
+      recoverVault: options.recoverVault,
       code: options.code === false ? undefined : { zipPath: "/tmp/mallard-test-bundle.zip", zipHash: "ab".repeat(32), token: "mock-arm-token" },
     });
   }, stack);
@@ -151,6 +156,12 @@ export function unwrapSecrets(value: unknown): unknown {
   return value;
 }
 
+function holdsSecret(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(holdsSecret);
+  if (value && typeof value === "object") return SECRET_SIG in value || Object.values(value).some(holdsSecret);
+  return false;
+}
+
 /** The signature key Pulumi marks serialized secrets with. */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
@@ -163,6 +174,8 @@ export interface ProgramRun {
   resources: RecordedResource[];
   /** What the program logged with pulumi.log.warn (under mocks it goes to console.warn). */
   warnings: string[];
+  /** What it asked Resource Manager itself (the stand-in in resource-manager.ts). */
+  resourceManagerCalls: ResourceManagerCall[];
 }
 
 /**
@@ -177,6 +190,8 @@ export async function recordProgram(
     preview?: boolean;
     calls?: MockCalls;
     projectRoot?: string;
+    /** What Resource Manager says about a soft-deleted vault with the vault's name. @default "none" */
+    deletedVault?: DeletedVaultAnswer;
   } = {},
 ): Promise<ProgramRun> {
   const stackFile = parse(readFileSync("Pulumi.dev.yaml", "utf8")) as { config: Record<string, unknown> };
@@ -192,8 +207,11 @@ export async function recordProgram(
   const warn = console.warn;
   console.warn = (...args: unknown[]) => void warnings.push(args.join(" ").replace(/^warning: \[runtime\] /, ""));
   try {
-    const resources = await recordResources(() => mallardProgram({ projectRoot: options.projectRoot }), "dev", { preview: options.preview, calls: options.calls });
-    return { resources, warnings };
+    return await withResourceManager(options.deletedVault ?? "none", async (resourceManager, resourceManagerCalls) => {
+      const program = () => mallardProgram({ projectRoot: options.projectRoot, resourceManager });
+      const resources = await recordResources(program, "dev", { preview: options.preview, calls: options.calls });
+      return { resources, warnings, resourceManagerCalls };
+    });
   } finally {
     console.warn = warn;
   }

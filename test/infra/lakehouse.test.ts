@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import sample from "../../configs/pipeline.ts";
 import { APP_SETTINGS, LAKE_CONTAINERS } from "../../runtime/declare/deployment.ts";
 import { ROLES } from "../../infra/roles.ts";
+import { ConfigError } from "../../runtime/errors.ts";
 import { appSettingsOf, CLIENT, ofType, one, recordLakehouse, SECRET_VALUES, testSettings } from "./harness.ts";
 
 const { resources } = await recordLakehouse(sample);
@@ -83,7 +84,7 @@ test("function app: Flex Consumption FC1, Node 22, memory, instance ceiling, ide
   const config = app.inputs.functionAppConfig;
   assert.deepEqual(config.runtime, { name: "node", version: "22" });
   assert.equal(config.scaleAndConcurrency.instanceMemoryMB, 2048);
-  assert.equal(config.scaleAndConcurrency.maximumInstanceCount, 10);
+  assert.equal(config.scaleAndConcurrency.maximumInstanceCount, 40, "the Flex Consumption minimum most regions enforce");
   assert.deepEqual(config.deployment.storage, {
     type: "blobContainer",
     value: `https://${hostAccount.inputs.accountName}.blob.core.windows.net/app-package`,
@@ -124,8 +125,9 @@ test("roles: the least that works, each scoped to the one resource it is for, fo
     "host-blob": ["storageBlobDataOwner", idOf("StorageAccount/mallard-functions-host")],
     "host-table": ["storageTableDataContributor", idOf("StorageAccount/mallard-functions-host")],
     "lake-blob": ["storageBlobDataContributor", lakeId],
-    "queue-tasks": ["storageQueueDataContributor", `${lakeId}/queueServices/default/queues/mallard-tasks`],
-    "queue-poison": ["storageQueueDataContributor", `${lakeId}/queueServices/default/queues/mallard-tasks-poison`],
+    // From the queue resources' ids, not a path guessed from the account's.
+    "queue-tasks": ["storageQueueDataContributor", idOf("Queue/mallard-tasks-queue")],
+    "queue-poison": ["storageQueueDataContributor", idOf("Queue/mallard-tasks-poison-queue")],
     "vault-secrets": ["keyVaultSecretsUser", idOf("Vault/mallard-secrets-vault")],
     "appinsights-publish": ["monitoringMetricsPublisher", idOf("Component/mallard-telemetry-appinsights")],
   };
@@ -172,4 +174,52 @@ test("components carry their mallard:<module>:<Name> type tokens", () => {
     "mallard:alerts:Alerts", "mallard:functions:FunctionApp", "mallard:index:Lakehouse", "mallard:lake:Lake",
     "mallard:queue:TaskQueue", "mallard:secrets:SecretsVault", "mallard:telemetry:Telemetry",
   ]);
+});
+
+test("instance ceiling: 40 by default; below 40 only when lowInstanceCountRegion names the stack's region", async () => {
+  assert.equal(testSettings().functions.maximumInstanceCount, 40);
+  assert.throws(
+    () => testSettings({ functions: { maximumInstanceCount: 4 } }),
+    (e: Error) => e instanceof ConfigError && /^mallard:functions\.maximumInstanceCount: 4 is below 40, .* confirm it with mallard:functions\.lowInstanceCountRegion: westeurope$/.test(e.message),
+  );
+  assert.throws(() => testSettings({ functions: { maximumInstanceCount: 4, lowInstanceCountRegion: "eastasia" } }), /\(it names "eastasia"\)/);
+  const low = await recordLakehouse(sample, { settings: testSettings({ functions: { maximumInstanceCount: 4, lowInstanceCountRegion: "westeurope" } }) });
+  assert.equal(one(low.resources, "azure-native:web:WebApp").inputs.functionAppConfig.scaleAndConcurrency.maximumInstanceCount, 4);
+});
+
+test("diagnostic settings: the vault's audit events and the lake's storage logs go to the Log Analytics workspace", async () => {
+  const diagnostics = ofType(resources, "azure-native:monitor:DiagnosticSetting");
+  const workspaceId = idOf("Workspace/mallard-telemetry-logs");
+  const lakeId = idOf("StorageAccount/mallard-lake-account");
+  const byTarget = Object.fromEntries(diagnostics.map((d) => [d.inputs.resourceUri, d.inputs]));
+  assert.deepEqual(Object.keys(byTarget).sort(), [`${lakeId}/blobServices/default`, `${lakeId}/queueServices/default`, idOf("Vault/mallard-secrets-vault")].sort());
+  for (const d of diagnostics) {
+    assert.equal(d.inputs.workspaceId, workspaceId);
+    assert.equal(d.inputs.logAnalyticsDestinationType, "Dedicated");
+  }
+  assert.deepEqual(byTarget[idOf("Vault/mallard-secrets-vault")].logs, [{ category: "AuditEvent", enabled: true }]);
+  const storage = [{ category: "StorageWrite", enabled: true }, { category: "StorageDelete", enabled: true }];
+  assert.deepEqual(byTarget[`${lakeId}/blobServices/default`].logs, storage);
+  assert.deepEqual(byTarget[`${lakeId}/queueServices/default`].logs, storage);
+
+  const reads = await recordLakehouse(sample, { settings: testSettings({ telemetry: { storageLogs: ["StorageRead"] } }) });
+  const blob = ofType(reads.resources, "azure-native:monitor:DiagnosticSetting").find((d) => d.inputs.resourceUri.endsWith("/blobServices/default"))!;
+  assert.deepEqual(blob.inputs.logs, [{ category: "StorageRead", enabled: true }]);
+});
+
+test("lake: blob and container soft delete, with the retention setting", async () => {
+  const service = one(resources, "azure-native:storage:BlobServiceProperties");
+  assert.equal(service.inputs.accountName, lakeAccount.inputs.accountName);
+  assert.equal(service.inputs.blobServicesName, "default");
+  assert.deepEqual(service.inputs.deleteRetentionPolicy, { enabled: true, days: 7 });
+  assert.deepEqual(service.inputs.containerDeleteRetentionPolicy, { enabled: true, days: 7 });
+  const month = await recordLakehouse(sample, { settings: testSettings({ lake: { softDeleteRetentionDays: 30 } }) });
+  assert.deepEqual(one(month.resources, "azure-native:storage:BlobServiceProperties").inputs.deleteRetentionPolicy, { enabled: true, days: 30 });
+  assert.throws(() => testSettings({ lake: { softDeleteRetentionDays: 0 } }), /mallard:lake\.softDeleteRetentionDays/);
+});
+
+test("vault: created normally, or recovered (createMode recover) when a soft-deleted vault holds its name", async () => {
+  assert.equal(one(resources, "azure-native:keyvault:Vault").inputs.properties.createMode, "default");
+  const recovered = await recordLakehouse(sample, { recoverVault: true });
+  assert.equal(one(recovered.resources, "azure-native:keyvault:Vault").inputs.properties.createMode, "recover");
 });

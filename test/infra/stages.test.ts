@@ -70,13 +70,13 @@ test("a bronze table with its own schedule adds exactly one app setting", async 
 
 test("a bronze table split into more chunks than the app may scale to raises the instance ceiling to them", async () => {
   const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source;
-  const events = bronze.table(shop, { table: "public.events", primaryKey: "id", partitions: { kind: "chunks", column: "id", count: 32 } });
+  const events = bronze.table(shop, { table: "public.events", primaryKey: "id", partitions: { kind: "chunks", column: "id", count: 64 } });
   const after = (await recordLakehouse(withStage(events))).resources;
   assert.deepEqual(diffGraphs(base, after).changed, ["azure-native:web:WebApp::mallard-functions-app"]);
   const app = one(after, "azure-native:web:WebApp");
-  assert.equal(app.inputs.functionAppConfig.scaleAndConcurrency.maximumInstanceCount, 32);
+  assert.equal(app.inputs.functionAppConfig.scaleAndConcurrency.maximumInstanceCount, 64);
   const before = structuredClone(one(base, "azure-native:web:WebApp").inputs);
-  before.functionAppConfig.scaleAndConcurrency.maximumInstanceCount = 32;
+  before.functionAppConfig.scaleAndConcurrency.maximumInstanceCount = 64;
   assert.deepEqual(app.inputs, before, "only the ceiling moved");
 });
 

@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { isBuiltin } from "node:module";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { mallardArgs } from "../../helpers/cli.ts";
 import { BUNDLE_ENTRY, buildBundle, NATIVE_BINDING, zipFiles } from "../../../infra/bundle/bundle.ts";
 import { declaredFiles, entrySource } from "../../../infra/bundle/declaration.ts";
 import { loadPipeline } from "../../../runtime/config/load-pipeline.ts";
@@ -149,7 +150,7 @@ test("the real runtime's bundle of a pipeline `mallard plan` refuses registers i
   const file = "test/infra/fixtures/pipelines/refused.yml";
   const refused = await readDeclaration(resolve(root, file), file); // read, not checked: as if deployed around `pulumi up`
   const bundle = await buildBundle({ projectRoot: root, pipeline: { file, pipeline: refused }, outDir: join(work, "out", "refused") });
-  const cli = await promisify(execFile)(process.execPath, ["runtime/cli/bin.mjs", "plan", "-c", file]).catch((e: { stderr: string }) => e);
+  const cli = await promisify(execFile)(process.execPath, mallardArgs(["plan", "-c", file])).catch((e: { stderr: string }) => e);
   const planMessage = cli.stderr.trim().replace(/^error: /, "");
   assert.match(planMessage, /reads "customers", which is not an input/);
 
