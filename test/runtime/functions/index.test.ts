@@ -1,0 +1,58 @@
+// startFunctions, in process (the bundle's fresh-process test is in test/infra/): the Functions app runs the
+// load-time checks `mallard plan` runs from startup on, and no handler builds the runtime (or touches the
+// lake) before they pass. Outside the host, @azure/functions registers nothing (its test mode), so the
+// handlers are invoked directly, as the host would.
+
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { test } from "node:test";
+import functions from "@azure/functions";
+import { startFunctions } from "../../../runtime/functions/index.ts";
+import { ConfigError } from "../../../runtime/errors.ts";
+
+const { HttpRequest, InvocationContext } = functions;
+const context = () => new InvocationContext({ invocationId: "test", functionName: "test", logHandler: () => undefined });
+const yaml = async (file: string) => ({ format: "yaml" as const, text: await readFile(file, "utf8"), shown: file });
+// No lake, no queue: a handler that got past the checks would fail on these missing settings instead.
+const noSettings = { MALLARD_PROJECT_ROOT: process.cwd() };
+
+const quietly = async <T>(fn: () => Promise<T>): Promise<T> => {
+  const [warn, error] = [console.warn, console.error];
+  const printed: string[] = [];
+  console.warn = console.error = (...args: unknown[]) => void printed.push(args.join(" "));
+  try {
+    return await fn();
+  } finally {
+    [console.warn, console.error] = [warn, error];
+  }
+};
+
+test("a declaration the checks refuse: every handler fails with the check's message, and the runtime is never built", async () => {
+  const refused = "test/infra/fixtures/pipelines/refused.yml";
+  await quietly(async () => {
+    const app = startFunctions(await yaml(refused), noSettings);
+    const checked = await app.checked.then(() => undefined, (e: unknown) => e);
+    assert.ok(checked instanceof ConfigError);
+    assert.match(checked.message, /^stage "invoices_with_customers": sql: reads "customers", which is not an input \(inputs: invoices\); add it to from$/);
+
+    await assert.rejects(app.handlers.executor({ runId: "r", task: "invoices" }, context()), (e: Error) => e.message === checked.message);
+    const response = await app.handlers.runs(new HttpRequest({ method: "GET", url: "http://localhost/api/runs" }), context());
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.jsonBody, { error: checked.message });
+  });
+});
+
+test("a declaration the checks accept: handlers go on to build the runtime from the app settings", async () => {
+  await quietly(async () => {
+    const app = startFunctions(await yaml("test/infra/fixtures/pipelines/invoices.yml"), noSettings);
+    await app.checked;
+    await assert.rejects(app.handlers.executor({ runId: "r", task: "invoices" }, context()), /app settings missing: MALLARD_LAKE_ACCOUNT/);
+  });
+});
+
+test("a TypeScript declaration whose default export is not a pipeline is refused as the CLI refuses it", () => {
+  assert.throws(
+    () => startFunctions({ format: "module", module: { default: { name: "x" } }, shown: "configs/other.ts" }, noSettings),
+    /^ConfigError: configs\/other\.ts: default export must be a pipeline/,
+  );
+});
