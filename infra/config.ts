@@ -24,7 +24,7 @@ export interface MallardSettings {
    * Lowercase letters and digits, at most 10 characters. @default "mallard"
    */
   namePrefix: string;
-  /** Path of the pipeline declaration (default export a `Pipeline`), relative to the project root. @default "configs/pipeline.ts" */
+  /** The pipeline declaration this stack deploys (TypeScript, default export a `Pipeline`, or YAML), relative to the project root. @default "configs/pipeline.ts" */
   pipeline: string;
   /** Tags on every resource that takes tags. @default { app: "mallard" } plus `stack: <stack>` */
   tags: Record<string, string>;

@@ -18,7 +18,7 @@ import { TaskQueue, type TaskQueueArgs } from "./task-queue.ts";
 import { Telemetry, type TelemetryArgs } from "./telemetry.ts";
 
 export interface LakehouseArgs {
-  /** The declaration, as `configs/pipeline.ts` exports it. */
+  /** The declaration, as the one loader (runtime/config/load-pipeline.ts) read and checked it. */
   pipeline: Pipeline;
   /** Stack settings, from `readSettings()`. */
   settings: MallardSettings;

@@ -11,7 +11,7 @@ import { BundleError } from "./errors.ts";
 
 /** The declaration the program loaded, and where it came from. */
 export interface DeclaredPipeline {
-  /** The declaration file as the stack names it (`mallard:pipeline`), relative to the project root. @example "configs/pipeline.ts" */
+  /** The declaration file as the stack names it (`mallard:pipeline`), relative to the project root. @example "pipelines/billing.yml" */
   file: string;
   /** What the one loader made of it (already checked). */
   pipeline: Pipeline;
