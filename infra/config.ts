@@ -3,7 +3,7 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { DEFAULT_TASK_QUEUE } from "../runtime/declare/deployment.ts";
+import { DEFAULT_CONFIG, DEFAULT_TASK_QUEUE } from "../runtime/declare/deployment.ts";
 import { ConfigError } from "../runtime/errors.ts";
 
 /** Settings of the stack, as `index.ts` and the components read them. */
@@ -135,7 +135,7 @@ const schema = z.strictObject({
   location: z.string().min(1).optional(),
   resourceGroupName: z.string().min(1).optional(),
   namePrefix: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, "lowercase letters and digits, at most 10, starting with a letter").default("mallard"),
-  pipeline: z.string().min(1).default("configs/pipeline.ts"),
+  pipeline: z.string().min(1).default(DEFAULT_CONFIG),
   tags: z.record(z.string(), z.string()).default({}),
   externalSecrets: z.union([z.boolean(), z.array(z.string().regex(/^[A-Za-z0-9-]+$/, "a secret name: letters, digits and dashes"))]).default(false),
   lake: z.strictObject({
