@@ -149,18 +149,3 @@ describe("Functions handlers", () => {
     assert.equal(projectRoot({ MALLARD_PROJECT_ROOT: "/srv/app" }), "/srv/app");
   });
 });
-
-describe("Functions entry", () => {
-  it("registers driver, executor, poison and runs (the host's names) when loaded", async () => {
-    const warnings: string[] = [];
-    const warn = console.warn;
-    console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
-    try {
-      await import("../../../runtime/functions/index.ts");
-    } finally {
-      console.warn = warn;
-    }
-    const registered = warnings.flatMap((w) => /register function "([^"]+)"/.exec(w)?.[1] ?? []);
-    assert.deepEqual(registered.sort(), ["driver", "executor", "poison", "runs"]);
-  });
-});

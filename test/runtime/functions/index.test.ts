@@ -27,6 +27,26 @@ const quietly = async <T>(fn: () => Promise<T>): Promise<T> => {
   }
 };
 
+test("registers the declared pipeline's functions by the host's names, one timer per table with its own schedule", async () => {
+  const registered = async (fn: () => Promise<unknown>) => {
+    const warnings: string[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(" "));
+    try {
+      await fn();
+    } finally {
+      console.warn = warn;
+    }
+    // Outside the host, @azure/functions says which function it would have registered.
+    return warnings.flatMap((w) => /register function "([^"]+)"/.exec(w)?.[1] ?? []).sort();
+  };
+  const names = await registered(async () => {
+    const app = startFunctions(await yaml("test/infra/fixtures/pipelines/invoices.yml"), noSettings);
+    await app.checked;
+  });
+  assert.deepEqual(names, ["driver", "driver_invoice_lines", "executor", "poison", "runs"]);
+});
+
 test("a declaration the checks refuse: every handler fails with the check's message, and the runtime is never built", async () => {
   const refused = "test/infra/fixtures/pipelines/refused.yml";
   await quietly(async () => {
