@@ -62,6 +62,53 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/status.ts")).statusCommand,
   },
   {
+    name: "query",
+    description: "run SQL over the lake's tables (a view per table; bronze also as <name>__history)",
+    common: true,
+    options: (cmd) => cmd
+      .argument("<sql...>", "the query, e.g. \"select * from daily_revenue\"")
+      .option("--as-of <version|time>", "read every table as of a version number or a time (2026-11-24T10:00:00Z)")
+      .addOption(new Option("--format <format>", "output format").choices(["table", "csv", "json"]).default("table"))
+      .addOption(new Option("--max-rows <n>", "rows to print").argParser(positiveInt).default(1000)),
+    load: async () => (await import("./commands/query.ts")).queryCommand,
+  },
+  {
+    name: "shell",
+    description: "an interactive SQL prompt over the lake's tables",
+    common: true,
+    options: (cmd) => cmd
+      .option("--as-of <version|time>", "read every table as of a version number or a time")
+      .addOption(new Option("--max-rows <n>", "rows to print per result").argParser(positiveInt).default(100)),
+    load: async () => (await import("./commands/shell.ts")).shellCommand,
+  },
+  {
+    name: "vacuum",
+    description: "delete files no table version within the retention period uses (default 7 days)",
+    common: true,
+    options: (cmd) => cmd
+      .option("--retain <duration>", "keep what versions this recent read, e.g. \"7 days\" (default: each table's retention, 7 days)")
+      .option("--dry-run", "list what would be deleted, delete nothing", false)
+      .option("-t, --table <names...>", "only these tables"),
+    load: async () => (await import("./commands/vacuum.ts")).vacuumCommand,
+  },
+  {
+    name: "compact",
+    description: "rewrite small bronze files into larger ones (one commit per partition group; readers see the same rows)",
+    common: true,
+    options: (cmd) => cmd
+      .addOption(new Option("--small-file-mb <n>", "files smaller than this are rewritten").argParser(positiveInt).default(32))
+      .addOption(new Option("--target-file-mb <n>", "size a rewritten file aims for").argParser(positiveInt).default(128))
+      .option("-t, --table <names...>", "only these tables"),
+    load: async () => (await import("./commands/compact.ts")).compactCommand,
+  },
+  {
+    name: "migrate",
+    description: "convert tables of an earlier Mallard layout (_current.json) into Delta tables, in place",
+    common: true,
+    options: (cmd) => cmd.option("-t, --table <names...>", "only these tables"),
+    load: async () => (await import("./commands/migrate.ts")).migrateCommand,
+  },
+  {
     name: "demo",
     description: "start an embedded PostgreSQL with the sample shop data and run configs/pipeline.ts (npm start)",
     common: false,
@@ -97,8 +144,11 @@ export function buildProgram(): Command {
     let cmd = program.command(entry.name).description(entry.description);
     if (entry.common) cmd = commonOptions(cmd);
     if (entry.options) cmd = entry.options(cmd);
-    cmd.action(async (options: Record<string, unknown>) => {
+    cmd.action(async (...args: unknown[]) => {
       const handler = await entry.load();
+      // commander passes declared arguments first and the command last; a handler gets them as `args`.
+      const command = args[args.length - 1] as Command;
+      const options = { ...command.opts(), args: command.args };
       // The declared options above are what the handler's options type describes.
       process.exitCode = await handler(options as never);
     });

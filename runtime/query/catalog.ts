@@ -1,0 +1,76 @@
+// The lake as a catalog: every Delta table a pipeline writes, under the name a query uses, and DuckDB
+// views over them (current, or as of a version or a time) for `mallard query` and `mallard shell`.
+// Bronze tables read as models read them: the latest row per key, and `<name>__history` for every row.
+
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Pipeline } from "../declare/pipeline.ts";
+import type { Stage } from "../declare/stages.ts";
+import { describeError } from "../errors.ts";
+import type { Lake } from "../lake/lake.ts";
+import { createSnapshotView } from "../lake/delta/read.ts";
+import type { AsOf } from "../lake/delta/replay.ts";
+import { readTable, tableRoot } from "../lake/tables.ts";
+import { bronzeRoot } from "../stages/bronze-paths.ts";
+import { registerBronze } from "../stages/inputs.ts";
+
+export interface LakeTable {
+  /** The view name: the stage's name, with a suffix for a companion table. */
+  readonly name: string;
+  readonly root: string;
+  readonly stage: Stage;
+}
+
+/** Every table the pipeline's stages write (a model's quarantine and a dedup's entities and links too). */
+export function lakeTables(pipeline: Pipeline): LakeTable[] {
+  return pipeline.stages.flatMap((stage): LakeTable[] => {
+    if (stage.kind === "bronze.table") return [{ name: stage.name, root: bronzeRoot(stage), stage }];
+    const suffixes = stage.kind === "silver.dedup" ? ["", "__entities", "__links"] : ["", "__quarantine"];
+    return suffixes.map((suffix) => ({ name: `${stage.name}${suffix}`, root: tableRoot(stage.layer, `${stage.name}${suffix}`), stage }));
+  });
+}
+
+export interface RegisteredViews {
+  /** View name → the table version it reads. */
+  readonly views: ReadonlyMap<string, number | undefined>;
+  /** Tables with no view, and why (not written yet, no such version). */
+  readonly skipped: readonly string[];
+}
+
+/** A temp view per table of the pipeline, at `asOf` (default: current). */
+export async function registerLakeViews(con: DuckDBConnection, lake: Lake, pipeline: Pipeline, asOf?: AsOf): Promise<RegisteredViews> {
+  const views = new Map<string, number | undefined>();
+  const skipped: string[] = [];
+  for (const table of lakeTables(pipeline)) {
+    try {
+      if (table.stage.kind === "bronze.table") {
+        const versions = await registerBronze(con, lake, table.name, table.stage);
+        views.set(table.name, versions[table.root]);
+        views.set(`${table.name}__history`, versions[table.root]);
+        continue;
+      }
+      const snapshot = await readTable(lake, con, table.root, asOf);
+      if (!snapshot) {
+        // A quarantine exists only for models that drop rows; saying so for every model would be noise.
+        if (!table.name.endsWith("__quarantine")) skipped.push(`${table.name}: not published yet`);
+        continue;
+      }
+      await createSnapshotView(con, lake, snapshot, table.name);
+      views.set(table.name, snapshot.version);
+    } catch (e) {
+      skipped.push(`${table.name}: ${describeError(e).replace(`${table.root}: `, "")}`);
+    }
+  }
+  return { views, skipped };
+}
+
+/**
+ * `--as-of`: a version number (every table at that version) or a time (every table as it was then),
+ * such as `2026-11-24T10:00:00Z` or `2026-11-24`.
+ */
+export function parseAsOf(text: string | undefined): AsOf | { error: string } {
+  if (text === undefined) return undefined;
+  if (/^\d+$/.test(text.trim())) return { version: Number(text) };
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) return { error: `--as-of: "${text}" is neither a version number nor a time (e.g. 3, or 2026-11-24T10:00:00Z)` };
+  return { timestamp: time };
+}
