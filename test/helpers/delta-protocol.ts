@@ -6,7 +6,9 @@
 import assert from "node:assert/strict";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { copyFile, mkdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import type { Lake } from "../../runtime/lake/lake.ts";
 import { queryRows } from "../../runtime/engine/engine.ts";
 import { independentSnapshot, loadActions, logLayout } from "./delta-reader.ts";
 
@@ -21,6 +23,18 @@ export interface CheckedTable {
 }
 
 type SchemaType = string | { type: string; fields?: { name: string; type: SchemaType }[]; elementType?: SchemaType; keyType?: SchemaType; valueType?: SchemaType };
+
+/** Copy a table folder out of any lake (Azurite too) into `dir`, byte for byte, for the checks below. */
+export async function materialize(lake: Lake, root: string, dir: string): Promise<string> {
+  const target = join(dir, root);
+  for await (const object of lake.list(root)) {
+    const [local] = await lake.localFiles([object.path]);
+    const file = join(dir, object.path);
+    await mkdir(dirname(file), { recursive: true });
+    await copyFile(local, file);
+  }
+  return target;
+}
 
 export async function checkDeltaTable(con: DuckDBConnection, dir: string): Promise<CheckedTable> {
   const layout = logLayout(dir);
