@@ -10,8 +10,8 @@ import type { Lake } from "../lake/lake.ts";
 import { createSnapshotView } from "../lake/delta/read.ts";
 import type { AsOf } from "../lake/delta/replay.ts";
 import { readTable, tableRoot } from "../lake/tables.ts";
-import { bronzeRoot } from "../stages/bronze-paths.ts";
-import { registerBronze } from "../stages/inputs.ts";
+import { bronzeRoot } from "../stages/bronze-table/paths.ts";
+import { kindOf } from "../stages/index.ts";
 
 export interface LakeTable {
   /** The view name: the stage's name, with a suffix for a companion table. */
@@ -24,10 +24,12 @@ export interface LakeTable {
 export function lakeTables(pipeline: Pipeline): LakeTable[] {
   return pipeline.stages.flatMap((stage): LakeTable[] => {
     if (stage.kind === "bronze.table") return [{ name: stage.name, root: bronzeRoot(stage), stage }];
-    const suffixes = stage.kind === "silver.dedup" ? ["", "__entities", "__links"] : ["", "__quarantine"];
+    const suffixes = ["", ...kindOf(stage).views.companions, ...(stage.kind === "silver.dedup" ? [] : [QUARANTINE])];
     return suffixes.map((suffix) => ({ name: `${stage.name}${suffix}`, root: tableRoot(stage.layer, `${stage.name}${suffix}`), stage }));
   });
 }
+
+const QUARANTINE = "__quarantine";
 
 export interface RegisteredViews {
   /** View name → the table version it reads. */
@@ -40,24 +42,26 @@ export interface RegisteredViews {
 export async function registerLakeViews(con: DuckDBConnection, lake: Lake, pipeline: Pipeline, asOf?: AsOf): Promise<RegisteredViews> {
   const views = new Map<string, number | undefined>();
   const skipped: string[] = [];
-  for (const table of lakeTables(pipeline)) {
+  for (const stage of pipeline.stages) {
+    const kind = kindOf(stage);
+    // The stage's own views, as a model reading it sees them (bronze: latest per key and __history).
     try {
-      if (table.stage.kind === "bronze.table") {
-        const versions = await registerBronze(con, lake, table.name, table.stage);
-        views.set(table.name, versions[table.root]);
-        views.set(`${table.name}__history`, versions[table.root]);
-        continue;
-      }
-      const snapshot = await readTable(lake, con, table.root, asOf);
-      if (!snapshot) {
-        // A quarantine exists only for models that drop rows; saying so for every model would be noise.
-        if (!table.name.endsWith("__quarantine")) skipped.push(`${table.name}: not published yet`);
-        continue;
-      }
-      await createSnapshotView(con, lake, snapshot, table.name);
-      views.set(table.name, snapshot.version);
+      const versions = await kind.views.register(con, lake, stage.name, stage, "query", asOf);
+      const version = Object.values(versions)[0];
+      for (const suffix of ["", ...kind.views.companions]) views.set(`${stage.name}${suffix}`, version);
     } catch (e) {
-      skipped.push(`${table.name}: ${describeError(e).replace(`${table.root}: `, "")}`);
+      skipped.push(`${stage.name}: ${describeError(e).replace(/^stage "query": /, "")}`);
+    }
+    if (stage.kind === "bronze.table" || stage.kind === "silver.dedup") continue;
+    // A quarantine exists only for models that drop rows.
+    const quarantine = lakeTables(pipeline).find((t) => t.name === `${stage.name}${QUARANTINE}`)!;
+    try {
+      const snapshot = await readTable(lake, con, quarantine.root, asOf);
+      if (!snapshot) continue;
+      await createSnapshotView(con, lake, snapshot, quarantine.name);
+      views.set(quarantine.name, snapshot.version);
+    } catch (e) {
+      skipped.push(`${quarantine.name}: ${describeError(e)}`);
     }
   }
   return { views, skipped };

@@ -6,6 +6,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Stage } from "../declare/stages.ts";
 import type { Lake } from "../lake/lake.ts";
+import type { AsOf } from "../lake/delta/replay.ts";
 import type { InputVersions } from "../lake/publish-guard.ts";
 import type { Task } from "../orchestration/plan.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
@@ -30,11 +31,12 @@ export interface InputViews<S extends Stage> {
   /** Views offered besides the main one, by suffix (`__history`); a model's SQL may read them as well. */
   readonly companions: readonly string[];
   /**
-   * Create the view `view` (and its companions) over the stage's current data, for the model `reader`.
-   * Returns the version of each table read (by lake root), which the reader's publish records. Like
-   * `run`, import inside whatever loads DuckDB (the Delta reader does).
+   * Create the view `view` (and its companions) over the stage's current data (or its data as of a
+   * version or a time, for `mallard query --as-of`), for the model `reader`. Returns the version of each
+   * table read (by lake root), which the reader's publish records. Like `run`, import inside whatever
+   * loads DuckDB (the Delta reader does).
    */
-  register(con: DuckDBConnection, lake: Lake, view: string, stage: S, reader: string): Promise<InputVersions>;
+  register(con: DuckDBConnection, lake: Lake, view: string, stage: S, reader: string, asOf?: AsOf): Promise<InputVersions>;
 }
 
 /** Most kinds run as one task named after the stage. */

@@ -5,13 +5,14 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Stage } from "../declare/stages.ts";
 import { StageError } from "../errors.ts";
 import type { Lake } from "../lake/lake.ts";
+import type { AsOf } from "../lake/delta/replay.ts";
 import type { InputVersions } from "../lake/publish-guard.ts";
 import type { InputViews } from "./kind.ts";
 
 export function publishedViews<S extends Stage>(companions: readonly string[] = []): InputViews<S> {
   return {
     companions,
-    async register(con: DuckDBConnection, lake: Lake, view: string, input: S, reader: string): Promise<InputVersions> {
+    async register(con: DuckDBConnection, lake: Lake, view: string, input: S, reader: string, asOf?: AsOf): Promise<InputVersions> {
       // The Delta reader loads DuckDB: imported here, when a model runs, not when the registry is read.
       const { readTable, tableRoot } = await import("../lake/tables.ts");
       const { createSnapshotView } = await import("../lake/delta/read.ts");
@@ -19,7 +20,7 @@ export function publishedViews<S extends Stage>(companions: readonly string[] = 
       const versions: Record<string, number> = {};
       for (const [suffix, table] of tables) {
         const root = tableRoot(input.layer, table);
-        const snapshot = await readTable(lake, con, root);
+        const snapshot = await readTable(lake, con, root, asOf);
         if (!snapshot) throw new StageError(`stage "${reader}": input "${table}" has not been published yet (run it first)`);
         // Delta versions of a table only grow: they order what two readers saw.
         versions[root] = snapshot.version;

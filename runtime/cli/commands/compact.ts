@@ -3,7 +3,7 @@
 // see the same rows; a group a concurrent commit changed is left alone. Idempotent.
 
 import { compactTable } from "../../lake/delta/compact.ts";
-import { bronzeCompaction } from "../../stages/bronze-log.ts";
+import { bronzeCompaction } from "../../stages/bronze-table/log.ts";
 import { formatBytes, type MaintenanceOptions, withMaintenance } from "./maintain.ts";
 
 export interface CompactOptions extends MaintenanceOptions {

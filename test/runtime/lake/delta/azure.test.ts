@@ -19,7 +19,7 @@ import { type Azurite, startAzurite } from "../../../helpers/azurite.ts";
 import { checkDeltaTable, materialize } from "../../../helpers/delta-protocol.ts";
 import { independentView } from "../../../helpers/delta-reader.ts";
 
-describe("Delta tables on Azurite", () => {
+describe("Delta tables on Azurite", { timeout: 600_000 }, () => {
   let azurite: Azurite;
   let lake: AzureLake;
   let engine: Engine;

@@ -15,7 +15,7 @@ import { createSnapshotView } from "../../../../runtime/lake/delta/read.ts";
 import { loadSnapshot } from "../../../../runtime/lake/delta/replay.ts";
 import { vacuumTable } from "../../../../runtime/lake/delta/vacuum.ts";
 import { definitionActions, projectionOf, uploadDataFile } from "../../../../runtime/lake/delta/write.ts";
-import { bronzeCompaction, LOAD_ID_TAG } from "../../../../runtime/stages/bronze-log.ts";
+import { bronzeCompaction, LOAD_ID_TAG } from "../../../../runtime/stages/bronze-table/log.ts";
 import { checkDeltaTable } from "../../../helpers/delta-protocol.ts";
 import { scratchLake } from "../../../helpers/lake.ts";
 

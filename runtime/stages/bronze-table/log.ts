@@ -2,7 +2,7 @@
 // may take), each file tagged with the load it came from, so readers order loads (the latest row per key
 // comes from the newest load) even after compaction merged files.
 
-import type { AddFile } from "../lake/delta/actions.ts";
+import type { AddFile } from "../../lake/delta/actions.ts";
 
 /** The partition column: the date (UTC) of the load. Prefixed so it never clashes with a source column. */
 export const LOAD_DATE_COLUMN = "_load_date";
