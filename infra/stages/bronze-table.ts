@@ -2,20 +2,19 @@
 // share it) and the parallelism its partitions need. (Its own schedule's setting is added for every kind
 // in index.ts.)
 
-import { isSecretRef } from "../../runtime/declare/secret.ts";
+import { sourceSecrets } from "../../runtime/declare/sources.ts";
 import { partitionTasks, type BronzeTable } from "../../runtime/declare/index.ts";
 import type { StageNeeds } from "./needs.ts";
 
 export function bronzeTableNeeds(stage: BronzeTable): StageNeeds {
-  const connection = stage.source.connection;
+  const { secrets, plain } = sourceSecrets(stage.source);
   return {
-    secrets: isSecretRef(connection) ? [connection] : [],
+    secrets,
     alerts: [],
     appSettings: {},
     // Chunks are a known number of tasks; ranges depend on the data, so they claim no ceiling of their own.
     parallelism: stage.partitions ? partitionTasks(stage.partitions) : 1,
-    warnings: isSecretRef(connection)
-      ? []
-      : [`source "${stage.source.name}": the connection is a plain string in the declaration, so it ships in the function bundle; use secret("…") to keep it in Key Vault`],
+    warnings: plain.map((field) =>
+      `source "${stage.source.name}": ${field === "connection" ? "the connection" : field} is a plain string in the declaration, so it ships in the function bundle; use secret("…") to keep it in Key Vault`),
   };
 }

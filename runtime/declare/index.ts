@@ -1,10 +1,11 @@
 // What a pipeline declaration imports: `import { source, bronze, silver, gold, check, pipeline, secret } from "mallard"`.
 
 export { secret, type SecretRef } from "./secret.ts";
-export { source, type Source, type PostgresSource, type PostgresSourceArgs } from "./sources.ts";
+export { source, type Source, type SqlSource, type PostgresSource, type PostgresSourceArgs } from "./sources.ts";
+export type { RestSource, RestSourceArgs, RestAuth, Paginator, SinceFormat, EndpointResource, SecretValue } from "./rest.ts";
 export {
   bronze, silver, gold, isStage, partitionTasks,
-  type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type SilverModel, type GoldModel,
+  type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type BronzeEndpointArgs, type SilverModel, type GoldModel,
   type ModelArgs, type SilverDedup, type Partitioning, type IncrementalArgs, type TransformFn,
 } from "./stages.ts";
 export { check, isRowCheck, type Check, type Severity, type RowCheck, type TableCheck } from "./checks.ts";

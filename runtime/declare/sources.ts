@@ -5,7 +5,8 @@
 // files. Each kind of source says which kind of resource it serves (`ResourceOf`), so a declaration
 // that asks a database for an endpoint does not compile.
 
-import type { SecretRef } from "./secret.ts";
+import { describeEndpoint, type EndpointResource, restAuthValues, type RestSource, type RestSourceArgs, restSource } from "./rest.ts";
+import { isSecretRef, type SecretRef } from "./secret.ts";
 
 /** What every SQL database source takes. */
 export interface SqlSourceArgs {
@@ -31,7 +32,7 @@ export interface PostgresSource extends SqlSourceFields {
 }
 
 /** Every source kind. Adding one: its declaration here, its connector under runtime/sources/<kind>/. */
-export type Source = PostgresSource;
+export type Source = PostgresSource | RestSource;
 export type SourceKind = Source["kind"];
 
 /** Sources whose resources are tables (read with SQL). */
@@ -44,18 +45,32 @@ export interface TableResource {
   readonly table: string;
 }
 
-/** Everything a bronze stage can read. REST endpoints and file patterns join this union. */
-export type Resource = TableResource;
+/** Everything a bronze stage can read. File patterns join this union. */
+export type Resource = TableResource | EndpointResource;
 
 /** The resource kind a source serves. */
-export type ResourceOf<S extends Source> = S extends SqlSource ? TableResource : never;
+export type ResourceOf<S extends Source> = S extends SqlSource ? TableResource : S extends RestSource ? EndpointResource : never;
 
 /** A resource as messages name it: `public.orders`. */
 export function describeResource(resource: Resource): string {
   switch (resource.kind) {
     case "table":
       return resource.table;
+    case "endpoint":
+      return describeEndpoint(resource);
   }
+}
+
+/**
+ * The secrets a source reads (Key Vault holds them in Azure), and the fields that hold a plain value
+ * where a secret belongs (it would ship in the function bundle).
+ */
+export function sourceSecrets(source: Source): { secrets: SecretRef[]; plain: string[] } {
+  const values = source.kind === "rest" ? restAuthValues(source) : [{ field: "connection", value: source.connection, secret: true }];
+  return {
+    secrets: values.flatMap((v) => (isSecretRef(v.value) ? [v.value] : [])),
+    plain: values.filter((v) => v.secret && !isSecretRef(v.value)).map((v) => v.field),
+  };
 }
 
 const sql = <K extends SqlSource["kind"]>(kind: K, name: string, args: SqlSourceArgs) =>
@@ -65,5 +80,9 @@ export const source = {
   /** A PostgreSQL database (also anything that speaks its wire protocol and COPY). */
   postgres(name: string, args: PostgresSourceArgs): PostgresSource {
     return sql("postgres", name, args);
+  },
+  /** A REST API serving JSON; its endpoints are read with `bronze.endpoint`. See runtime/declare/rest.ts. */
+  rest(name: string, args: RestSourceArgs): RestSource {
+    return restSource(name, args);
   },
 };

@@ -5,6 +5,7 @@ import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Check } from "./checks.ts";
 import type { Duration } from "./duration.ts";
 import type { DedupSpec, SilverDedupArgs } from "./dedup.ts";
+import type { EndpointResource, JsonScalar, Paginator, RestSource, SinceFormat } from "./rest.ts";
 import type { Resource, Source, SqlSource } from "./sources.ts";
 
 export type Layer = "bronze" | "silver" | "gold";
@@ -69,6 +70,28 @@ export interface BronzeTableArgs extends BronzeArgs {
   table: string;
 }
 
+/** An endpoint of a REST source: what `bronze.endpoint` takes (see runtime/declare/rest.ts for each field). */
+export interface BronzeEndpointArgs extends Omit<BronzeArgs, "incremental" | "deletes" | "partitions">,
+  Pick<EndpointResource, "params" | "records" | "paginate" | "types" | "sample" | "parent"> {
+  /** Relative to the source's `baseUrl`. @example "/orders" */
+  path: string;
+  paginate?: Paginator;
+  /**
+   * Incremental by a cursor field in the records. `param` asks the API for records changed since the
+   * checkpoint (sent inclusive, less `lookBack`); whatever the API returns, only records after the
+   * checkpoint are kept, so ties and a coarse filter lose and double nothing. `ordered`: the API returns
+   * records in cursor order, so a killed load resumes after its last committed chunk.
+   * @example { cursor: ["updated_at", "id"], param: "updated_since", ordered: true }
+   */
+  incremental?: IncrementalArgs & { param?: string; format?: SinceFormat; ordered?: boolean };
+  /**
+   * Deletes: `{ field, equals }` when the API returns deleted records marked by a field (a tombstone:
+   * the latest row per key is then dropped by readers); `"keyScan"` to compare all keys each run.
+   * @example { field: "deleted", equals: true }
+   */
+  deletes?: "keyScan" | { field: string; equals: JsonScalar };
+}
+
 /**
  * A bronze table: one resource of a source (a table, an endpoint, a file pattern) loaded into append-only
  * Parquet batches with its checkpoint. One stage kind for every resource, so bronze has one run path;
@@ -83,7 +106,8 @@ export interface BronzeTable {
   readonly resource: Resource;
   readonly primaryKey: readonly string[];
   readonly incremental?: { cursor: readonly string[]; lookBack?: Duration };
-  readonly deletes?: "keyScan";
+  /** `"keyScan"`: keys gone from the source get tombstones; `"tombstone"`: the resource marks deleted records. */
+  readonly deletes?: "keyScan" | "tombstone";
   readonly columns?: Readonly<Record<string, ColumnOverride>>;
   readonly partitions?: Partitioning;
   readonly schedule?: string;
@@ -166,7 +190,7 @@ function model(name: string, args: ModelArgs) {
 }
 
 /** The fields every bronze builder fills the same way. */
-function bronzeStage(source: Source, resource: Resource, defaultName: string, args: BronzeArgs): BronzeTable {
+function bronzeStage(source: Source, resource: Resource, defaultName: string, args: BronzeArgs, deletes: BronzeTable["deletes"] = args.deletes): BronzeTable {
   return {
     kind: "bronze.table",
     layer: "bronze",
@@ -175,7 +199,7 @@ function bronzeStage(source: Source, resource: Resource, defaultName: string, ar
     resource,
     primaryKey: list(args.primaryKey),
     incremental: args.incremental && { cursor: list(args.incremental.cursor), lookBack: args.incremental.lookBack },
-    deletes: args.deletes,
+    deletes,
     columns: args.columns,
     partitions: args.partitions,
     schedule: args.schedule,
@@ -187,6 +211,22 @@ export const bronze = {
   table(from: SqlSource, args: BronzeTableArgs): BronzeTable {
     const { table, ...rest } = args;
     return bronzeStage(from, { kind: "table", table }, table.split(".").pop()!.replace(/^"|"$/g, ""), rest);
+  },
+  /** An endpoint of a REST source (JSON records, paged), pulled into append-only Parquet batches. */
+  endpoint(from: RestSource, args: BronzeEndpointArgs): BronzeTable {
+    const { path, params, records, paginate, types, sample, parent, incremental, deletes, ...rest } = args;
+    const tombstone = typeof deletes === "object" ? deletes : undefined;
+    const resource: EndpointResource = {
+      kind: "endpoint", path, params, records, paginate, types, sample, parent, tombstone,
+      since: incremental?.param === undefined ? undefined : { param: incremental.param, format: incremental.format },
+      ordered: incremental?.ordered,
+    };
+    const name = (records ?? path).split(/[/.]/).filter(Boolean).pop()?.replace(/\[\]$/, "").replace(/[^A-Za-z0-9_]/g, "_") ?? "endpoint";
+    return bronzeStage(from, resource, name, {
+      ...rest,
+      incremental: incremental && { cursor: incremental.cursor, lookBack: incremental.lookBack },
+      deletes: tombstone ? undefined : deletes as "keyScan" | undefined,
+    }, tombstone ? "tombstone" : undefined);
   },
 };
 

@@ -9,17 +9,21 @@ import { source, type Source } from "./sources.ts";
 import type { Stage } from "./stages.ts";
 import { YAML_FORMS, type YamlContext, type YamlForm } from "./kinds/index.ts";
 import { name } from "./yaml-fields.ts";
+import { restSourceFromYaml, restSourceSchema, secretValue } from "./rest-yaml.ts";
 import { ConfigError } from "../errors.ts";
 
 // A stage entry is the first kind's form it matches, in registry order. (A `.transform` that tags the
 // entry with its form would change which messages zod's union reports, so the form is found again below.)
 const stageSchema = z.union(YAML_FORMS.map((form) => form.schema) as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
 
-const sourceSchema = z.strictObject({
-  kind: z.literal("postgres"),
-  connection: z.union([z.string(), z.strictObject({ secret: z.string().regex(/^[A-Za-z0-9-]+$/, "letters, digits and dashes") })]),
-  chunkRows: z.number().int().positive().optional(),
-});
+const sourceSchema = z.discriminatedUnion("kind", [
+  z.strictObject({
+    kind: z.literal("postgres"),
+    connection: secretValue,
+    chunkRows: z.number().int().positive().optional(),
+  }),
+  restSourceSchema,
+]);
 
 export const pipelineFileSchema = z.strictObject({
   name,
@@ -72,7 +76,8 @@ function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
   const sources = new Map<string, Source>(
     Object.entries(file.sources).map(([n, s]) => [
       n,
-      source.postgres(n, { connection: typeof s.connection === "string" ? s.connection : secret(s.connection.secret), chunkRows: s.chunkRows }),
+      s.kind === "rest" ? restSourceFromYaml(n, s)
+        : source.postgres(n, { connection: typeof s.connection === "string" ? s.connection : secret(s.connection.secret), chunkRows: s.chunkRows }),
     ]),
   );
   const built = new Map<string, Stage>();

@@ -9,12 +9,17 @@ import type { SourceConnector } from "./source.ts";
 type Opener<S extends Source> = (source: S, secrets: SecretChain) => Promise<SourceConnector>;
 
 /** The connection string of a SQL source, resolved through the secret chain. */
-const connection = (source: Source, secrets: SecretChain) => secrets.resolve(source.connection, `source "${source.name}": connection`);
+const connection = (source: Extract<Source, { connection: unknown }>, secrets: SecretChain) =>
+  secrets.resolve(source.connection, `source "${source.name}": connection`);
 
 const OPENERS: { [K in Source["kind"]]: Opener<Extract<Source, { kind: K }>> } = {
   postgres: async (source, secrets) => {
     const { createPostgresConnector } = await import("./postgres/index.ts");
     return createPostgresConnector(await connection(source, secrets), { name: source.name });
+  },
+  rest: async (source, secrets) => {
+    const { openRestSource } = await import("./rest/open.ts");
+    return openRestSource(source, secrets);
   },
 };
 

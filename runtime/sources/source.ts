@@ -102,8 +102,12 @@ export interface Partitioner {
 export interface SourceConnector {
   /** The source for messages: its name and address, never a password. */
   readonly where: string;
-  /** The resource's columns and types; throws SourceError naming the resource when it does not exist. */
-  discover(resource: Resource): Promise<ResourceSchema>;
+  /**
+   * The resource's columns and types; throws SourceError naming the resource when it does not exist.
+   * `known`: the columns bronze holds, for a source that infers types from sampled data (an API): it
+   * keeps a known column's type while the sample fits it, so a sparse field does not flip types.
+   */
+  discover(resource: Resource, known?: readonly SourceColumn[]): Promise<ResourceSchema>;
   /** Stream the requested rows as chunks, one at a time; memory stays bounded whatever the resource's size. */
   read(request: ReadRequest, engine: Engine): AsyncIterable<Chunk>;
   /** Present when the source can split a resource into ranges. */

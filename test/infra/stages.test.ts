@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import sample from "../../configs/pipeline.ts";
-import { bronze, check, pipeline, secret, silver, source, type Stage } from "../../runtime/declare/index.ts";
+import { bronze, check, pipeline, secret, silver, source, type SqlSource, type Stage } from "../../runtime/declare/index.ts";
 import { collectNeeds, stageNeeds } from "../../infra/stages/index.ts";
 import { appSettingsOf, one, recordLakehouse, type RecordedResource } from "./harness.ts";
 
@@ -51,14 +51,14 @@ test("a bronze table from a new source adds exactly its source's secret, and not
 });
 
 test("a bronze table from a source already deployed adds nothing: its secret exists", async () => {
-  const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source;
+  const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source as SqlSource;
   const refunds = bronze.table(shop, { table: "public.refunds", primaryKey: "id" });
   const after = (await recordLakehouse(withStage(refunds))).resources;
   assert.deepEqual(diffGraphs(base, after), { added: [], removed: [], changed: [] });
 });
 
 test("a bronze table with its own schedule adds exactly one app setting", async () => {
-  const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source;
+  const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source as SqlSource;
   const stock = bronze.table(shop, { table: "public.stock", primaryKey: "sku", schedule: "0 */5 * * * *" });
   const after = (await recordLakehouse(withStage(stock))).resources;
   const diff = diffGraphs(base, after);
@@ -69,7 +69,7 @@ test("a bronze table with its own schedule adds exactly one app setting", async 
 });
 
 test("a bronze table split into more chunks than the app may scale to raises the instance ceiling to them", async () => {
-  const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source;
+  const shop = (stageByName("orders") as Extract<Stage, { kind: "bronze.table" }>).source as SqlSource;
   const events = bronze.table(shop, { table: "public.events", primaryKey: "id", partitions: { kind: "chunks", column: "id", count: 64 } });
   const after = (await recordLakehouse(withStage(events))).resources;
   assert.deepEqual(diffGraphs(base, after).changed, ["azure-native:web:WebApp::mallard-functions-app"]);

@@ -1,9 +1,10 @@
-// Declaration side of `bronze.table`: its YAML form (`{ bronze: orders, source: shop, table: … }`), no
-// inputs, and its own schedule. The type and builder are in ../stages.ts; the run side in
-// runtime/stages/bronze-table/, the resources in infra/stages/bronze-table.ts.
+// Declaration side of `bronze.table`: its YAML form (`{ bronze: orders, source: shop, table: … }`, or
+// `endpoint: /orders` for a REST source), no inputs, and its own schedule. The type and builders are in
+// ../stages.ts; the run side in runtime/stages/bronze-table/, the resources in infra/stages/bronze-table.ts.
 
 import { z } from "zod";
 import type { Duration } from "../duration.ts";
+import { ENDPOINT_ONLY, endpointArgs, endpointFields } from "../rest-yaml.ts";
 import { bronze, type BronzeTable, type Partitioning } from "../stages.ts";
 import { columns, duration, name } from "../yaml-fields.ts";
 import { yamlForm, type DeclaredKind } from "./kind.ts";
@@ -11,9 +12,9 @@ import { yamlForm, type DeclaredKind } from "./kind.ts";
 const schema = z.strictObject({
   bronze: name,
   source: z.string(),
-  table: z.string(),
+  table: z.string().optional(),
+  ...endpointFields,
   primaryKey: columns,
-  incremental: z.strictObject({ cursor: columns, lookBack: duration.optional() }).optional(),
   partitions: z.union([
     z.strictObject({ kind: z.literal("range"), column: z.string(), step: z.union([z.number().positive(), duration]), tasks: z.number().int().min(2).optional() }),
     z.strictObject({ kind: z.literal("chunks"), column: z.string(), count: z.number().int().min(2) }),
@@ -27,8 +28,24 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
     schema,
     build(entry, yaml) {
       const from = yaml.source(entry.source, entry.bronze);
-      return from && bronze.table(from, {
-        name: entry.bronze, table: entry.table, primaryKey: entry.primaryKey, schedule: entry.schedule,
+      if (!from) return undefined;
+      const stage = `stage "${entry.bronze}"`;
+      const common = { name: entry.bronze, primaryKey: entry.primaryKey, schedule: entry.schedule };
+      if (from.kind === "rest") {
+        if (entry.endpoint === undefined) return yaml.problem(`${stage}: endpoint: source "${entry.source}" is a REST API: name an endpoint (endpoint: /orders)${entry.table ? ", not a table" : ""}`), undefined;
+        if (entry.partitions) return yaml.problem(`${stage}: partitions: an endpoint cannot be split into partitions`), undefined;
+        return bronze.endpoint(from, endpointArgs({ ...entry, endpoint: entry.endpoint }, common));
+      }
+      const misplaced = [
+        ...(entry.endpoint !== undefined ? ["endpoint"] : []),
+        ...ENDPOINT_ONLY.filter((f) => entry[f] !== undefined),
+        ...(["param", "format", "ordered"] as const).filter((f) => entry.incremental?.[f] !== undefined).map((f) => `incremental.${f}`),
+        ...(typeof entry.deletes === "object" ? ["deletes"] : []),
+      ];
+      if (misplaced.length) return yaml.problem(`${stage}: ${misplaced.join(", ")}: only for an endpoint of a REST source; source "${entry.source}" is ${from.kind}`), undefined;
+      if (entry.table === undefined) return yaml.problem(`${stage}: table: missing (source "${entry.source}" is a database)`), undefined;
+      return bronze.table(from, {
+        ...common, table: entry.table, deletes: entry.deletes as "keyScan" | undefined,
         incremental: entry.incremental && { cursor: entry.incremental.cursor, lookBack: entry.incremental.lookBack as Duration | undefined },
         partitions: entry.partitions as Partitioning | undefined,
       });

@@ -25,9 +25,9 @@ export interface BronzeLoad {
 export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise<BronzeLoad> {
   const { stage } = ctx;
   const connector = await ctx.connector(stage.source);
-  const schema = withOverrides(stage, await connector.discover(stage.resource));
-  checkColumns(stage, schema);
   const { state } = await readBronzeState(ctx.lake, stage.name);
+  const schema = withOverrides(stage, await connector.discover(stage.resource, ctx.fullRefresh ? undefined : state?.columns));
+  checkColumns(stage, schema);
   const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
   const after = stage.incremental && !ctx.fullRefresh ? state?.checkpoint : undefined;
   return { connector, schema, state, evolution, after };

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { loadPipeline } from "../../../runtime/config/load-pipeline.ts";
 import { ConfigError } from "../../../runtime/errors.ts";
+import type { SqlSource } from "../../../runtime/declare/index.ts";
 
 let root: string;
 
@@ -72,7 +73,7 @@ describe("YAML pipelines", () => {
     const orders = p.stages[0];
     assert.ok(orders.kind === "bronze.table");
     assert.deepEqual(orders.incremental, { cursor: ["updated_at", "id"], lookBack: "10 minutes" });
-    assert.deepEqual(orders.source.connection, { kind: "secret", name: "shop-db-url" });
+    assert.deepEqual((orders.source as SqlSource).connection, { kind: "secret", name: "shop-db-url" });
   });
 
   it("names the stage and field of a schema error", async () => {
