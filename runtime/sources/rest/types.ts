@@ -1,11 +1,12 @@
 // The REST type map: JSON values (parsed losslessly, so numbers keep their exact text) to DuckDB types,
 // inferred from sampled records or declared per column. Each value reaches DuckDB as text and DuckDB
-// casts it, so a 30-digit integer or a decimal with 20 places lands exactly.
+// casts it, so a 30-digit integer or a decimal with 20 places lands exactly. (Not HUGEINT: DuckDB
+// writes it to Parquet as a DOUBLE.)
 //
 // | JSON values of a field (sampled)                    | DuckDB type   |
 // |-----------------------------------------------------|---------------|
 // | integers within ±2^63                               | BIGINT        |
-// | integers within ±2^127 (some beyond 2^63)           | HUGEINT       |
+// | integers of up to 38 digits (some beyond 2^63)      | DECIMAL(38,0) |
 // | larger integers                                     | VARCHAR       |
 // | numbers with a fraction or exponent (ints mixed in) | DOUBLE        |
 // | true / false                                        | BOOLEAN       |
@@ -24,14 +25,14 @@ import type { SourceColumn } from "../source.ts";
 /** A JSON value as the lossless parser gives it. */
 export type JsonValue = null | boolean | string | LosslessNumber | JsonValue[] | { [key: string]: JsonValue };
 
-type Kind = "null" | "boolean" | "int64" | "int128" | "bigger" | "float" | "timestamptz" | "timestamp" | "date" | "string" | "json";
+type Kind = "null" | "boolean" | "int64" | "int38" | "bigger" | "float" | "timestamptz" | "timestamp" | "date" | "string" | "json";
 
 const TIMESTAMPTZ = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?([Zz]|[+-]\d\d:?\d\d)$/;
 const TIMESTAMP = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?$/;
 const DATE = /^\d{4}-\d\d-\d\d$/;
 const INTEGER = /^-?\d+$/;
 const INT64 = 1n << 63n;
-const INT128 = 1n << 127n;
+const DIGITS38 = 10n ** 38n;
 
 function kindOf(value: JsonValue): Kind {
   if (value === null) return "null";
@@ -42,12 +43,12 @@ function kindOf(value: JsonValue): Kind {
   if (isLosslessNumber(value)) {
     if (!INTEGER.test(value.value)) return "float";
     const n = BigInt(value.value);
-    return n >= -INT64 && n < INT64 ? "int64" : n >= -INT128 && n < INT128 ? "int128" : "bigger";
+    return n >= -INT64 && n < INT64 ? "int64" : n > -DIGITS38 && n < DIGITS38 ? "int38" : "bigger";
   }
   return "json";
 }
 
-const NUMERIC: Kind[] = ["int64", "int128", "bigger", "float"];
+const NUMERIC: Kind[] = ["int64", "int38", "bigger", "float"];
 
 /** The DuckDB type for the set of kinds a field's sampled values had. */
 function typeOfKinds(kinds: ReadonlySet<Kind>): string {
@@ -56,7 +57,7 @@ function typeOfKinds(kinds: ReadonlySet<Kind>): string {
   if (seen.includes("json")) return "JSON";
   if (seen.every((k) => NUMERIC.includes(k))) {
     if (seen.includes("float")) return "DOUBLE";
-    return seen.includes("bigger") ? "VARCHAR" : seen.includes("int128") ? "HUGEINT" : "BIGINT";
+    return seen.includes("bigger") ? "VARCHAR" : seen.includes("int38") ? "DECIMAL(38,0)" : "BIGINT";
   }
   if (seen.length === 1) {
     return { boolean: "BOOLEAN", timestamptz: "TIMESTAMPTZ", timestamp: "TIMESTAMP", date: "DATE" }[seen[0] as string] ?? "VARCHAR";
@@ -105,14 +106,14 @@ function fits(kind: Kind, duckType: string): boolean {
   if (kind === "null" || duckType === "VARCHAR" || duckType === "JSON") return true;
   switch (duckType) {
     case "BIGINT": return kind === "int64";
-    case "HUGEINT": return kind === "int64" || kind === "int128";
+    case "DECIMAL(38,0)": return kind === "int64" || kind === "int38";
     case "DOUBLE": return NUMERIC.includes(kind) && kind !== "bigger";
     default: return typeOfKinds(new Set([kind])) === duckType;
   }
 }
 
-/** DuckDB types a column may be declared as: what a JSON value's text can be cast to exactly. */
-const DECLARABLE = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIMESTAMP|TIMESTAMPTZ|VARCHAR|UUID|JSON|BLOB)$/;
+/** DuckDB types a column may be declared as: what a JSON value's text can be cast to and Parquet store exactly. */
+const DECLARABLE = /^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|FLOAT|DOUBLE|DECIMAL\(\d+,\d+\)|DATE|TIME|TIMESTAMP|TIMESTAMPTZ|VARCHAR|UUID|JSON|BLOB)$/;
 
 /** A declared type, normalised (`decimal(12, 2)` → `DECIMAL(12,2)`), or a SourceError naming the column. */
 export function declaredType(column: string, type: string, where: string): string {
