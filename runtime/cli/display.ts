@@ -21,6 +21,9 @@ export class RunDisplay {
 
   handle = (event: RunEvent): void => {
     switch (event.type) {
+      case "run-abandoned":
+        this.print(`run ${event.record.runId} (started ${event.record.startedAt}) marked abandoned: ${event.record.error?.message ?? "its process ended"}`);
+        break;
       case "run-start":
         this.print(`run ${event.runId}: ${event.tasks.length} tasks`);
         for (const t of event.tasks) {

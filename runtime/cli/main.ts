@@ -40,6 +40,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: "run the pipeline (or selected stages)",
     common: true,
     options: (cmd) => cmd
+      .addHelpText("after", "\nAn earlier run whose process died (or, through the queue, whose lease expired) is marked abandoned\n" +
+        "and a new run starts; nothing is resumed in place: bronze tables continue from the checkpoints the\n" +
+        "abandoned run committed, and models are rebuilt. `mallard status` shows such runs as abandoned.")
       .option("-s, --select <stages...>", "stages to run: name, +name (with upstream), name+ (with downstream)")
       .option("--full-refresh", "reload bronze from scratch, ignoring checkpoints", false)
       .addOption(new Option("--concurrency <n>", "tasks at once").argParser(positiveInt).default(2))

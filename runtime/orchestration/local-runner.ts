@@ -1,5 +1,7 @@
 // Run a pipeline in this process: tasks start as soon as their inputs succeed, up to a concurrency
-// limit; a failed task skips everything downstream of it. Used by `mallard run` and by tests.
+// limit; a failed task skips everything downstream of it. Used by `mallard run` and by tests. The run
+// record names this process, so a run whose process was killed shows as abandoned, and the next run
+// marks it so before it starts (bronze resumes from the checkpoints that run committed).
 
 import pLimit from "p-limit";
 import type { Pipeline } from "../declare/pipeline.ts";
@@ -14,13 +16,17 @@ import type { SourceConnector } from "../sources/source.ts";
 import { openConnector } from "./connectors.ts";
 import { executeTask } from "./execute-task.ts";
 import { planTasks, stageByName, type Task } from "./plan.ts";
+import { abandonDeadRuns, thisProcess } from "./run-owner.ts";
+import { crashPoint } from "../faults.ts";
 
 export type RunEvent =
   | { readonly type: "run-start"; readonly runId: string; readonly tasks: readonly Task[] }
   | { readonly type: "task-start"; readonly task: Task }
   | { readonly type: "task-log"; readonly task: Task; readonly message: string }
   | { readonly type: "task-end"; readonly task: Task; readonly record: TaskRecord }
-  | { readonly type: "run-end"; readonly record: RunRecord };
+  | { readonly type: "run-end"; readonly record: RunRecord }
+  /** An earlier run whose process died, marked abandoned before this one starts. */
+  | { readonly type: "run-abandoned"; readonly record: RunRecord };
 
 export interface LocalRunOptions {
   readonly pipeline: Pipeline;
@@ -36,6 +42,8 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: RunEvent) => void;
   /** How to open a source; tests pass their own to inject faults. @default openConnector */
   readonly connect?: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
+  /** Runs one task. @default executeTask */
+  readonly runTask?: (task: Task, ctx: StageContext) => Promise<TaskRecord>;
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
@@ -47,8 +55,9 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
   // The engine first: if it cannot start, no run record is left behind in state "running".
   const engine = await Engine.create(pipeline.engine);
   try {
+    for (const dead of await abandonDeadRuns(records, pipeline.name)) emit({ type: "run-abandoned", record: dead });
     await records.create({
-      runId, pipeline: pipeline.name, status: "running", trigger: options.trigger ?? "cli", startedAt: new Date().toISOString(),
+      runId, pipeline: pipeline.name, status: "running", trigger: options.trigger ?? "cli", startedAt: new Date().toISOString(), owner: thisProcess(),
       tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
     });
   } catch (e) {
@@ -83,8 +92,9 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
               },
               log: (message) => emit({ type: "task-log", task, message }),
             };
-            return executeTask(task, ctx);
+            return (options.runTask ?? executeTask)(task, ctx);
           });
+          crashPoint("local:{task}:after-task", { task: task.id });
         }
         await records.setTask(pipeline.name, runId, record);
         emit({ type: "task-end", task, record });

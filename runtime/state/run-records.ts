@@ -44,12 +44,20 @@ export interface TaskRecord {
   readonly note?: string;
 }
 
+/** The process a run lives in, when the run cannot outlive it (a local run, a run through the in-process queue). */
+export interface RunOwner {
+  readonly host: string;
+  readonly pid: number;
+}
+
 export interface RunRecord {
   readonly runId: string;
   readonly pipeline: string;
   readonly status: RunStatus;
   readonly trigger: string;
   readonly startedAt: string;
+  /** Set for runs that die with their process: a dead owner means the run is abandoned. */
+  readonly owner?: RunOwner;
   readonly endedAt?: string;
   readonly tasks: Readonly<Record<string, TaskRecord>>;
   readonly error?: { stage: string; message: string };

@@ -132,15 +132,17 @@ export class Monitor {
       succeeded: count("succeeded"), failed: count("failed"), skipped: count("skipped"),
       failedStage: run.error?.stage, error: run.error?.message,
     };
-    this.log(run.status === "failed" ? "error" : "info", `run ${run.runId} ${run.status}`, fields);
+    // An abandoned run (its process died, its lease expired) needs an operator as much as a failed one.
+    const failed = run.status === "failed" || run.status === "abandoned";
+    this.log(failed ? "error" : "info", `run ${run.runId} ${run.status}`, fields);
     const telemetry = this.options.telemetry;
     if (!telemetry) return;
     const properties = this.properties({ runId: run.runId, pipeline: run.pipeline, status: run.status, trigger: run.trigger });
     const measurements = { durationMs: durationMs ?? 0, succeeded: fields.succeeded, failed: fields.failed, skipped: fields.skipped };
-    if (run.status === "failed") {
+    if (failed) {
       const props = { ...properties, stage: run.error?.stage ?? "", error: redact(run.error?.message ?? "") };
       telemetry.event(TELEMETRY.runFailed, props, measurements);
-      telemetry.exception(new Error(`run ${run.runId} of ${run.pipeline} failed at ${run.error?.stage ?? "?"}: ${props.error}`), props);
+      telemetry.exception(new Error(`run ${run.runId} of ${run.pipeline} ${run.status} at ${run.error?.stage ?? "?"}: ${props.error}`), props);
     } else {
       telemetry.event(TELEMETRY.runFinished, properties, measurements);
     }

@@ -35,10 +35,15 @@ export interface QueueRuntimeOptions {
   retry?: Partial<RetryPolicy>;
   /**
    * A run holds its pipeline's lease while it makes progress: the driver refuses a new run until the
-   * active one has made no progress for this long (then it is abandoned and marked failed). Keep it
-   * above the function timeout. @default 3600
+   * active one has made no progress for this long (then it is abandoned, and its tasks still working
+   * publish nothing). Keep it above the function timeout. @default 3600
    */
   leaseSeconds?: number;
+  /**
+   * How long a message that is not a task message stays parked (invisible) in the poison queue before it
+   * surfaces and is parked again. @default 604800 (7 days, the most Azure Storage Queue allows)
+   */
+  parkSeconds?: number;
   /** How a source is opened; tests pass their own to inject faults. @default openConnector */
   connect?: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
   /** Progress for a terminal (`mallard run --queue`): the same events the local runner emits. */
@@ -65,6 +70,7 @@ export class QueueRuntime {
   readonly monitor: Monitor;
   readonly retry: RetryPolicy;
   readonly leaseSeconds: number;
+  readonly parkSeconds: number;
   readonly dispatch: DispatchStore;
   readonly records: RunRecords;
   readonly connect: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
@@ -82,6 +88,7 @@ export class QueueRuntime {
     this.monitor = (options.monitor ?? new Monitor()).with({ pipeline: options.pipeline.name });
     this.retry = { maxAttempts: 3, baseDelaySeconds: 10, maxDelaySeconds: 300, ...options.retry };
     this.leaseSeconds = options.leaseSeconds ?? 3600;
+    this.parkSeconds = options.parkSeconds ?? 7 * 24 * 3600;
     this.dispatch = new DispatchStore(options.lake);
     this.records = new RunRecords(options.lake);
     this.connect = options.connect ?? defaultConnect;

@@ -1,17 +1,34 @@
 // The driver: opens a run of the pipeline and queues the tasks that have no inputs. A pipeline runs once
 // at a time: the lease (`_mallard/leases/<pipeline>.json`, taken with an ETag condition) names the active
-// run, and a tick while that run still makes progress starts nothing.
+// run, and a tick while that run still makes progress starts nothing. A run that stopped making progress
+// for the lease time, or whose process died, is abandoned and a new one starts.
 
+import { ConfigError, describeError } from "../../errors.ts";
+import { faultPoint } from "../../faults.ts";
 import { type Lake, lakePath, PreconditionFailed } from "../../lake/lake.ts";
-import { newRunId, type RunRecord } from "../../state/run-records.ts";
+import { newRunId, type RunOwner, type RunRecord } from "../../state/run-records.ts";
 import { planTasks, stageByName } from "../plan.ts";
+import { ownerGone, thisProcess } from "../run-owner.ts";
 import type { QueueRuntime } from "./context.ts";
-import { type DispatchState, fail, isTerminal, newDispatch } from "./dispatch-state.ts";
-import { finishRun, projectTerminalTasks } from "./records.ts";
+import { abandon, type DispatchState, newDispatch } from "./dispatch-state.ts";
+import { finishRun } from "./records.ts";
 
 export interface Lease {
   readonly runId: string;
   readonly acquiredAt: string;
+  /**
+   * What the run was started with. Taking the lease is what starts a run; a driver that finds a lease
+   * whose run has no dispatch state yet opens the run from this (idempotently) instead of taking the lease.
+   */
+  readonly start?: LeaseStart;
+}
+
+interface LeaseStart {
+  readonly trigger: string;
+  readonly select?: readonly string[];
+  readonly fullRefresh: boolean;
+  /** Set when the run's queue lives in its driver's process: the run dies with that process. */
+  readonly owner?: RunOwner;
 }
 
 export function leasePath(pipeline: string): string {
@@ -35,47 +52,104 @@ export type StartResult =
   | { readonly started: true; readonly runId: string; readonly queued: readonly string[] }
   | { readonly started: false; readonly reason: string; readonly activeRunId?: string };
 
+/**
+ * Start a run unless one holds the lease. Starting is one conditional write of the lease, which names the
+ * new run: of two drivers only one can make it, and a driver that finds a lease whose run is not opened
+ * yet (its driver is slow, or died right after the lease) opens that run rather than starting its own.
+ */
 export async function startRun(rt: QueueRuntime, options: StartOptions): Promise<StartResult> {
   const { pipeline, lake } = rt;
   const now = rt.now();
   const leaseName = options.lease ?? pipeline.name;
   const lease = await lake.readJson<Lease>(leasePath(leaseName));
   if (lease) {
-    const active = await rt.dispatch.read(pipeline.name, lease.value.runId);
-    if (active?.state.status === "running") {
-      const idleSeconds = (now.getTime() - Date.parse(active.state.updatedAt)) / 1000;
-      if (idleSeconds < rt.leaseSeconds) {
-        const reason = `run ${lease.value.runId} is still active (last progress ${Math.round(idleSeconds)} s ago)`;
-        rt.monitor.info(`driver: not starting: ${reason}`, { activeRunId: lease.value.runId, trigger: options.trigger });
-        if (idleSeconds >= RESEND_AFTER_SECONDS) await resendQueued(rt, active.state);
-        return { started: false, reason, activeRunId: lease.value.runId };
-      }
-      await abandonRun(rt, active.state, `no progress for ${Math.round(idleSeconds)} s: lease expired, run abandoned`);
-    }
+    const refused = await leaseHeld(rt, lease.value, options.trigger);
+    if (refused) return refused;
   }
 
-  const tasks = planTasks(pipeline, { select: options.select });
+  planTasks(pipeline, { select: options.select }); // a bad selector fails here, before the lease is taken
   const runId = newRunId(now);
+  const start: LeaseStart = {
+    trigger: options.trigger, select: options.select, fullRefresh: options.fullRefresh ?? false,
+    owner: rt.queue.processBound ? thisProcess() : undefined,
+  };
+  const taken: Lease = { runId, acquiredAt: now.toISOString(), start };
   try {
-    await lake.writeJson(leasePath(leaseName), { runId, acquiredAt: now.toISOString() } satisfies Lease, { ifMatch: lease ? lease.etag : null });
+    await lake.writeJson(leasePath(leaseName), taken, { ifMatch: lease ? lease.etag : null });
   } catch (e) {
     if (!(e instanceof PreconditionFailed)) throw e;
     const reason = "another driver started a run at the same moment";
     rt.monitor.info(`driver: not starting: ${reason}`, { trigger: options.trigger });
     return { started: false, reason };
   }
+  await faultPoint("driver:after-lease");
+  const queued = await openRun(rt, taken);
+  rt.monitor.info(`driver: run ${runId} started, queued ${queued.join(", ")}`, { runId, trigger: options.trigger });
+  return { started: true, runId, queued };
+}
 
-  const state = newDispatch(runId, pipeline.name, tasks, { fullRefresh: options.fullRefresh ?? false }, now);
-  await rt.dispatch.create(state);
+/** Whether the lease's run still holds it: a refusal, or undefined when the lease may be taken. */
+async function leaseHeld(rt: QueueRuntime, lease: Lease, trigger: string): Promise<StartResult | undefined> {
+  const refuse = (reason: string): StartResult => {
+    rt.monitor.info(`driver: not starting: ${reason}`, { activeRunId: lease.runId, trigger });
+    return { started: false, reason, activeRunId: lease.runId };
+  };
+  const active = await rt.dispatch.read(rt.pipeline.name, lease.runId);
+  if (!active) {
+    const owner = lease.start?.owner;
+    if (owner) {
+      // The run's queue is in its driver's process: only that driver can open it, and it died with it.
+      const ageSeconds = (rt.now().getTime() - Date.parse(lease.acquiredAt)) / 1000;
+      return ownerGone(owner) || ageSeconds >= rt.leaseSeconds ? undefined : refuse(`run ${lease.runId} is starting`);
+    }
+    try {
+      await openRun(rt, lease);
+    } catch (e) {
+      // Its plan no longer fits the pipeline (a stage it selected was removed): it can never open.
+      if (!(e instanceof ConfigError)) throw e;
+      rt.monitor.warn(`driver: run ${lease.runId} cannot be opened and is dropped: ${describeError(e)}`, { runId: lease.runId });
+      return undefined;
+    }
+    return refuse(`run ${lease.runId} is starting`);
+  }
+  if (active.state.status !== "running") return undefined;
+  const gone = ownerGone(active.state.owner);
+  const idleSeconds = (rt.now().getTime() - Date.parse(active.state.updatedAt)) / 1000;
+  if (!gone && idleSeconds < rt.leaseSeconds) {
+    if (idleSeconds >= RESEND_AFTER_SECONDS) await resendQueued(rt, active.state);
+    return refuse(`run ${lease.runId} is still active (last progress ${Math.round(idleSeconds)} s ago)`);
+  }
+  await abandonRun(rt, active.state, gone ?? `no progress for ${Math.round(idleSeconds)} s: lease expired`);
+  return undefined;
+}
+
+/**
+ * Open the run a lease names: its dispatch state, its run record and the messages of its root tasks.
+ * Every step is create-if-absent or a duplicate the executor ignores, so two drivers may both do it.
+ */
+async function openRun(rt: QueueRuntime, lease: Lease): Promise<string[]> {
+  const { pipeline } = rt;
+  const start: LeaseStart = lease.start ?? { trigger: "timer", fullRefresh: false };
+  const tasks = planTasks(pipeline, { select: start.select });
+  const state = newDispatch(lease.runId, pipeline.name, tasks, { fullRefresh: start.fullRefresh }, rt.now(), { leaseSeconds: rt.leaseSeconds, owner: start.owner });
+  await createdOnce(rt.dispatch.create(state));
+  await faultPoint("driver:after-dispatch");
   const record: RunRecord = {
-    runId, pipeline: pipeline.name, status: "running", trigger: options.trigger, startedAt: now.toISOString(),
+    runId: lease.runId, pipeline: pipeline.name, status: "running", trigger: start.trigger, startedAt: lease.acquiredAt, owner: start.owner,
     tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
   };
-  await rt.records.create(record);
+  await createdOnce(rt.records.create(record));
+  await faultPoint("driver:before-send");
   const queued = Object.values(state.tasks).filter((t) => t.status === "queued").map((t) => t.task.id);
-  for (const task of queued) await rt.queue.send({ v: 1, runId, pipeline: pipeline.name, task, attempt: 1 });
-  rt.monitor.info(`driver: run ${runId} started, queued ${queued.join(", ")}`, { runId, trigger: options.trigger, tasks: tasks.length });
-  return { started: true, runId, queued };
+  for (const task of queued) await rt.queue.send({ v: 1, runId: lease.runId, pipeline: pipeline.name, task, attempt: 1 });
+  return queued;
+}
+
+/** A create-if-absent that found the object already there: another driver made it. */
+async function createdOnce(write: Promise<void>): Promise<void> {
+  await write.catch((e: unknown) => {
+    if (!(e instanceof PreconditionFailed)) throw e;
+  });
 }
 
 /**
@@ -92,18 +166,18 @@ async function resendQueued(rt: QueueRuntime, state: DispatchState): Promise<voi
   if (queued.length) rt.monitor.warn(`driver: run ${state.runId} idle; re-sent ${queued.map((t) => t.task.id).join(", ")}`, { runId: state.runId });
 }
 
-/** Mark a run that stopped making progress failed, so its record says so and the lease frees. */
+/**
+ * Mark a run that stopped making progress (or whose process died) abandoned, so its record says so and
+ * the lease frees; its tasks still working find out before they publish.
+ */
 async function abandonRun(rt: QueueRuntime, state: DispatchState, reason: string): Promise<void> {
   const final = await rt.dispatch.update(state.pipeline, state.runId, (current) => {
     if (current.status !== "running") return { result: undefined };
-    let next = current;
-    for (const t of Object.values(current.tasks)) {
-      if (!isTerminal(next.tasks[t.task.id].status)) next = fail(next, t.task.id, reason, rt.now());
-    }
+    const next = abandon(current, reason, rt.now());
     return { next, result: next };
   });
   if (final) {
-    await projectTerminalTasks(rt, final);
+    rt.monitor.warn(`driver: run ${state.runId} abandoned: ${reason}`, { runId: state.runId });
     await finishRun(rt, final);
   }
 }

@@ -2,17 +2,19 @@
 // whose inputs are now all done. Delivery is at least once, so the message is checked against the
 // dispatch state first: a finished task, a stale attempt or a duplicate of a running task does nothing.
 
-import { describeError } from "../../errors.ts";
+import { randomUUID } from "node:crypto";
 import { crashPoint } from "../../faults.ts";
 import { AzureLake } from "../../lake/azure-lake.ts";
 import type { StageContext } from "../../stages/context.ts";
 import type { SourceConnector } from "../../sources/source.ts";
 import type { TaskRecord } from "../../state/run-records.ts";
 import { stageByName } from "../plan.ts";
-import { decodeTaskMessage, encodeTaskMessage, InvalidTaskMessage, type TaskMessage } from "../queue/message.ts";
+import { decodeTaskMessage, InvalidTaskMessage, type TaskMessage } from "../queue/message.ts";
 import type { QueueRuntime } from "./context.ts";
-import { claim, type DispatchState, dependentsOf, fail, requeue, succeed } from "./dispatch-state.ts";
-import { finishRun, projectTerminalTasks } from "./records.ts";
+import { claim, type DispatchState, dependentsOf, holdsClaim } from "./dispatch-state.ts";
+import { keepInvalid } from "./poison.ts";
+import { finishRun, projectTasks } from "./records.ts";
+import { settleTask } from "./settle.ts";
 
 /** What the queue told us about this delivery (the Functions host's trigger metadata). */
 export interface Delivery {
@@ -27,7 +29,7 @@ export type TaskOutcome =
   | { readonly action: "ignored"; readonly reason: string };
 
 type Decision =
-  | { run: true; attempt: number; takeover: boolean }
+  | { run: true; attempt: number; takeover: boolean; token: string }
   | { run: false; reason: string; resend: TaskMessage[]; state?: DispatchState };
 
 export async function handleTaskMessage(rt: QueueRuntime, body: unknown, delivery: Delivery): Promise<TaskOutcome> {
@@ -36,9 +38,9 @@ export async function handleTaskMessage(rt: QueueRuntime, body: unknown, deliver
     message = decodeTaskMessage(body);
   } catch (e) {
     if (!(e instanceof InvalidTaskMessage)) throw e;
-    // Retrying cannot fix it: straight to the poison queue, where an operator sees it.
-    rt.monitor.error(`executor: ${e.message}; moved to the poison queue`, { messageId: delivery.messageId });
-    await rt.queue.sendPoison(typeof body === "string" ? body : JSON.stringify(body));
+    // Retrying cannot fix it: into the poison queue with the reason, where an operator sees it.
+    rt.monitor.error(`executor: ${e.message}; kept in the poison queue`, { messageId: delivery.messageId });
+    await keepInvalid(rt, body, e.message);
     return { action: "ignored", reason: e.message };
   }
   const log = rt.monitor.with({ runId: message.runId, task: message.task, attempt: message.attempt });
@@ -47,7 +49,9 @@ export async function handleTaskMessage(rt: QueueRuntime, body: unknown, deliver
     return { action: "ignored", reason: "other pipeline" };
   }
 
-  const decision = await rt.dispatch.update<Decision>(message.pipeline, message.runId, (state) => decide(rt, state, message, delivery));
+  // This claim's own token: a takeover by a redelivery of the same message gets another one.
+  const token = randomUUID();
+  const decision = await rt.dispatch.update<Decision>(message.pipeline, message.runId, (state) => decide(rt, state, message, delivery, token));
   if (!decision) {
     log.warn("executor: no such run; ignored");
     return { action: "ignored", reason: "unknown run" };
@@ -55,27 +59,26 @@ export async function handleTaskMessage(rt: QueueRuntime, body: unknown, deliver
   if (!decision.run) {
     // A redelivery may follow a crash between recording a result and sending what it queued.
     for (const m of decision.resend) await rt.queue.send(m);
-    if (decision.state && decision.state.status !== "running") {
-      await projectTerminalTasks(rt, decision.state);
-      await finishRun(rt, decision.state);
-    }
+    if (decision.state) await projectTasks(rt, decision.state);
+    if (decision.state && decision.state.status !== "running") await finishRun(rt, decision.state);
     log.info(`executor: ${decision.reason}; nothing to do`, { dequeueCount: delivery.dequeueCount, resent: decision.resend.length });
     return { action: "ignored", reason: decision.reason };
   }
-  return runClaimed(rt, message, delivery, decision.attempt, decision.takeover);
+  crashPoint("executor:{task}:after-claim", { task: message.task });
+  return runClaimed(rt, message, delivery, decision);
 }
 
-function decide(rt: QueueRuntime, state: DispatchState, m: TaskMessage, d: Delivery): { next?: DispatchState; result: Decision } {
+function decide(rt: QueueRuntime, state: DispatchState, m: TaskMessage, d: Delivery, token: string): { next?: DispatchState; result: Decision } {
   const ignore = (reason: string) => ({ result: { run: false as const, reason, resend: d.dequeueCount > 1 ? owed(state, m) : [], state } });
   if (state.status !== "running") return ignore(`run already ${state.status}`);
   const t = state.tasks[m.task];
   if (!t) return ignore(`task ${m.task} is not in this run`);
   if (t.status === "queued" && t.attempt === m.attempt) {
-    return { next: claim(state, m.task, d.messageId, rt.now()), result: { run: true, attempt: t.attempt, takeover: false } };
+    return { next: claim(state, m.task, d, token, rt.now()), result: { run: true, attempt: t.attempt, takeover: false, token } };
   }
   if (t.status === "running" && t.claim?.messageId === d.messageId && t.attempt === m.attempt) {
     // The queue redelivered the very message that claimed it: its executor died or timed out. Take over.
-    return { next: claim(state, m.task, d.messageId, rt.now()), result: { run: true, attempt: t.attempt, takeover: true } };
+    return { next: claim(state, m.task, d, token, rt.now()), result: { run: true, attempt: t.attempt, takeover: true, token } };
   }
   if (t.status === "running") return ignore(`task ${m.task} is already running for another message (duplicate)`);
   if (t.status === "queued") return ignore(`stale attempt ${m.attempt} (task is at attempt ${t.attempt})`);
@@ -96,12 +99,13 @@ function owed(state: DispatchState, m: TaskMessage): TaskMessage[] {
     .map((t) => msg(t.task.id, t.attempt));
 }
 
-async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, attempt: number, takeover: boolean): Promise<TaskOutcome> {
+async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, claimed: { attempt: number; takeover: boolean; token: string }): Promise<TaskOutcome> {
+  const { attempt, token } = claimed;
   const state = (await rt.dispatch.read(m.pipeline, m.runId))!.state;
   const task = state.tasks[m.task].task;
   const stage = stageByName(rt.pipeline, task.stage);
   const log = rt.monitor.with({ runId: m.runId, task: task.id, attempt });
-  log.info(`executor: ${takeover ? "taking over" : "running"} task ${task.id}`, { dequeueCount: delivery.dequeueCount });
+  log.info(`executor: ${claimed.takeover ? "taking over" : "running"} task ${task.id}`, { dequeueCount: delivery.dequeueCount });
   await rt.records.setTask(m.pipeline, m.runId, {
     task: task.id, stage: stage.name, kind: stage.kind, status: "running", attempt, startedAt: rt.now().toISOString(),
   });
@@ -124,6 +128,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
         log.info(text);
         rt.emit({ type: "task-log", task, message: text });
       },
+      holdsTask: async () => holdsClaim((await rt.dispatch.read(m.pipeline, m.runId))?.state, task.id, token),
     };
     record = await rt.runTask(task, ctx, attempt);
   } finally {
@@ -133,56 +138,6 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
   crashPoint("executor:{task}:after-task", { task: task.id });
   log.taskFinished(record);
   rt.emit({ type: "task-end", task, record });
-
-  if (record.status === "succeeded") {
-    const outcome = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
-      const t = s.tasks[task.id];
-      // Someone else finished it meanwhile (a takeover racing a slow original): they dispatched.
-      if (t.status !== "running" || t.claim?.messageId !== delivery.messageId) return { result: { queued: [] as string[], state: s } };
-      const { next, queued } = succeed(s, task.id, rt.now());
-      return { next, result: { queued, state: next } };
-    });
-    await rt.records.setTask(m.pipeline, m.runId, record);
-    crashPoint("executor:{task}:before-dispatch", { task: task.id });
-    for (const id of outcome?.queued ?? []) await rt.queue.send({ v: 1, runId: m.runId, pipeline: m.pipeline, task: id, attempt: 1 });
-    if (outcome?.queued.length) log.info(`executor: queued ${outcome.queued.join(", ")}`);
-    if (outcome) await finishRun(rt, outcome.state);
-    return { action: "ran", record, queued: outcome?.queued ?? [] };
-  }
-
-  const error = record.error ?? "failed";
-  const checkFailed = record.checks?.some((c) => !c.passed && c.severity === "fail") ?? false;
-  if (!checkFailed && record.retryable !== false && attempt < rt.retry.maxAttempts) {
-    const delay = rt.backoffSeconds(attempt + 1);
-    const requeued = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
-      const t = s.tasks[task.id];
-      if (t.status !== "running" || t.attempt !== attempt) return { result: false };
-      return { next: requeue(s, task.id, error, rt.now()), result: true };
-    });
-    if (requeued) {
-      await rt.records.setTask(m.pipeline, m.runId, {
-        ...record, status: "pending", note: `attempt ${attempt} failed: ${error}; attempt ${attempt + 1} of ${rt.retry.maxAttempts} in ${delay} s`,
-      });
-      await rt.queue.send({ ...m, attempt: attempt + 1 }, { delaySeconds: delay });
-      log.warn(`executor: attempt ${attempt} failed, retrying in ${delay} s: ${error}`);
-    }
-    return { action: "ran", record, queued: [], retryIn: delay };
-  }
-
-  // Out of attempts (or a quality check failed, which a retry cannot fix): the task fails, its downstream
-  // is skipped, and the message goes to the poison queue where operators look.
-  const failed = await rt.dispatch.update(m.pipeline, m.runId, (s) => {
-    const t = s.tasks[task.id];
-    if (t.status !== "running" || t.attempt !== attempt) return { result: undefined };
-    const next = fail(s, task.id, error, rt.now());
-    return { next, result: next };
-  });
-  await rt.records.setTask(m.pipeline, m.runId, record);
-  if (failed) {
-    await projectTerminalTasks(rt, failed);
-    await rt.queue.sendPoison(encodeTaskMessage(m));
-    log.error(`executor: task ${task.id} failed ${checkFailed ? "a quality check" : record.retryable === false ? "(not retryable)" : `after ${attempt} attempts`}: ${describeError(error)}`);
-    await finishRun(rt, failed);
-  }
-  return { action: "ran", record, queued: [] };
+  return settleTask(rt, m, record, token);
 }
+

@@ -1,42 +1,61 @@
 // Keeping the run record (what `mallard status` and readers see) in step with the dispatch state (what
-// the queue protocol decides). Each projection is idempotent, so a redelivered message can repeat it.
+// the queue protocol decides). Each projection is idempotent, so a redelivered message can repeat it, and
+// complete: a task's result is kept in the dispatch state, so a crash between the dispatch write and the
+// run-record write loses nothing.
 
 import { redact } from "../../errors.ts";
+import type { TaskRecord } from "../../state/run-records.ts";
 import { stageByName } from "../plan.ts";
 import type { QueueRuntime } from "./context.ts";
-import type { DispatchState } from "./dispatch-state.ts";
+import { type DispatchState, type DispatchTask, isTerminal } from "./dispatch-state.ts";
 
-/** Write failed and skipped tasks of the dispatch state into the run record where it still says otherwise. */
-export async function projectTerminalTasks(rt: QueueRuntime, state: DispatchState): Promise<void> {
+/** Write every finished task of the dispatch state into the run record where it still says otherwise. */
+export async function projectTasks(rt: QueueRuntime, state: DispatchState): Promise<void> {
   await rt.records.update(state.pipeline, state.runId, (record) => {
     const tasks = { ...record.tasks };
+    let changed = false;
     for (const t of Object.values(state.tasks)) {
-      const current = tasks[t.task.id];
-      if ((t.status === "skipped" || t.status === "failed") && current?.status !== t.status && current?.status !== "succeeded") {
-        tasks[t.task.id] = {
-          ...current, task: t.task.id, stage: t.task.stage, kind: current?.kind ?? stageByName(rt.pipeline, t.task.stage).kind,
-          status: t.status, note: t.status === "skipped" ? t.error : current?.note, error: t.status === "failed" ? (current?.error ?? t.error) : undefined,
-        };
+      const projected = projectTask(rt, t, tasks[t.task.id]);
+      if (projected) {
+        tasks[t.task.id] = projected;
+        changed = true;
       }
     }
-    return { ...record, tasks };
+    return changed ? { ...record, tasks } : record;
   });
+}
+
+function projectTask(rt: QueueRuntime, t: DispatchTask, current: TaskRecord | undefined): TaskRecord | undefined {
+  // A task that published stays succeeded, even in a run abandoned after it finished.
+  if (!isTerminal(t.status) || current?.status === t.status || current?.status === "succeeded") return undefined;
+  const base = { ...current, task: t.task.id, stage: t.task.stage, kind: current?.kind ?? stageByName(rt.pipeline, t.task.stage).kind };
+  switch (t.status) {
+    case "succeeded":
+      return t.result ?? { ...base, status: "succeeded" };
+    case "failed":
+      return { ...base, ...t.result, status: "failed", error: current?.error ?? t.result?.error ?? t.error };
+    case "skipped":
+    case "abandoned":
+      return { ...base, status: t.status, note: t.error };
+    default:
+      return undefined;
+  }
 }
 
 /** Close the run record once the dispatch state is final; the call that closes it reports the run. */
 export async function finishRun(rt: QueueRuntime, state: DispatchState): Promise<void> {
   if (state.status === "running") return;
+  await projectTasks(rt, state);
   let closedNow = false;
+  const status = state.status;
   const record = await rt.records.update(state.pipeline, state.runId, (r) => {
     closedNow = r.status === "running";
     if (!closedNow) return r;
     const failed = state.failedTask ? state.tasks[state.failedTask] : undefined;
-    return {
-      ...r,
-      status: state.status === "failed" ? "failed" : "succeeded",
-      endedAt: rt.now().toISOString(),
-      error: failed ? { stage: failed.task.stage, message: redact(r.tasks[failed.task.id]?.error ?? failed.error ?? "failed") } : undefined,
-    };
+    const error = status === "abandoned"
+      ? { stage: "(run)", message: `abandoned: ${state.abandonedBecause ?? "no longer active"}` }
+      : failed ? { stage: failed.task.stage, message: redact(r.tasks[failed.task.id]?.error ?? failed.error ?? "failed") } : undefined;
+    return { ...r, status, endedAt: rt.now().toISOString(), error };
   });
   if (closedNow) {
     rt.monitor.runFinished(record);

@@ -4,7 +4,7 @@
 // tests run executors this way, against Azurite or the in-process queue.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { MallardError } from "../../errors.ts";
+import { describeError, LakeError, MallardError } from "../../errors.ts";
 import type { RunRecord } from "../../state/run-records.ts";
 import type { ReceivedMessage } from "../queue/task-queue.ts";
 import { QueueRuntime, type QueueRuntimeOptions } from "./context.ts";
@@ -26,15 +26,19 @@ export interface WorkerOptions {
   signal?: AbortSignal;
 }
 
-/** One worker: one message at a time, until `until` says stop or `signal` aborts. */
-export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): Promise<void> {
+/**
+ * One worker: one message at a time, until `until` says stop or `signal` aborts. Resolves `"stopped"`
+ * when it stopped claiming because it could not keep a message invisible (see `deliver`).
+ */
+export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): Promise<"done" | "stopped"> {
   const visibilitySeconds = options.visibilitySeconds ?? 600;
   const maxDequeueCount = options.maxDequeueCount ?? 5;
   while (!options.signal?.aborted) {
-    if (options.until && (await options.until())) return;
+    if (options.until && (await options.until())) return "done";
     const [message] = await rt.queue.receive({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
     if (message) {
-      await deliver(rt, message, { visibilitySeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
+      const held = await deliver(rt, message, { visibilitySeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
+      if (!held) return "stopped";
       continue;
     }
     const [poison] = await rt.queue.receivePoison({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
@@ -45,34 +49,56 @@ export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): 
     }
     await sleep(options.pollMs ?? 250, undefined, { signal: options.signal }).catch(() => undefined);
   }
+  return "done";
 }
 
+/**
+ * Handle one message, keeping it invisible (renewed at half-time) while its task runs. Returns false when
+ * a renewal failed: the message may already be another worker's, which then takes the task over (this
+ * task's publish is refused by then), and a worker that cannot hold its messages should take no more.
+ */
 async function deliver(
   rt: QueueRuntime,
   message: ReceivedMessage,
   o: { visibilitySeconds: number; maxDequeueCount: number; retryDelaySeconds: number },
-): Promise<void> {
+): Promise<boolean> {
   if (message.dequeueCount > o.maxDequeueCount) {
     // Delivered too often without success (its executors crashed): the host moves such a message.
     await rt.queue.sendPoison(message.body);
     await message.complete();
-    return;
+    return true;
   }
-  const renew = setInterval(() => void message.abandon(o.visibilitySeconds).catch(() => undefined), (o.visibilitySeconds * 1000) / 2);
+  let lost: unknown;
+  const renew = setInterval(() => {
+    message.abandon(o.visibilitySeconds).catch((error: unknown) => {
+      if (lost !== undefined) return;
+      lost = error;
+      clearInterval(renew);
+      rt.monitor.error(
+        `worker: could not keep message ${message.id} invisible (${describeError(error)}); another worker may take its task over; this worker stops claiming messages`,
+        { messageId: message.id },
+      );
+    });
+  }, (o.visibilitySeconds * 1000) / 2);
+  // Once the message is not ours any more, completing or releasing it may fail: that is expected then.
+  const settle = (step: Promise<void>) => step.catch((error: unknown) => {
+    if (lost === undefined) throw error;
+  });
   try {
     await handleTaskMessage(rt, message.body, { messageId: message.id, dequeueCount: message.dequeueCount });
     clearInterval(renew);
-    await message.complete();
+    await settle(message.complete());
   } catch (error) {
     clearInterval(renew);
-    rt.monitor.error(`worker: handler failed: ${error instanceof Error ? error.message : String(error)}`, { messageId: message.id });
+    rt.monitor.error(`worker: handler failed: ${describeError(error)}`, { messageId: message.id });
     if (message.dequeueCount >= o.maxDequeueCount) {
       await rt.queue.sendPoison(message.body);
-      await message.complete();
+      await settle(message.complete());
     } else {
-      await message.abandon(o.retryDelaySeconds);
+      await settle(message.abandon(o.retryDelaySeconds));
     }
   }
+  return lost === undefined;
 }
 
 /** The driver refused to start: another run of the pipeline is active. Exit code 1. */
@@ -113,7 +139,10 @@ export async function runThroughQueue(options: QueueRunOptions): Promise<RunReco
         throw e;
       }),
     );
-    await Promise.all(workers);
+    const ended = await Promise.all(workers);
+    if (ended.every((e) => e === "stopped") && !(await until())) {
+      throw new LakeError(`run ${started.runId}: every worker stopped claiming (the queue refused to keep their messages invisible); the run is left to be taken over or abandoned`);
+    }
     const record = await rt.records.get(rt.pipeline.name, started.runId);
     if (!record) throw new Error(`run ${started.runId} has no record`);
     rt.emit({ type: "run-end", record });

@@ -20,6 +20,7 @@ export type QueueConnection =
     };
 
 export class AzureTaskQueue implements TaskQueue {
+  readonly processBound = false;
   readonly queue: QueueClient;
   readonly poison: QueueClient;
 
@@ -50,8 +51,11 @@ export class AzureTaskQueue implements TaskQueue {
     });
   }
 
-  async sendPoison(body: string): Promise<void> {
-    await this.poison.sendMessage(body, { messageTimeToLive: -1 });
+  async sendPoison(body: string, options: SendOptions = {}): Promise<void> {
+    await this.poison.sendMessage(body, {
+      visibilityTimeout: options.delaySeconds ? Math.ceil(options.delaySeconds) : undefined,
+      messageTimeToLive: -1,
+    });
   }
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage[]> {

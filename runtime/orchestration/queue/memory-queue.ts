@@ -14,6 +14,7 @@ interface Stored {
 }
 
 export class InProcessTaskQueue implements TaskQueue {
+  readonly processBound = true;
   private readonly messages: Stored[] = [];
   private readonly poison: Stored[] = [];
 
@@ -25,8 +26,8 @@ export class InProcessTaskQueue implements TaskQueue {
     this.push(this.messages, encodeTaskMessage(message), (options.delaySeconds ?? 0) * 1000);
   }
 
-  async sendPoison(body: string): Promise<void> {
-    this.push(this.poison, body, 0);
+  async sendPoison(body: string, options: SendOptions = {}): Promise<void> {
+    this.push(this.poison, body, (options.delaySeconds ?? 0) * 1000);
   }
 
   async receive(options?: ReceiveOptions): Promise<ReceivedMessage[]> {

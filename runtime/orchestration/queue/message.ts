@@ -25,7 +25,37 @@ export class InvalidTaskMessage extends Error {
 }
 
 export function encodeTaskMessage(message: TaskMessage): string {
-  return Buffer.from(JSON.stringify(TaskMessageSchema.parse(message)), "utf8").toString("base64");
+  return toWire(TaskMessageSchema.parse(message));
+}
+
+function toWire(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), "utf8").toString("base64");
+}
+
+/** A message that is not a task message, kept in the poison queue with the reason, for operators. */
+export const KeptMessageSchema = z.object({
+  kept: z.literal("invalid task message"),
+  reason: z.string(),
+  /** The message as it arrived. */
+  body: z.string(),
+  /** When it was first kept. */
+  at: z.string(),
+});
+
+export type KeptMessage = z.infer<typeof KeptMessageSchema>;
+
+export function encodeKeptMessage(message: KeptMessage): string {
+  return toWire(KeptMessageSchema.parse(message));
+}
+
+/** The kept message this body is, or undefined when it is something else. */
+export function readKeptMessage(raw: unknown): KeptMessage | undefined {
+  try {
+    const parsed = KeptMessageSchema.safeParse(parseBody(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -33,20 +63,21 @@ export function encodeTaskMessage(message: TaskMessage): string {
  * parsed when it is JSON) or from a test (an object).
  */
 export function decodeTaskMessage(raw: unknown): TaskMessage {
-  let value = raw;
-  if (typeof value === "string") {
-    const text = value.trim().startsWith("{") ? value : Buffer.from(value, "base64").toString("utf8");
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new InvalidTaskMessage(`not JSON: ${text.slice(0, 80)}`);
-    }
-  } else if (Buffer.isBuffer(value)) {
-    return decodeTaskMessage(value.toString("utf8"));
-  }
-  const parsed = TaskMessageSchema.safeParse(value);
+  const parsed = TaskMessageSchema.safeParse(parseBody(raw));
   if (!parsed.success) {
     throw new InvalidTaskMessage(parsed.error.issues.map((i) => `${i.path.join(".") || "message"}: ${i.message}`).join("; "));
   }
   return parsed.data;
+}
+
+/** The JSON value a body holds: base64 or plain JSON text, a Buffer, or already parsed. */
+function parseBody(raw: unknown): unknown {
+  if (Buffer.isBuffer(raw)) return parseBody(raw.toString("utf8"));
+  if (typeof raw !== "string") return raw;
+  const text = raw.trim().startsWith("{") ? raw : Buffer.from(raw, "base64").toString("utf8");
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidTaskMessage(`not JSON: ${text.slice(0, 80)}`);
+  }
 }

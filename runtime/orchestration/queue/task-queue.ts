@@ -30,9 +30,14 @@ export interface ReceiveOptions {
 export interface TaskQueue {
   /** Queue name; the poison queue is `<name>-poison`. */
   readonly name: string;
+  /**
+   * True when messages live only in this process (the in-process queue): a run through it dies with the
+   * process, so a dead process id abandons it at once instead of after the lease time.
+   */
+  readonly processBound: boolean;
   send(message: TaskMessage, options?: SendOptions): Promise<void>;
   /** Put a message that cannot succeed on the poison queue, with its raw body. */
-  sendPoison(body: string): Promise<void>;
+  sendPoison(body: string, options?: SendOptions): Promise<void>;
   receive(options?: ReceiveOptions): Promise<ReceivedMessage[]>;
   receivePoison(options?: ReceiveOptions): Promise<ReceivedMessage[]>;
   /** Create the queue and its poison queue if absent (Azurite, laptops; Pulumi does it in Azure). */

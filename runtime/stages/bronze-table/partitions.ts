@@ -84,6 +84,14 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
 export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, count: number): Promise<StageOutcome> {
   const { stage, lake } = ctx;
   const plan = (await lake.readJson<PartitionPlan>(lakePath(runFolder(stage.name, ctx.runId), "plan.json")))?.value;
+  // Taken over after it committed (and removed the plan): report what it committed instead of failing.
+  const committed = plan ? undefined : (await readBronzeState(lake, stage.name)).state?.batches.find((b) => b.runId === ctx.runId);
+  if (committed) {
+    return {
+      rowsIn: committed.rows, rowsOut: committed.rows, bytes: committed.bytes,
+      checkpointAfter: stage.incremental ? committed.checkpointAfter ?? null : null, note: `${count} partitions, already committed`,
+    };
+  }
   if (!plan) throw new StageError(`stage "${stage.name}": no partition plan for run ${ctx.runId}; its partition tasks have not run`);
   const manifests: PartitionManifest[] = [];
   for (let index = 0; index < count; index++) {

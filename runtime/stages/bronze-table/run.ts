@@ -5,7 +5,7 @@
 import type { BronzeTable } from "../../declare/stages.ts";
 import { crashPoint } from "../../faults.ts";
 import { lakePath } from "../../lake/lake.ts";
-import type { BronzeBatch } from "../../state/bronze-state.ts";
+import { type BronzeBatch, currentBatches, readBronzeState } from "../../state/bronze-state.ts";
 import type { CursorPosition } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { commitBronze } from "./commit.ts";
@@ -81,9 +81,28 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     await commitBronze(ctx, { batches: [], columns: evolution.columns, change: evolution.change, checkpoint, expected: { checkpoint } });
   }
   return {
-    rowsIn: rows, rowsOut: rows, bytes,
-    checkpointBefore: before ?? null,
+    ...await committedByRun(ctx, { rows, bytes, before }),
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
     note: added.length ? `new columns: ${added.join(", ")}` : undefined,
+  };
+}
+
+/**
+ * What this run committed to the table, all its attempts together: a task taken over after a crash
+ * resumes after the chunks its first attempt committed, and its record must count those too (not only
+ * the rows the takeover found left to load).
+ */
+async function committedByRun(
+  ctx: StageContext<BronzeTable>,
+  attempt: { rows: number; bytes: number; before: CursorPosition | undefined },
+): Promise<Pick<StageOutcome, "rowsIn" | "rowsOut" | "bytes" | "checkpointBefore">> {
+  const batches = currentBatches((await readBronzeState(ctx.lake, ctx.stage.name)).state);
+  const first = batches.findIndex((b) => b.runId === ctx.runId);
+  const mine = first === -1 ? [] : batches.slice(first).filter((b) => b.runId === ctx.runId);
+  const rows = mine.reduce((n, b) => n + b.rows, 0);
+  if (rows <= attempt.rows) return { rowsIn: attempt.rows, rowsOut: attempt.rows, bytes: attempt.bytes, checkpointBefore: attempt.before ?? null };
+  return {
+    rowsIn: rows, rowsOut: rows, bytes: mine.reduce((n, b) => n + b.bytes, 0),
+    checkpointBefore: (first > 0 ? batches[first - 1].checkpointAfter : undefined) ?? null,
   };
 }

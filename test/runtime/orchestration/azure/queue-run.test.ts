@@ -30,6 +30,7 @@ after(async () => {
 
 /** Counts what is sent per task, and can send every message twice (at-least-once delivery). */
 class CountingQueue implements TaskQueue {
+  readonly processBound = false;
   readonly sent = new Map<string, number>();
   constructor(readonly inner: AzureTaskQueue, private readonly duplicate = false) {}
   get name() {
@@ -40,8 +41,8 @@ class CountingQueue implements TaskQueue {
     await this.inner.send(message, options);
     if (this.duplicate) await this.inner.send(message, options);
   }
-  sendPoison(body: string) {
-    return this.inner.sendPoison(body);
+  sendPoison(body: string, options?: SendOptions) {
+    return this.inner.sendPoison(body, options);
   }
   receive(o?: Parameters<TaskQueue["receive"]>[0]) {
     return this.inner.receive(o);
