@@ -229,6 +229,8 @@ describe("queue runs on Azurite", () => {
   for (const [what, env] of [
     ["killed mid-task", { FAKE_KILL_IN: "m" }],
     ["killed after recording success, before queuing the dependents", { MALLARD_CRASH_AT: "executor:{task}:before-dispatch" }],
+    // The last task's result is in the dispatch state (the run is done there) but not in the run record.
+    ["killed between the last task's dispatch write and its run-record write", { MALLARD_CRASH_AT: "executor:g:after-result" }],
   ] as const) {
     it(`recovers when an executor process is ${what}: the message is redelivered, nothing lost or doubled`, async () => {
       const s = setup();
@@ -245,11 +247,12 @@ describe("queue runs on Azurite", () => {
       const exit = await new Promise<string | null>((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
       assert.equal(exit, "SIGKILL", log);
       // A healthy executor picks up what the dead one left once its message becomes visible again.
-      const until = async () => (await rt.dispatch.read(testPipeline.name, started.runId))?.state.status !== "running";
+      const until = async () => (await rt.records.get(testPipeline.name, started.runId))?.status !== "running";
       await runWorker(rt, { until, pollMs: 100 });
       const record = await rt.records.get(testPipeline.name, started.runId);
       await rt.close();
       assert.equal(record?.status, "succeeded");
+      assert.deepEqual(Object.values(record?.tasks ?? {}).map((t) => [t.task, t.status, t.rowsOut]), [["a", "succeeded", 1], ["b", "succeeded", 1], ["m", "succeeded", 1], ["g", "succeeded", 1]]);
       assert.deepEqual(await outputs(s.lake), EXPECTED);
       const counts = await taskCounts(s.lake);
       assert.equal(counts.g, 1);
