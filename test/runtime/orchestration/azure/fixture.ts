@@ -4,14 +4,15 @@
 // (in-process tests) or environment variables (worker child processes).
 
 import { randomUUID } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { bronze, gold, pipeline, silver, source } from "../../../../runtime/declare/index.ts";
 import type { Lake } from "../../../../runtime/lake/lake.ts";
 import { TaskAbandoned } from "../../../../runtime/lake/publish-guard.ts";
-import { publishTable, readCurrent } from "../../../../runtime/lake/tables.ts";
+import { publishTable, readTable } from "../../../../runtime/lake/tables.ts";
+import { createSnapshotView } from "../../../../runtime/lake/delta/read.ts";
+import type { Snapshot } from "../../../../runtime/lake/delta/replay.ts";
+import { type Engine, queryRows } from "../../../../runtime/engine/engine.ts";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import type { TaskRunner } from "../../../../runtime/orchestration/azure/context.ts";
 import type { TaskRecord } from "../../../../runtime/state/run-records.ts";
 
@@ -98,44 +99,50 @@ export function faultsFromEnv(env: NodeJS.ProcessEnv): Faults {
 export const tableOf = (task: string) => `gold/_t/${task}`;
 
 /**
- * A runner whose tasks publish through the real publish path (publishTable, with the input versions they
- * read and the task's hold on its run), so ordering and abandonment are the runtime's own. Each output is
- * a one-file table holding `{ value }`: roots publish `base[task]`, m the sum of its inputs, g ten times m.
- * `hold[task]` is awaited after the task has read its inputs and before it publishes.
+ * A runner whose tasks publish through the real publish path (publishTable: a Delta commit guarded by
+ * mayPublish, with the input versions they read and the task's hold on its run), so ordering and
+ * abandonment are the runtime's own. Each output is a one-row table `value`: roots publish `base[task]`,
+ * m the sum of its inputs, g ten times m. `hold[task]` is awaited after the task has read its inputs and
+ * before it publishes.
  */
 export function publishingRunner(base: Record<string, number>, hold: Record<string, () => Promise<void>> = {}): TaskRunner {
   return async (task, ctx, attempt) => {
-    const started = new Date().toISOString();
+    const startedAt = new Date().toISOString();
+    const record = { task: task.id, stage: task.stage, kind: ctx.stage.kind, attempt, startedAt };
     await ctx.lake.writeJson(`_mallard/_test/exec/${task.id}/${randomUUID()}.json`, { attempt, runId: ctx.runId });
-    const inputs: Record<string, number> = {};
-    const values: number[] = [];
-    for (const dep of task.dependsOn) {
-      const current = (await readCurrent(ctx.lake, tableOf(dep)))!;
-      inputs[tableOf(dep)] = current.sequence ?? 0;
-      values.push(await tableValue(ctx.lake, tableOf(dep)));
-    }
-    await hold[task.id]?.();
-    const value = task.id in base ? base[task.id] : task.stage === "g" ? 10 * values[0] : values.reduce((x, y) => x + y, 0);
-    const dir = await mkdtemp(join(tmpdir(), "mallard-pub-"));
-    const file = join(dir, "value.json");
-    await writeFile(file, JSON.stringify({ value }));
-    const record = { task: task.id, stage: task.stage, kind: ctx.stage.kind, attempt, startedAt: started };
-    try {
-      await publishTable(ctx.lake, { root: tableOf(task.id), runId: ctx.runId, localFiles: [file], rows: 1, columns: [], inputs, holdsTask: ctx.holdsTask });
-    } catch (e) {
-      if (e instanceof TaskAbandoned) return { ...record, status: "abandoned", note: e.message, endedAt: new Date().toISOString() } satisfies TaskRecord;
-      throw e;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-    return { ...record, status: "succeeded", rowsIn: values.length, rowsOut: 1, bytes: 1, endedAt: new Date().toISOString() } satisfies TaskRecord;
+    return ctx.engine.withConnection(async (con) => {
+      const inputs: Record<string, number> = {};
+      const values: number[] = [];
+      for (const dep of task.dependsOn) {
+        const snapshot = (await readTable(ctx.lake, con, tableOf(dep)))!;
+        inputs[tableOf(dep)] = snapshot.version;
+        values.push(await valueIn(con, ctx.lake, snapshot));
+      }
+      await hold[task.id]?.();
+      const value = task.id in base ? base[task.id] : task.stage === "g" ? 10 * values[0] : values.reduce((x, y) => x + y, 0);
+      try {
+        await publishTable(ctx.lake, con, {
+          root: tableOf(task.id), runId: ctx.runId, query: `SELECT ${value}::BIGINT AS value`, workDir: ctx.engine.workDir, inputs, holdsTask: ctx.holdsTask,
+        });
+      } catch (e) {
+        if (e instanceof TaskAbandoned) return { ...record, status: "abandoned", note: e.message, endedAt: new Date().toISOString() } satisfies TaskRecord;
+        throw e;
+      }
+      return { ...record, status: "succeeded", rowsIn: values.length, rowsOut: 1, bytes: 1, endedAt: new Date().toISOString() } satisfies TaskRecord;
+    });
   };
 }
 
-/** The value a publishing runner's table holds now. */
-export async function tableValue(lake: Lake, root: string): Promise<number> {
-  const current = await readCurrent(lake, root);
-  if (!current) return NaN;
-  const [file] = await lake.localFiles(current.files);
-  return (JSON.parse(await readFile(file, "utf8")) as { value: number }).value;
+async function valueIn(con: DuckDBConnection, lake: Lake, snapshot: Snapshot): Promise<number> {
+  await createSnapshotView(con, lake, snapshot, "__value");
+  const [{ value }] = await queryRows<{ value: bigint }>(con, "SELECT value FROM __value");
+  return Number(value);
+}
+
+/** The value a publishing runner's table holds now (NaN when not published). */
+export async function tableValue(engine: Engine, lake: Lake, root: string): Promise<number> {
+  return engine.withConnection(async (con) => {
+    const snapshot = await readTable(lake, con, root);
+    return snapshot ? valueIn(con, lake, snapshot) : Number.NaN;
+  });
 }

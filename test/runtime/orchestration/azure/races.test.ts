@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, it } from "node:test";
+import { Engine } from "../../../../runtime/engine/engine.ts";
 import { AzureLake } from "../../../../runtime/lake/azure-lake.ts";
 import type { Lake } from "../../../../runtime/lake/lake.ts";
 import { QueueRuntime, type QueueRuntimeOptions, type TaskRunner } from "../../../../runtime/orchestration/azure/context.ts";
@@ -21,8 +22,10 @@ import { executions, publishingRunner, tableOf, tableValue, testPipeline } from 
 let azurite: Azurite;
 before(async () => {
   azurite = await startAzurite();
+  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
 });
 after(async () => {
+  await engine?.close();
   await azurite?.stop();
 });
 
@@ -37,8 +40,11 @@ function setup() {
   return { lake, queue, options };
 }
 
+let engine: Engine;
 async function values(lake: Lake) {
-  return Object.fromEntries(await Promise.all(["a", "b", "m", "g"].map(async (t) => [t, await tableValue(lake, tableOf(t))] as const)));
+  const out: Record<string, number> = {};
+  for (const t of ["a", "b", "m", "g"]) out[t] = await tableValue(engine, lake, tableOf(t));
+  return out;
 }
 
 const runEnded = (rt: QueueRuntime, runId: string) => async () => (await rt.dispatch.read(testPipeline.name, runId))?.state.status !== "running";
