@@ -14,6 +14,7 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { DEFAULT_CONFIG, loadPipeline } from "../../../../runtime/config/load-pipeline.ts";
 import type { Pipeline } from "../../../../runtime/declare/pipeline.ts";
+import type { RunRecord } from "../../../../runtime/state/run-records.ts";
 import type { Source } from "../../../../runtime/declare/sources.ts";
 import { mutateShop, seedShop, type SqlExecutor } from "../../../../runtime/demo/shop-data.ts";
 import { Engine } from "../../../../runtime/engine/engine.ts";
@@ -141,36 +142,49 @@ describe("the sample pipeline through the Azure queue equals the local run (Azur
     assert.deepEqual(await goldRows(azureLake, engine, pipeline), await goldRows(localLake, engine, pipeline));
   });
 
-  it("an executor process killed mid-extraction (chunk uploaded, not committed): redelivered, same gold as a fresh local run", async () => {
-    const freshLocal = new LocalLake(join(work, "fresh"));
-    const local = await runLocal({ pipeline, lake: freshLocal, secrets, projectRoot, trigger: "test" });
-    assert.equal(local.status, "succeeded");
-    const lake = new AzureLake({ connection: { kind: "connectionString", connectionString: azurite.connectionString }, root: "e2e-kill" });
-    const killQueue = new AzureTaskQueue({ kind: "connectionString", connectionString: azurite.connectionString }, "e2e-kill-tasks");
-    const rt = new QueueRuntime({ pipeline, lake, queue: killQueue, secrets, projectRoot, monitor: new Monitor({ sink: () => undefined }) });
-    await killQueue.ensure();
-    const started = await startRun(rt, { trigger: "test" });
-    assert.ok(started.started);
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "pipeline-worker-process.ts")], {
-      env: {
-        ...process.env, AZURITE: azurite.connectionString, QUEUE: "e2e-kill-tasks", ROOT: "e2e-kill", RUN_ID: started.runId, LEASE_SECONDS: "3",
-        [secretEnvName("shop-db-url")]: sourceUrl, MALLARD_CRASH_AT: "bronze:orders:after-upload:1",
-      },
-      stdio: ["ignore", "ignore", "pipe"],
+  // A fresh local run of the same source, made once: what every killed-and-recovered queue run must equal.
+  let fresh: Promise<{ lake: LocalLake; record: RunRecord }> | undefined;
+  const freshLocal = () => (fresh ??= (async () => {
+    const lake = new LocalLake(join(work, "fresh"));
+    const record = await runLocal({ pipeline, lake, secrets, projectRoot, trigger: "test" });
+    assert.equal(record.status, "succeeded");
+    return { lake, record };
+  })());
+
+  for (const [what, crashAt, root] of [
+    ["killed mid-extraction (chunk uploaded, not committed)", "bronze:orders:after-upload:1", "e2e-kill"],
+    // The takeover finds nothing left to load; the record must still count the 1,150 rows the run loaded.
+    ["killed after loading customers, before recording it", "executor:customers:after-task", "e2e-takeover"],
+  ] as const) {
+    it(`an executor process ${what}: redelivered, same rows and gold as a fresh local run`, async () => {
+      const { lake: localLake, record: local } = await freshLocal();
+      const lake = new AzureLake({ connection: { kind: "connectionString", connectionString: azurite.connectionString }, root });
+      const killQueue = new AzureTaskQueue({ kind: "connectionString", connectionString: azurite.connectionString }, `${root}-tasks`);
+      const rt = new QueueRuntime({ pipeline, lake, queue: killQueue, secrets, projectRoot, monitor: new Monitor({ sink: () => undefined }) });
+      await killQueue.ensure();
+      const started = await startRun(rt, { trigger: "test" });
+      assert.ok(started.started);
+      const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "pipeline-worker-process.ts")], {
+        env: {
+          ...process.env, AZURITE: azurite.connectionString, QUEUE: `${root}-tasks`, ROOT: root, RUN_ID: started.runId, LEASE_SECONDS: "3",
+          [secretEnvName("shop-db-url")]: sourceUrl, MALLARD_CRASH_AT: crashAt,
+        },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let log = "";
+      child.stderr.on("data", (c: Buffer) => (log += c.toString()));
+      const signal = await new Promise<string | null>((resolve) => child.once("exit", (_code, sig) => resolve(sig)));
+      assert.equal(signal, "SIGKILL", log.slice(-2000));
+      const until = async () => (await rt.records.get(pipeline.name, started.runId))?.status !== "running";
+      await Promise.all([runWorker(rt, { until, pollMs: 100 }), runWorker(rt, { until, pollMs: 100 })]);
+      const record = await rt.records.get(pipeline.name, started.runId);
+      await rt.close();
+      assert.equal(record?.status, "succeeded", JSON.stringify(record?.error));
+      for (const id of ["orders", "customers", "order_lines"]) {
+        assert.equal(record?.tasks[id].rowsOut, local.tasks[id].rowsOut, `rows of ${id}: nothing lost or doubled`);
+      }
+      assert.deepEqual(await goldRows(lake, engine, pipeline), await goldRows(localLake, engine, pipeline));
+      await lake.cache.clear();
     });
-    let log = "";
-    child.stderr.on("data", (c: Buffer) => (log += c.toString()));
-    const signal = await new Promise<string | null>((resolve) => child.once("exit", (_code, sig) => resolve(sig)));
-    assert.equal(signal, "SIGKILL", log.slice(-2000));
-    const until = async () => (await rt.dispatch.read(pipeline.name, started.runId))?.state.status !== "running";
-    await Promise.all([runWorker(rt, { until, pollMs: 100 }), runWorker(rt, { until, pollMs: 100 })]);
-    const record = await rt.records.get(pipeline.name, started.runId);
-    await rt.close();
-    assert.equal(record?.status, "succeeded", JSON.stringify(record?.error));
-    for (const id of ["orders", "customers", "order_lines"]) {
-      assert.equal(record?.tasks[id].rowsOut, local.tasks[id].rowsOut, `rows of ${id}: nothing lost or doubled`);
-    }
-    assert.deepEqual(await goldRows(lake, engine, pipeline), await goldRows(freshLocal, engine, pipeline));
-    await lake.cache.clear();
-  });
+  }
 });
