@@ -59,7 +59,8 @@ export async function handleTaskMessage(rt: QueueRuntime, body: unknown, deliver
   if (!decision.run) {
     // A redelivery may follow a crash between recording a result and sending what it queued.
     for (const m of decision.resend) await rt.queue.send(m);
-    if (decision.state) await projectTasks(rt, decision.state);
+    // ...or between the dispatch write and the run-record write: the record is repaired from the dispatch state.
+    if (decision.state && delivery.dequeueCount > 1) await projectTasks(rt, decision.state);
     if (decision.state && decision.state.status !== "running") await finishRun(rt, decision.state);
     log.info(`executor: ${decision.reason}; nothing to do`, { dequeueCount: delivery.dequeueCount, resent: decision.resend.length });
     return { action: "ignored", reason: decision.reason };
