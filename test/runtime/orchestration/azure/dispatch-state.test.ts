@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { fail, newDispatch, requeue, succeed } from "../../../../runtime/orchestration/azure/dispatch-state.ts";
+import { abandon, claim, fail, holdsClaim, newDispatch, requeue, succeed } from "../../../../runtime/orchestration/azure/dispatch-state.ts";
 
 const tasks = [
   { id: "a", stage: "a", dependsOn: [] },
@@ -44,4 +44,34 @@ describe("dispatch transitions", () => {
     assert.equal(s.tasks.a.attempt, 2);
     assert.equal(s.tasks.a.error, "unreachable");
   });
+
+  it("abandons every unfinished task with the run; finished ones keep their status", () => {
+    let s = newDispatch("r", "p", tasks, { fullRefresh: false }, now);
+    s = succeed(s, "a", now).next;
+    s = claim(s, "b", { messageId: "mb", dequeueCount: 1 }, "t1", now);
+    s = abandon(s, "lease expired", now);
+    assert.equal(s.status, "abandoned");
+    assert.equal(s.abandonedBecause, "lease expired");
+    assert.deepEqual(statuses(s), { a: "succeeded", b: "abandoned", m: "abandoned", g: "abandoned", h: "abandoned" });
+    assert.equal(s.tasks.b.claim, undefined);
+  });
+
+  it("a claim holds its task only under its own token, and only while the run runs", () => {
+    let s = newDispatch("r", "p", tasks, { fullRefresh: false }, now);
+    s = claim(s, "a", { messageId: "ma", dequeueCount: 1 }, "first", now);
+    assert.ok(holdsClaim(s, "a", "first"));
+    // The same message redelivered (its executor seemed dead) takes over under a new token.
+    s = claim(s, "a", { messageId: "ma", dequeueCount: 2 }, "second", now);
+    assert.equal(holdsClaim(s, "a", "first"), false);
+    assert.ok(holdsClaim(s, "a", "second"));
+    assert.equal(s.tasks.a.deliveries, 2);
+    assert.equal(holdsClaim(abandon(s, "gone", now), "a", "second"), false);
+  });
+
+  it("keeps a task's result with its success or failure, for the run record", () => {
+    const result = { task: "a", stage: "a", kind: "bronze.table", status: "succeeded" as const, rowsOut: 1150 };
+    const s = succeed(newDispatch("r", "p", tasks, { fullRefresh: false }, now), "a", now, result).next;
+    assert.deepEqual(s.tasks.a.result, result);
+  });
 });
+
