@@ -74,7 +74,7 @@ describe("runs whose process died", () => {
     const [dead] = await records.latest(testPipeline.name);
     assert.equal(dead.status, "running", "the record was left as it was when the process died");
     const shown = status(lakeDir);
-    assert.match(shown, new RegExp(`${dead.runId}  abandoned .* 4 tasks: 2 ok, 2 abandoned  — \\(run\\): abandoned: its process \\(pid \\d+ on .*\\) ended without finishing it`));
+    assert.match(shown, new RegExp(`${dead.runId}  abandoned .* 2 ok, 0 failed, 0 skipped, 2 abandoned  — \\(run\\): abandoned: its process \\(pid \\d+ on .*\\) ended without finishing it`));
 
     const runTask = fakeRunner();
     const next = await runLocal({ ...common(lakeDir), runTask: (task, ctx) => runTask(task, ctx, 1) });
