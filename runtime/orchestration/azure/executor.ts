@@ -141,4 +141,3 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
   rt.emit({ type: "task-end", task, record });
   return settleTask(rt, m, record, token);
 }
-

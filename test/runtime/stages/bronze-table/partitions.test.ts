@@ -14,6 +14,8 @@ import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
 import { readBronzeState } from "../../../../runtime/state/bronze-state.ts";
 import { registerInputs } from "../../../../runtime/stages/inputs.ts";
 import { TaskAbandoned } from "../../../../runtime/lake/publish-guard.ts";
+import type { Source } from "../../../../runtime/declare/sources.ts";
+import type { SourceConnector } from "../../../../runtime/sources/source.ts";
 import { commitBronzePartitions, runBronzePartition } from "../../../../runtime/stages/bronze-table/partitions.ts";
 import { bronzeBed, type BronzeBed } from "../../../helpers/bronze-bed.ts";
 import { stageContext } from "../../../helpers/stage-context.ts";
@@ -103,24 +105,30 @@ describe("partitioned bronze", () => {
 
   it("a commit task taken over after it committed reports what it committed; one that no longer holds its run commits nothing", async () => {
     const stage = table("retaken", { kind: "chunks", column: "k", count: 2 });
-    const ctxOf = (runId: string, holds = true) => ({
-      ...stageContext({ pipeline: pipeline("parts", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: scratch.lake, engine, runId }),
-      holdsTask: async () => holds,
-    });
-    const ctx = ctxOf("20260101T000000Z-retake");
-    for (const index of [0, 1]) await runBronzePartition(ctx, { index, count: 2 });
-    const first = await commitBronzePartitions(ctx, 2);
-    // The redelivered commit task finds the run's plan and manifests gone (the commit removed them).
-    const again = await commitBronzePartitions(ctx, 2);
-    assert.deepEqual([again.rowsOut, again.bytes, again.note], [first.rowsOut, first.bytes, "2 partitions, already committed"]);
-    assert.equal(first.rowsOut, 3100);
+    const opened: SourceConnector[] = [];
+    const ctxOf = (runId: string, holds = true) => {
+      const ctx = stageContext({ pipeline: pipeline("parts", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: scratch.lake, engine, runId });
+      // Each connector the tasks open is closed at the end, as a runner would.
+      return { ...ctx, holdsTask: async () => holds, connector: async (s: Source) => opened[opened.push(await ctx.connector(s)) - 1] };
+    };
+    try {
+      const ctx = ctxOf("20260101T000000Z-retake");
+      for (const index of [0, 1]) await runBronzePartition(ctx, { index, count: 2 });
+      const first = await commitBronzePartitions(ctx, 2);
+      // The redelivered commit task finds the run's plan and manifests gone (the commit removed them).
+      const again = await commitBronzePartitions(ctx, 2);
+      assert.deepEqual([again.rowsOut, again.bytes, again.note], [first.rowsOut, first.bytes, "2 partitions, already committed"]);
+      assert.equal(first.rowsOut, 3100);
 
-    await client.query(`UPDATE ${quoteIdent(schema)}.t SET updated_at = '2026-03-01 00:00:00+00' WHERE id <= 10`);
-    const stale = ctxOf("20260101T000000Z-stale", false);
-    for (const index of [0, 1]) await runBronzePartition(stale, { index, count: 2 });
-    const before = (await readBronzeState(scratch.lake, "retaken")).state;
-    await assert.rejects(commitBronzePartitions(stale, 2), (e: unknown) => e instanceof TaskAbandoned);
-    assert.deepEqual((await readBronzeState(scratch.lake, "retaken")).state, before, "nothing committed");
+      await client.query(`UPDATE ${quoteIdent(schema)}.t SET updated_at = '2026-03-01 00:00:00+00' WHERE id <= 10`);
+      const stale = ctxOf("20260101T000000Z-stale", false);
+      for (const index of [0, 1]) await runBronzePartition(stale, { index, count: 2 });
+      const committedBefore = (await readBronzeState(scratch.lake, "retaken")).state;
+      await assert.rejects(commitBronzePartitions(stale, 2), (e: unknown) => e instanceof TaskAbandoned);
+      assert.deepEqual((await readBronzeState(scratch.lake, "retaken")).state, committedBefore, "nothing committed");
+    } finally {
+      for (const c of opened) await c.close();
+    }
   });
 });
 
