@@ -221,7 +221,8 @@ export const bronze = {
       since: incremental?.param === undefined ? undefined : { param: incremental.param, format: incremental.format },
       ordered: incremental?.ordered,
     };
-    const name = (records ?? path).split(/[/.]/).filter(Boolean).pop()?.replace(/\[\]$/, "").replace(/[^A-Za-z0-9_]/g, "_") ?? "endpoint";
+    // `/v1/orders` → orders; child records (`data[].lines`) → lines.
+    const name = (records?.includes("[]") ? records : path).split(/[/.]/).filter(Boolean).pop()?.replace(/\[\]$/, "").replace(/[^A-Za-z0-9_]/g, "_") ?? "endpoint";
     return bronzeStage(from, resource, name, {
       ...rest,
       incremental: incremental && { cursor: incremental.cursor, lookBack: incremental.lookBack },
