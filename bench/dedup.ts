@@ -65,7 +65,7 @@ async function runLabelled(name: string, data: string, config: string, truth: st
       seconds: {
         load: seconds(load),
         ...phaseSeconds(t),
-        total: seconds(t.prepare + t.train + t.block + t.predict + t.cluster + t.output),
+        total: seconds(t.budget + t.prepare + t.train + t.block + t.predict + t.cluster + t.output),
         cpu: seconds((cpu.user + cpu.system) / 1000),
       },
       prior: result.params.prior,

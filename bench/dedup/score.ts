@@ -80,5 +80,5 @@ export const seconds = (ms: number): number => Math.round(ms) / 1000;
 
 /** Wall time per phase as the benchmark reports it: training, prediction (blocking + scoring), clustering. */
 export function phaseSeconds(t: DedupMetrics["timings"]): { train: number; predict: number; cluster: number } {
-  return { train: seconds(t.prepare + t.train), predict: seconds(t.block + t.predict), cluster: seconds(t.cluster + t.output) };
+  return { train: seconds(t.budget + t.prepare + t.train), predict: seconds(t.block + t.predict), cluster: seconds(t.cluster + t.output) };
 }

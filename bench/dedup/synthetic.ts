@@ -84,7 +84,7 @@ export async function runSynthetic(records: number, threads: number): Promise<Sy
     const { from: _from, ...spec } = args;
     const result = await runDedup(con, { input: "synthetic", spec, prefix: "syn", stage: "synthetic_1m", keepIntermediate: true });
     const t = result.metrics.timings;
-    const totalMs = t.prepare + t.train + t.block + t.predict + t.cluster + t.output;
+    const totalMs = t.budget + t.prepare + t.train + t.block + t.predict + t.cluster + t.output;
     const scores = await score(con, "syn", "synthetic_truth", args.id, spec.threshold ?? 0.9, spec.clusterThreshold ?? 0.99);
     return {
       records: result.metrics.records,

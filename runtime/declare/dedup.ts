@@ -44,7 +44,10 @@ export type NullHandling =
   | "disagree";
 
 export interface Comparison {
-  /** Column compared by the levels. @default the comparison's key in `compare` */
+  /**
+   * Column compared by the levels: an input column, a `prepare` name, or an SQL expression over the
+   * input's columns, computed once per record (`lower(trim(email))`). @default the comparison's key in `compare`
+   */
   column?: string;
   /** Ordered levels, strongest first. Must not be empty. @example [{ kind: "exact" }, { kind: "jaroWinkler", threshold: 0.9 }] */
   levels: readonly ComparisonLevel[];
@@ -54,15 +57,43 @@ export interface Comparison {
   nulls?: NullHandling;
   /** Other columns that `sql` levels read; used to validate and to know which training blocks bias this comparison. */
   uses?: readonly string[];
+  /**
+   * Comparisons whose evidence this one repeats (an email built from the name repeats the name). When
+   * all of them agree exactly, this comparison weighs its conditional weight given that agreement,
+   * log2(m / u'), with u' learned from pairs that agree on them, instead of adding independent evidence.
+   * Each must start with an `exact` level. @example ["first_name", "surname"]
+   */
+  correlatedWith?: readonly string[];
+  /**
+   * The `else` level (both values present, none of the declared levels met) means different entities:
+   * a different date of birth, a different national id. Such a pair keeps its full negative weight, and
+   * clustering never joins two records that conflict through a chain of other links; the link that
+   * would have is refused, with the reason in the links table. Declare the tolerated differences (a
+   * typo, a month) as levels. @default false
+   */
+  conflict?: boolean;
 }
 
 /**
  * A blocking rule: records are compared only when every expression is equal (and not NULL) on both.
- * Each entry is a column name or a SQL expression over one record. Rules are unioned; no pair twice.
+ * Each entry is a column name, a `prepare` name or an SQL expression over one record. One entry may be a
+ * list (`name_tokens`): records then pair when they share any element. Rules are unioned; no pair twice.
+ * The object form caps block sizes (block purging).
  * @example ["surname", "dob"]
  * @example ["substr(first_name, 1, 3)", "substr(surname, 1, 4)"]
+ * @example { on: "name_tokens", maxBlockRecords: 100 }
  */
-export type BlockingRule = string | readonly string[];
+export type BlockingRule = string | readonly string[] | BlockingRuleOptions;
+
+export interface BlockingRuleOptions {
+  /** The rule's expressions, as in the short form. */
+  on: string | readonly string[];
+  /**
+   * Skip keys held by more than this many records: a value that common (a frequent name token) says
+   * little and costs n(n−1)/2 pairs; other rules must find those records' pairs.
+   */
+  maxBlockRecords?: number;
+}
 
 /** Which record of an entity represents it in the deduplicated table. */
 export type SurvivorRule =
@@ -117,6 +148,12 @@ export interface SilverDedupArgs<TFrom> {
   from: TFrom;
   /** Column that identifies a record, unique in the input. @example "customer_id" */
   id: string;
+  /**
+   * Cleaned columns computed once per record before blocking and comparing, by name: SQL over the
+   * input's columns. Comparisons, `uses`, `sql` levels and blocking rules read them like input columns.
+   * @example { email_clean: "lower(trim(email))", phone_digits: "regexp_replace(phone, '[^0-9]', '', 'g')" }
+   */
+  prepare?: Readonly<Record<string, string>>;
   /** Rules that generate candidate pairs; pairs outside every rule are never compared. Not empty. */
   blocking: readonly BlockingRule[];
   /** Comparisons by name, each a column with ordered levels. Not empty. */
@@ -141,8 +178,9 @@ export interface SilverDedupArgs<TFrom> {
   /** Training options. */
   training?: DedupTrainingArgs;
   /**
-   * Link only records that are new since the last run against everything already seen, keeping earlier
-   * links; `false` relinks all records each run. @default true
+   * Link only the records that are new or whose compared columns changed since the last run, and
+   * re-cluster only the entities they touch; every other entity keeps its id and links. `false` relinks
+   * all records each run (entity ids still stay where clusters do not change). @default true
    */
   incremental?: boolean;
   /** Links table keeps pairs at or above this match probability (for explaining near misses). @default min(threshold, clusterThreshold) */
@@ -189,8 +227,14 @@ const levelSchema = z.discriminatedUnion("kind", [
   }),
   z.strictObject({ kind: z.literal("sql"), sql: z.string().min(1), label: z.string().min(1) }),
 ]);
-const blockingRuleSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+const ruleParts = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: "expected a column name or SQL expression, or a non-empty list of them (in YAML, quote expressions with commas)",
+});
+const blockingRuleSchema = z.union([
+  ruleParts,
+  z.strictObject({ on: ruleParts, maxBlockRecords: z.number().int().min(2).optional() }),
+], {
+  error: "expected a column name or SQL expression, a non-empty list of them, or { on, maxBlockRecords } (in YAML, quote expressions with commas)",
 });
 const survivorSchema = z.discriminatedUnion("kind", [
   z.strictObject({ kind: z.literal("mostRecent"), column: z.string().min(1) }),
@@ -206,6 +250,7 @@ const survivorSchema = z.discriminatedUnion("kind", [
 export const dedupArgsSchema = z.strictObject({
   from: z.string().min(1),
   id: z.string().min(1),
+  prepare: z.record(z.string().min(1), z.string().min(1)).optional(),
   blocking: z.array(blockingRuleSchema),
   compare: z.record(
     z.string(),
@@ -215,6 +260,8 @@ export const dedupArgsSchema = z.strictObject({
       termFrequency: z.boolean().optional(),
       nulls: z.enum(["neutral", "disagree"]).optional(),
       uses: z.array(z.string().min(1)).optional(),
+      correlatedWith: z.array(z.string().min(1)).min(1).optional(),
+      conflict: z.boolean().optional(),
     }),
   ),
   threshold: z.number().gt(0).lt(1).optional(),
@@ -268,18 +315,24 @@ export function parseDedupArgs(stage: string, raw: unknown, columns?: readonly s
 export function checkDedupArgs(stage: string, args: DedupSpec, columns?: readonly string[]): string[] {
   const problems: string[] = [];
   const at = (field: string, message: string) => problems.push(`stage "${stage}": ${field}: ${message}`);
-  const known = columns ? new Set(columns) : undefined;
+  const prepared = Object.keys(args.prepare ?? {});
+  const known = columns ? new Set([...columns, ...prepared]) : undefined;
   const needColumn = (field: string, column: string) => {
     if (known && !known.has(column)) {
       at(field, `column "${column}" not found in the input (columns: ${[...known].join(", ")})`);
     }
   };
+  const isName = (text: string) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(text);
   needColumn("id", args.id);
+  for (const name of prepared) {
+    if (columns?.includes(name)) at(`prepare.${name}`, "has the name of an input column; name the cleaned column differently");
+    if (name.startsWith("_dd_")) at(`prepare.${name}`, "names starting with _dd_ are reserved");
+  }
   if (args.blocking.length === 0) at("blocking", "no blocking rules (every pair would be compared)");
   args.blocking.forEach((rule, i) => {
-    const parts = typeof rule === "string" ? [rule] : rule;
+    const parts = blockingRuleParts(rule);
     if (parts.length === 0) at(`blocking[${i}]`, "empty rule");
-    for (const part of parts) if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(part)) needColumn(`blocking[${i}]`, part);
+    for (const part of parts) if (isName(part)) needColumn(`blocking[${i}]`, part);
   });
   const names = Object.keys(args.compare);
   if (names.length === 0) at("compare", "no comparisons");
@@ -287,18 +340,38 @@ export function checkDedupArgs(stage: string, args: DedupSpec, columns?: readonl
     const c = args.compare[name];
     const field = `compare.${name}`;
     if (c.levels.length === 0) at(field, "no levels");
-    needColumn(`${field}.column`, c.column ?? name);
-    for (const column of c.uses ?? []) needColumn(`${field}.uses`, column);
+    const column = c.column ?? name;
+    if (isName(column)) needColumn(`${field}.column`, column);
+    for (const used of c.uses ?? []) needColumn(`${field}.uses`, used);
     if (c.termFrequency && c.levels.length > 0 && !c.levels.some((l) => l.kind === "exact")) {
       at(`${field}.termFrequency`, "needs an exact level to adjust");
     }
+    for (const other of c.correlatedWith ?? []) {
+      const o = args.compare[other];
+      if (other === name) at(`${field}.correlatedWith`, "a comparison cannot be correlated with itself");
+      else if (!o) at(`${field}.correlatedWith`, `no comparison "${other}" (comparisons: ${names.join(", ")})`);
+      else if (o.levels[0]?.kind !== "exact") at(`${field}.correlatedWith`, `"${other}" must start with an exact level (its agreement is the condition)`);
+      else if (o.correlatedWith) at(`${field}.correlatedWith`, `"${other}" is itself correlatedWith others; name the comparisons it depends on instead`);
+    }
+    if (c.conflict && c.nulls === "disagree") at(`${field}.conflict`, 'needs nulls: "neutral" (a missing value is not a conflict)');
   }
   const t = args.threshold;
   if (t !== undefined && !(t > 0 && t < 1)) at("threshold", `must be between 0 and 1 (got ${t})`);
   const ct = args.clusterThreshold;
   if (ct !== undefined && !(ct > 0 && ct < 1)) at("clusterThreshold", `must be between 0 and 1 (got ${ct})`);
   if (args.pairBudget !== undefined && !(args.pairBudget > 0)) at("pairBudget", "must be positive");
-  if (args.survivor?.kind === "mostRecent") needColumn("survivor.column", args.survivor.column);
-  if (args.survivor?.kind === "sourcePriority") needColumn("survivor.column", args.survivor.column);
+  const survivor = args.survivor;
+  if (survivor?.kind === "mostRecent" || survivor?.kind === "sourcePriority") {
+    if (columns && !columns.includes(survivor.column)) {
+      at("survivor.column", `column "${survivor.column}" not found in the input (columns: ${columns.join(", ")})`);
+    }
+  }
   return problems;
+}
+
+/** A blocking rule's expressions, whichever form it was declared in. */
+export function blockingRuleParts(rule: BlockingRule): readonly string[] {
+  if (typeof rule === "string") return [rule];
+  if ("on" in rule) return typeof rule.on === "string" ? [rule.on] : rule.on;
+  return rule;
 }

@@ -12,8 +12,8 @@ const MAX_ROUNDS = 200;
 
 /**
  * Build the clusters table (rid, cluster) over all records: edges are pairs at or above the threshold,
- * plus, in an incremental run, each old record tied to its previous entity (so entities stay whole and a
- * new record that links two of them merges them).
+ * plus, in an incremental run, each record not linked this run tied to its previous entity (so untouched
+ * entities stay whole and a new record that links two of them merges them).
  */
 export async function clusterRecords(
   con: DuckDBConnection,
@@ -25,7 +25,8 @@ export async function clusterRecords(
   const prev = quoteIdent(col.prevEntity);
   const star = keepPreviousEntities
     ? `UNION ALL
-       SELECT ${rid}, min(${rid}) OVER (PARTITION BY ${prev}) FROM ${names.records} WHERE ${prev} IS NOT NULL`
+       SELECT ${rid}, min(${rid}) OVER (PARTITION BY ${prev}) FROM ${names.records}
+       WHERE ${prev} IS NOT NULL AND NOT ${quoteIdent(col.isNew)}`
     : "";
   await con.run(`
     CREATE OR REPLACE TABLE ${names.edges} AS
@@ -56,7 +57,8 @@ export async function clusterRecords(
   }
   await con.run(`
     CREATE OR REPLACE TABLE ${names.clusters} AS
-    SELECT r.${rid} AS rid, r.${quoteIdent(col.id)} AS id, r.${prev} AS prev_entity, coalesce(lb.label, r.${rid}) AS cluster
+    SELECT r.${rid} AS rid, r.${quoteIdent(col.id)} AS id, r.${prev} AS prev_entity, r.${quoteIdent(col.hash)} AS record_hash,
+           coalesce(lb.label, r.${rid}) AS cluster
     FROM ${names.records} r LEFT JOIN ${names.labels} lb ON lb.node = r.${rid}`);
   return { rounds, edges: edgeCount / 2 };
 }

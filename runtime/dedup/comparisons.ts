@@ -144,6 +144,7 @@ export function weightSql(
   tfColumn: string,
   m: readonly number[],
   u: readonly number[],
+  given?: { condition: string; u: readonly number[] },
 ): string {
   const weights = levelWeights(m, u);
   const whens = weights.map((w, k) => {
@@ -154,7 +155,11 @@ export function weightSql(
     }
     return `WHEN ${k} THEN ${quoteDouble(w)}`;
   });
-  return `CASE ${quoteIdent(gammaColumn)} ${whens.join(" ")} ELSE 0.0 END`;
+  const plain = `CASE ${quoteIdent(gammaColumn)} ${whens.join(" ")} ELSE 0.0 END`;
+  if (!given) return plain;
+  // Where the correlated comparisons agree, this one's evidence is what it adds beyond them: log2(m / u').
+  const conditional = levelWeights(m, given.u).map((w, k) => `WHEN ${k} THEN ${quoteDouble(w)}`);
+  return `CASE WHEN ${given.condition} THEN (CASE ${quoteIdent(gammaColumn)} ${conditional.join(" ")} ELSE 0.0 END) ELSE ${plain} END`;
 }
 
 /** The larger of the pair's term frequencies, for `weightSql` (NULL without term frequencies). */

@@ -8,7 +8,15 @@ export interface Pattern {
   /** Per-training-rule flags: did the pair also agree on that rule's keys? (for the prior estimate) */
   flags: boolean[];
   count: number;
+  /**
+   * Per comparison: do all of its `correlatedWith` comparisons agree exactly on this pattern? Then its
+   * u is the conditional `uGiven`. Absent: no comparison is correlated.
+   */
+  given?: boolean[];
 }
+
+/** Per comparison, u given its condition (`correlatedWith` agreeing), or undefined when it has none. */
+export type UGiven = (number[] | undefined)[];
 
 export interface EmOptions {
   /** Which comparisons take part; inactive ones (blocked on in this session) are ignored entirely. */
@@ -21,11 +29,14 @@ export interface EmOptions {
   fixU?: boolean;
   /** Keep m as given: used to refine u and the match rate on random pairs. @default false */
   fixM?: boolean;
+  /** Learn the conditional u of correlated comparisons from the patterns where their condition holds. @default false */
+  freeUGiven?: boolean;
 }
 
 export interface EmResult {
   m: number[][];
   u: number[][];
+  uGiven: UGiven;
   lambda: number;
   iterations: number;
   converged: boolean;
@@ -35,24 +46,40 @@ export interface EmResult {
 export const MIN_PROBABILITY = 1e-6;
 
 /** P(match | pattern) under the model. */
-export function posterior(p: Pattern, m: number[][], u: number[][], lambda: number, active: boolean[]): number {
+export function posterior(
+  p: Pattern,
+  m: number[][],
+  u: number[][],
+  lambda: number,
+  active: boolean[],
+  uGiven: UGiven = [],
+): number {
   // Work in log space: with many comparisons the products underflow for confident non-matches.
   let logBf = 0;
   for (let c = 0; c < p.gammas.length; c++) {
     const g = p.gammas[c];
     if (!active[c] || g < 0) continue;
-    logBf += Math.log(m[c][g]) - Math.log(u[c][g]);
+    const conditional = p.given?.[c] ? uGiven[c] : undefined;
+    logBf += Math.log(m[c][g]) - Math.log((conditional ?? u[c])[g]);
   }
   const logOdds = Math.log(lambda) - Math.log(1 - lambda) + logBf;
   return 1 / (1 + Math.exp(-logOdds));
 }
 
-/** Level shares weighted by `weight(pattern)`, per comparison, null level excluded; floored and renormalised. */
-function weightedShares(patterns: Pattern[], levels: number[], weight: (p: Pattern) => number): number[][] {
+/**
+ * Level shares weighted by `weight(pattern)`, per comparison, null level excluded; floored and
+ * renormalised. `include(p, c)` picks the patterns that count for comparison c (all by default).
+ */
+function weightedShares(
+  patterns: Pattern[],
+  levels: number[],
+  weight: (p: Pattern) => number,
+  include: (p: Pattern, c: number) => boolean = () => true,
+): number[][] {
   const sums = levels.map((n) => new Array<number>(n).fill(0));
   for (const p of patterns) {
     const w = weight(p) * p.count;
-    for (let c = 0; c < levels.length; c++) if (p.gammas[c] >= 0) sums[c][p.gammas[c]] += w;
+    for (let c = 0; c < levels.length; c++) if (p.gammas[c] >= 0 && include(p, c)) sums[c][p.gammas[c]] += w;
   }
   return sums.map((s) => {
     const total = s.reduce((a, b) => a + b, 0);
@@ -68,6 +95,9 @@ export function levelShares(patterns: Pattern[], levels: number[]): number[][] {
   return weightedShares(patterns, levels, () => 1);
 }
 
+/** Has comparison c a condition that holds on this pattern? */
+const conditioned = (uGiven: UGiven) => (p: Pattern, c: number) => uGiven[c] !== undefined && p.given?.[c] === true;
+
 /**
  * Run EM from the given start. E-step: each pattern's match probability. M-step: m (and u unless fixed)
  * as the match-weighted (non-match-weighted) share of each level, and λ as the mean match probability.
@@ -75,41 +105,56 @@ export function levelShares(patterns: Pattern[], levels: number[]): number[][] {
  */
 export function expectationMaximisation(
   patterns: Pattern[],
-  start: { m: number[][]; u: number[][]; lambda: number },
+  start: { m: number[][]; u: number[][]; lambda: number; uGiven?: UGiven },
   options: EmOptions,
 ): EmResult {
   const fixU = options.fixU ?? true;
   const fixM = options.fixM ?? false;
   let m = start.m.map((row) => [...row]);
   let u = start.u.map((row) => [...row]);
+  let uGiven: UGiven = (start.uGiven ?? []).map((row) => row && [...row]);
   let lambda = start.lambda;
+  const isConditioned = conditioned(uGiven);
   const total = patterns.reduce((a, p) => a + p.count, 0);
   for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
     const post = new Map<Pattern, number>();
     let matched = 0;
     for (const p of patterns) {
-      const q = posterior(p, m, u, lambda, options.active);
+      const q = posterior(p, m, u, lambda, options.active, uGiven);
       post.set(p, q);
       matched += q * p.count;
     }
-    const newM = fixM ? m : weightedShares(patterns, options.levels, (p) => post.get(p) ?? 0);
-    const newU = fixU ? u : weightedShares(patterns, options.levels, (p) => 1 - (post.get(p) ?? 0));
+    const matchWeight = (p: Pattern) => post.get(p) ?? 0;
+    const nonMatchWeight = (p: Pattern) => 1 - (post.get(p) ?? 0);
+    const newM = fixM ? m : weightedShares(patterns, options.levels, matchWeight);
+    // A correlated comparison's u is learned from the pairs where its condition does not hold, and
+    // its uGiven from those where it does: the two are different distributions.
+    const newU = fixU ? u : weightedShares(patterns, options.levels, nonMatchWeight, (p, c) => !isConditioned(p, c));
     const keep = (next: number[][], prev: number[][]) => next.map((row, c) => (options.active[c] ? row : prev[c]));
     const nextM = keep(newM, m);
     const nextU = keep(newU, u);
+    let nextUGiven = uGiven;
+    if (options.freeUGiven) {
+      const shares = weightedShares(patterns, options.levels, nonMatchWeight, isConditioned);
+      const seen = options.levels.map((_, c) => patterns.some((p) => isConditioned(p, c) && p.gammas[c] >= 0));
+      nextUGiven = uGiven.map((row, c) => (row && options.active[c] && seen[c] ? shares[c] : row));
+    }
     const nextLambda = Math.min(Math.max(matched / total, 1e-12), 1 - 1e-12);
     let delta = Math.abs(nextLambda - lambda);
     for (let c = 0; c < m.length; c++) {
       for (let k = 0; k < m[c].length; k++) {
         delta = Math.max(delta, Math.abs(nextM[c][k] - m[c][k]), Math.abs(nextU[c][k] - u[c][k]));
+        const g = nextUGiven[c];
+        if (g) delta = Math.max(delta, Math.abs(g[k] - uGiven[c]![k]));
       }
     }
     m = nextM;
     u = nextU;
+    uGiven = nextUGiven;
     lambda = nextLambda;
-    if (delta < options.tolerance) return { m, u, lambda, iterations: iteration, converged: true };
+    if (delta < options.tolerance) return { m, u, uGiven, lambda, iterations: iteration, converged: true };
   }
-  return { m, u, lambda, iterations: options.maxIterations, converged: false };
+  return { m, u, uGiven, lambda, iterations: options.maxIterations, converged: false };
 }
 
 /** Starting m: most matches agree on the strongest level, few fall to `else`. */

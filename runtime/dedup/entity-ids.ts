@@ -8,7 +8,10 @@ import { StageError } from "../errors.ts";
 import type { Model, TableNames } from "./model.ts";
 import { quoteIdent } from "./sql.ts";
 
-/** Write the entities table: (<id>, entity_id) for every record. */
+/**
+ * Write the entities table: (<id>, entity_id, record_hash) for every record. The hash of what linking
+ * read lets the next run find the records edited since.
+ */
 export async function assignEntityIds(
   con: DuckDBConnection,
   model: Model,
@@ -38,7 +41,7 @@ export async function assignEntityIds(
              k.prev_entity IS NOT NULL AS carried
       FROM c LEFT JOIN kept k USING (cluster)
     )
-    SELECT cl.id AS ${quoteIdent(model.id)}, n.entity_id, n.carried
+    SELECT cl.id AS ${quoteIdent(model.id)}, n.entity_id, cl.record_hash, n.carried
     FROM ${names.clusters} cl JOIN named n USING (cluster)`);
   const reader = await con.runAndReadAll(`
     SELECT count(DISTINCT entity_id) AS entities,

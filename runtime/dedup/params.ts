@@ -10,6 +10,11 @@ export interface LevelParams {
   m: number;
   /** P(level | different entities). */
   u: number;
+  /**
+   * P(level | different entities that agree exactly on every `correlatedWith` comparison), for a
+   * correlated comparison: its weight is log2(m / uGiven) on such pairs.
+   */
+  uGiven?: number;
 }
 
 export interface ComparisonParams {
@@ -30,13 +35,44 @@ export interface DedupParams {
   trainedAt: string;
 }
 
-/** Hash of what the parameters depend on: comparison names, columns and levels, in order. */
-export function modelFingerprint(model: Model): string {
-  const shape = model.comparisons.map((c) => [c.name, c.column, c.spec.levels, c.spec.nulls ?? "neutral"]);
-  return createHash("sha256").update(JSON.stringify(shape)).digest("hex").slice(0, 16);
+/** What a comparison's parameters depend on: its values (a prepared column's SQL), levels, nulls, condition. */
+function comparisonShape(model: Model) {
+  const valueOf = (column: string) => model.prepared.find((p) => p.name === column)?.sql ?? column;
+  return model.comparisons.map((c) => [
+    c.name, c.columns.map(valueOf), c.spec.levels, c.spec.nulls ?? "neutral", c.given.map((g) => model.comparisons[g].name),
+  ]);
 }
 
-export function buildParams(model: Model, prior: number, m: number[][], u: number[][], trained: boolean[]): DedupParams {
+const digest = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("hex").slice(0, 16);
+
+/** Hash of what the parameters depend on: comparison names, values and levels, in order. */
+export function modelFingerprint(model: Model): string {
+  return digest(comparisonShape(model));
+}
+
+/**
+ * Hash of everything that decides a record's links: the comparisons, term frequencies, conflicts, the
+ * prediction rules and the thresholds. It seeds each record's hash, so changing any of them relinks
+ * every record on the next run (entity ids still stay where clusters do not change).
+ */
+export function linkFingerprint(model: Model): string {
+  const valueOf = (column: string) => model.prepared.find((p) => p.name === column)?.sql ?? column;
+  return digest([
+    comparisonShape(model),
+    model.comparisons.map((c) => [c.spec.termFrequency ?? false, c.conflict]),
+    model.blocking.map((r) => [r.parts.map(valueOf), r.maxBlockRecords ?? null]),
+    model.threshold, model.clusterThreshold, model.keepLinksAbove,
+  ]);
+}
+
+export function buildParams(
+  model: Model,
+  prior: number,
+  m: number[][],
+  u: number[][],
+  trained: boolean[],
+  uGiven: (number[] | undefined)[] = [],
+): DedupParams {
   return {
     version: 1,
     fingerprint: modelFingerprint(model),
@@ -44,7 +80,9 @@ export function buildParams(model: Model, prior: number, m: number[][], u: numbe
     comparisons: model.comparisons.map((c, i) => ({
       name: c.name,
       trained: trained[i],
-      levels: levelLabels(c).map((label, k) => ({ label, m: m[i][k], u: u[i][k] })),
+      levels: levelLabels(c).map((label, k) => ({
+        label, m: m[i][k], u: u[i][k], ...(uGiven[i] ? { uGiven: uGiven[i]![k] } : {}),
+      })),
     })),
     trainedAt: new Date().toISOString(),
   };

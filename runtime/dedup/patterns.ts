@@ -51,9 +51,19 @@ export async function patternCounts(
     SELECT ${groupCols.join(", ")}, count(*) AS n
     FROM (SELECT ${[...gammas, ...flagCols].join(", ")} FROM ${rows.sql})
     GROUP BY ALL`);
-  return reader.getRowObjectsJS().map((row) => ({
-    gammas: model.comparisons.map((_, i) => Number(row[`g${i}`])),
-    flags: flags.map((_, i) => row[`f${i}`] === true),
-    count: Number(row.n),
-  }));
+  const correlated = model.comparisons.some((c) => c.given.length > 0);
+  return reader.getRowObjectsJS().map((row) => {
+    const gammas = model.comparisons.map((_, i) => Number(row[`g${i}`]));
+    return {
+      gammas,
+      flags: flags.map((_, i) => row[`f${i}`] === true),
+      count: Number(row.n),
+      ...(correlated ? { given: givenFlags(model, gammas) } : {}),
+    };
+  });
+}
+
+/** Per comparison: does its `correlatedWith` condition hold (all of them at level 0, exact)? */
+export function givenFlags(model: Model, gammas: readonly number[]): boolean[] {
+  return model.comparisons.map((c) => c.given.length > 0 && c.given.every((g) => gammas[g] === 0));
 }

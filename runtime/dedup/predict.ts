@@ -23,7 +23,11 @@ export async function scorePairs(
     const levels = params.comparisons[i].levels;
     const m = levels.map((l) => l.m);
     const u = levels.map((l) => l.u);
-    return `${weightSql(c, `g${i}`, `tf${i}`, m, u)} AS w${i}`;
+    const uGiven = levels.map((l) => l.uGiven);
+    const given = c.given.length > 0 && uGiven.every((x) => x !== undefined)
+      ? { condition: c.given.map((g) => `g${g} = 0`).join(" AND "), u: uGiven as number[] }
+      : undefined;
+    return `${weightSql(c, `g${i}`, `tf${i}`, m, u, given)} AS w${i}`;
   });
   const priorWeight = Math.log2(params.prior / (1 - params.prior));
   const total = [quoteDouble(priorWeight), ...model.comparisons.map((_, i) => `w${i}`)].join(" + ");
@@ -39,8 +43,9 @@ export async function scorePairs(
 
 /**
  * The links table, one row per scored pair at or above `model.keepLinksAbove`: both ids, the total
- * weight and probability, the blocking rule that found the pair, and per comparison its level and weight,
- * so a reader sees which columns pushed the pair over (or under) the threshold.
+ * weight and probability, the blocking rule that found the pair, per comparison its level and weight
+ * (so a reader sees which columns pushed the pair over or under the threshold), and `refused`: why a
+ * link strong enough to join was not used (it would have joined conflicting records).
  */
 export async function writeLinks(con: DuckDBConnection, model: Model, names: TableNames): Promise<number> {
   const rid = quoteIdent(col.rid);
@@ -55,10 +60,12 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
     SELECT least(a.${id}, b.${id}) AS ${quoteIdent(`${model.id}_l`)}, greatest(a.${id}, b.${id}) AS ${quoteIdent(`${model.id}_r`)},
            s.match_weight, s.match_probability,
            s.match_probability >= ${quoteDouble(model.threshold)} AS is_match,
-           s.match_probability >= ${quoteDouble(model.clusterThreshold)} AS joins_entity,
+           s.match_probability >= ${quoteDouble(model.clusterThreshold)} AND x.reason IS NULL AS joins_entity,
+           x.reason AS refused,
            CASE s.rule ${rules} END AS blocking_rule,
            ${perComparison.join(", ")}
     FROM ${names.scored} s JOIN ${names.records} a ON a.${rid} = s.l JOIN ${names.records} b ON b.${rid} = s.r
+    LEFT JOIN ${names.refused} x ON x.l = s.l AND x.r = s.r
     WHERE s.match_probability >= ${quoteDouble(model.keepLinksAbove)}
     ORDER BY s.match_weight DESC`);
   // CREATE TABLE … AS reports no changed rows, so count them.
@@ -67,9 +74,10 @@ export async function writeLinks(con: DuckDBConnection, model: Model, names: Tab
 }
 
 /**
- * Incremental runs score only pairs with a new record; the earlier links still explain the existing
- * entities, so they are carried into this run's links table (by column name, in case comparisons
- * changed), minus links to records that have left the input.
+ * Incremental runs score only pairs with a record linked this run; the earlier links between records
+ * that were not still explain the entities they carry over, so they are kept (by column name, in case
+ * the links table gained a column). Links to records that left, changed or were relinked are not: the
+ * links table is always true of the records as they are now.
  */
 export async function carryOverLinks(
   con: DuckDBConnection,
@@ -80,9 +88,13 @@ export async function carryOverLinks(
   const id = quoteIdent(col.id);
   const l = quoteIdent(`${model.id}_l`);
   const r = quoteIdent(`${model.id}_r`);
+  const describe = async (table: string) =>
+    (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${table}`)).getRowObjectsJS().map((x) => String(x.column_name));
+  const current = new Set(await describe(names.links));
+  const shared = (await describe(previousLinks)).filter((c) => current.has(c)).map(quoteIdent);
+  const kept = `(SELECT ${id} FROM ${names.records} WHERE NOT ${quoteIdent(col.isNew)})`;
   const result = await con.run(`
     INSERT INTO ${names.links} BY NAME
-    SELECT * FROM ${previousLinks} p
-    WHERE p.${l} IN (SELECT ${id} FROM ${names.records}) AND p.${r} IN (SELECT ${id} FROM ${names.records})`);
+    SELECT ${shared.join(", ")} FROM ${previousLinks} p WHERE p.${l} IN ${kept} AND p.${r} IN ${kept}`);
   return Number(result.rowsChanged);
 }

@@ -4,13 +4,16 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { checkDedupArgs, type DedupSpec } from "../declare/dedup.ts";
 import { ConfigError } from "../errors.ts";
-import { checkPairBudget, countRulePairs, generatePairs } from "./blocking.ts";
+import { generatePairs } from "./blocking.ts";
+import { checkBudget, ruleCosts, type RuleCost } from "./budget.ts";
 import { clusterRecords } from "./cluster.ts";
+import { splitConflicts } from "./conflicts.ts";
 import { assignEntityIds } from "./entity-ids.ts";
-import { col, normalise, tableNames } from "./model.ts";
+import { checkExpressions } from "./expressions.ts";
+import { normalise, tableNames } from "./model.ts";
 import { reusableParams, type DedupParams } from "./params.ts";
 import { carryOverLinks, scorePairs, writeLinks } from "./predict.ts";
-import { prepareRecords } from "./records.ts";
+import { prepareRecords, recordSourceSql, type PreviousEntities } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 import { writeDeduped } from "./survivor.ts";
 import { train, type TrainingReport } from "./train.ts";
@@ -30,24 +33,33 @@ export interface DedupRunOptions {
    * links too, the earlier links are carried into this run's links table.
    */
   previous?: { params?: DedupParams; entities?: string; links?: string };
+  /**
+   * Relink every record (and retrain unless `previous.params` is given), using the previous entities
+   * only to keep ids where clusters do not change: what `--full-refresh` does. @default false
+   */
+  relinkAll?: boolean;
   /** Keep the `<prefix>__*` working tables (for debugging and the benchmark). @default false */
   keepIntermediate?: boolean;
 }
 
 export interface DedupMetrics {
   records: number;
-  /** Records linked this run (all in a full run; those not in the previous entities when incremental). */
+  /** Records linked this run: all in a full run; new, edited and those sharing an entity with them when incremental. */
   newRecords: number;
+  /** Every rule's exact cost, counted before anything was built. */
+  budget: { blocking: RuleCost[]; training: RuleCost[] };
   candidatePairs: number;
   pairsByRule: { rule: string; pairs: number }[];
   links: number;
   entities: number;
   entitiesCarriedOver: number;
   clusterRounds: number;
+  /** Components split because they held conflicting records, and the links refused to split them. */
+  conflicts: { components: number; refusedLinks: number };
   trained: boolean;
   training?: TrainingReport;
   /** Milliseconds per phase. */
-  timings: { prepare: number; train: number; block: number; predict: number; cluster: number; output: number };
+  timings: { budget: number; prepare: number; train: number; block: number; predict: number; cluster: number; output: number };
 }
 
 export interface DedupRunResult {
@@ -60,45 +72,49 @@ export interface DedupRunResult {
 export async function runDedup(con: DuckDBConnection, options: DedupRunOptions): Promise<DedupRunResult> {
   const stage = options.stage ?? options.prefix;
   const input = quoteIdent(options.input);
-  const columns = (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${input}`))
-    .getRowObjectsJS()
-    .map((r) => String(r.column_name));
+  const clock = timer();
+  const columns = await columnsOf(con, input);
   const problems = checkDedupArgs(stage, options.spec, columns);
   if (problems.length > 0) throw new ConfigError(problems);
   const model = normalise(options.spec, columns);
+  await checkExpressions(con, model, input, stage);
   const names = tableNames(options.prefix);
-  const clock = timer();
 
-  const previousEntities = options.previous?.entities;
-  const counts = await prepareRecords(con, input, model, names, stage, previousEntities && quoteIdent(previousEntities));
+  const entities = options.previous?.entities;
+  const previous: PreviousEntities | undefined = entities
+    ? { table: quoteIdent(entities), hasHashes: (await columnsOf(con, quoteIdent(entities))).includes("record_hash") }
+    : undefined;
+  const incremental = previous !== undefined && model.incremental && !options.relinkAll;
+  const saved = model.train === "once" ? reusableParams(model, options.previous?.params) : undefined;
+  // Every rule is counted on the records as this run will link them, before anything is built.
+  const source = recordSourceSql(model, input, previous, incremental ? "incremental" : "all");
+  const budget = await ruleCosts(con, model, source, saved === undefined);
+  await checkBudget(con, model, source, budget, stage);
+  const budgetMs = clock();
+
+  const counts = await prepareRecords(con, input, model, names, stage, previous, incremental ? "incremental" : "all");
   const prepare = clock();
 
-  const saved = model.train === "once" ? reusableParams(model, options.previous?.params) : undefined;
   let params = saved;
   let training: TrainingReport | undefined;
   if (!params) {
-    ({ params, report: training } = await train(con, model, names, stage, counts.total));
+    ({ params, report: training } = await train(con, model, names, counts.total, budget.training.map((c) => c.pairs)));
   }
   const trainMs = clock();
 
-  const ruleCounts = [];
-  for (let i = 0; i < model.blocking.length; i++) {
-    ruleCounts.push(await countRulePairs(con, names, col.blockKey(i), model.blocking[i], true));
-  }
-  checkPairBudget(stage, "blocking", ruleCounts, model.pairBudget);
   const added = await generatePairs(con, model, names);
   const block = clock();
 
   await scorePairs(con, model, names, params);
-  const incremental = previousEntities !== undefined && model.incremental;
+  const predict = clock();
+
+  const clustering = await clusterRecords(con, model, names, incremental);
+  const conflicts = await splitConflicts(con, model, names, incremental);
+  const ids = await assignEntityIds(con, model, names);
   let links = await writeLinks(con, model, names);
   if (incremental && options.previous?.links) {
     links += await carryOverLinks(con, model, names, quoteIdent(options.previous.links));
   }
-  const predict = clock();
-
-  const clustering = await clusterRecords(con, model, names, incremental);
-  const ids = await assignEntityIds(con, model, names);
   const cluster = clock();
 
   await writeDeduped(con, input, model, names);
@@ -117,17 +133,23 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
     metrics: {
       records: counts.total,
       newRecords: counts.fresh,
+      budget,
       candidatePairs: added.reduce((a, b) => a + b, 0),
       pairsByRule: model.blocking.map((r, i) => ({ rule: r.text, pairs: added[i] })),
       links,
       entities: ids.entities,
       entitiesCarriedOver: ids.carriedOver,
       clusterRounds: clustering.rounds,
+      conflicts: { components: conflicts.components, refusedLinks: conflicts.refused },
       trained: saved === undefined,
       training,
-      timings: { prepare, train: trainMs, block, predict, cluster, output },
+      timings: { budget: budgetMs, prepare, train: trainMs, block, predict, cluster, output },
     },
   };
+}
+
+async function columnsOf(con: DuckDBConnection, table: string): Promise<string[]> {
+  return (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${table}`)).getRowObjectsJS().map((r) => String(r.column_name));
 }
 
 /** Milliseconds since the previous call. */

@@ -2,12 +2,14 @@
 // learns where it is not blocked on), then u refined and the prior estimated from the sessions.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { checkPairBudget, countRulePairs, trainingPairsFrom } from "./blocking.ts";
-import { defaultM, expectationMaximisation, levelShares, posterior, type Pattern } from "./em.ts";
+import { rulePairsFrom, sharesKey } from "./blocking.ts";
+import { countPairs } from "./budget.ts";
+import { defaultM, expectationMaximisation, levelShares, posterior, type Pattern, type UGiven } from "./em.ts";
 import { randomPairPatterns } from "./estimate-u.ts";
 import { col, type Model, type TableNames } from "./model.ts";
 import { buildParams, type DedupParams } from "./params.ts";
 import { patternCounts } from "./patterns.ts";
+import { givenSets } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 
 export interface SessionReport {
@@ -34,23 +36,24 @@ export interface TrainingReport {
   timings: { u: number; sessions: number; em: number };
 }
 
-/** Rounds of (EM sessions → refine u): the second round starts from u with likely matches removed. */
+/**
+ * Rounds of (EM sessions → refine u → conditional u): the second round starts from u with likely
+ * matches removed, the third (with correlated comparisons) from the conditional u the second learned.
+ */
 const ROUNDS = 2;
 
+/**
+ * Train on the records table. `sessionPairs`: each training rule's exact pair count (from the budget),
+ * which sets its sample fraction and feeds the prior estimate.
+ */
 export async function train(
   con: DuckDBConnection,
   model: Model,
   names: TableNames,
-  stage: string,
   recordCount: number,
+  sessionPairs: readonly number[],
 ): Promise<{ params: DedupParams; report: TrainingReport }> {
   const levels = model.comparisons.map((c) => c.spec.levels.length + 1);
-  const counts = [];
-  for (let s = 0; s < model.training.length; s++) {
-    counts.push(await countRulePairs(con, names, col.trainKey(s), model.training[s], false));
-  }
-  checkPairBudget(stage, "training.blocking", counts, model.pairBudget);
-
   let t = performance.now();
   const lap = () => {
     const elapsed = performance.now() - t;
@@ -59,36 +62,37 @@ export async function train(
   };
   const random = await randomPairPatterns(con, model, names, recordCount);
   const uMs = lap();
-  const flags = model.training.map((_, j) => {
-    const key = quoteIdent(col.trainKey(j));
-    return `l.${key} = r.${key}`;
-  });
+  const flags = model.training.map((rule, j) => sharesKey(rule, col.trainKey(j)));
   const sessions: { patterns: Pattern[]; active: boolean[]; pairs: number }[] = [];
   for (let s = 0; s < model.training.length; s++) {
     const rule = model.training[s];
     // EM needs pattern shares, not every pair: a loose training rule (dob on 1M people: 16M pairs) is
     // sampled down to sessionPairs. The rule's full pair count still feeds the prior estimate.
-    const pairs = counts[s].pairs;
+    const pairs = sessionPairs[s];
     const fraction = Math.min(1, model.sessionPairs / Math.max(1, pairs));
-    const from = trainingPairsFrom(names, s, fraction, model.seed);
+    const from = rulePairsFrom(names, col.trainKey(s), rule, { fraction, seed: model.seed });
     const patterns = await patternCounts(con, model, from, flags, model.training.map((_, j) => col.trainKey(j)));
-    const active = model.comparisons.map((c) => !c.columns.some((column) => rule.columns.includes(column)));
+    const active = model.comparisons.map((c) => !c.sources.some((column) => rule.columns.includes(column)));
     sessions.push({ patterns, active, pairs });
   }
+  const conditional = await conditionalSamples(con, model, names);
 
   const sessionsMs = lap();
   let u = levelShares(random.patterns, levels);
   let m = levels.map(defaultM);
+  // Conditional u starts as the plain u: the first round is the independent model, later rounds correct it.
+  let uGiven: UGiven = model.comparisons.map((c, i) => (c.given.length > 0 ? [...u[i]] : undefined));
   const trained = model.comparisons.map((_, c) => sessions.some((s) => s.active[c] && s.pairs > 0));
   const allPairs = (recordCount * (recordCount - 1)) / 2;
   let prior = model.prior ?? 1e-4;
   let priorFromRandom = prior;
   let reports: SessionReport[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
+  const rounds = ROUNDS + (conditional.length > 0 ? 1 : 0);
+  for (let round = 0; round < rounds; round++) {
     const fits = sessions.map((s) =>
       s.pairs === 0
         ? undefined
-        : expectationMaximisation(s.patterns, { m, u, lambda: 0.1 }, {
+        : expectationMaximisation(s.patterns, { m, u, uGiven, lambda: 0.1 }, {
             active: s.active,
             levels,
             maxIterations: model.maxIterations,
@@ -101,11 +105,11 @@ export async function train(
       if (learned.length === 0) return current;
       return current.map((_, k) => learned.reduce((a, row) => a + row[k], 0) / learned.length);
     });
-    reports = estimateRecalls(sessions, fits, model, m);
+    reports = estimateRecalls(sessions, fits, model, m, uGiven);
     if (model.prior === undefined) prior = estimatePrior(reports, allPairs) ?? prior;
     // Random pairs include some true matches, which inflate u for agreeing levels (badly so on small,
     // duplicate-heavy inputs). Re-estimate u with m fixed, weighting each random pair by P(non-match).
-    const refined = expectationMaximisation(random.patterns, { m, u, lambda: prior }, {
+    const refined = expectationMaximisation(random.patterns, { m, u, uGiven, lambda: prior }, {
       active: levels.map(() => true),
       levels,
       maxIterations: model.maxIterations,
@@ -115,9 +119,22 @@ export async function train(
     });
     u = refined.u;
     priorFromRandom = refined.lambda;
+    // Conditional u: among pairs that agree exactly on a correlated comparison's condition (same name),
+    // the non-matches' level shares (namesakes' emails look alike), with m fixed and λ free.
+    for (const sample of conditional) {
+      const fit = expectationMaximisation(sample.patterns, { m, u, uGiven, lambda: 0.1 }, {
+        active: model.comparisons.map((_, c) => !sample.set.includes(c)),
+        levels,
+        maxIterations: model.maxIterations,
+        tolerance: model.tolerance,
+        fixM: true,
+        freeUGiven: true,
+      });
+      uGiven = uGiven.map((row, c) => (row && sameSet(model.comparisons[c].given, sample.set) ? fit.uGiven[c] : row));
+    }
   }
   const emMs = lap();
-  const params = buildParams(model, prior, m, u, trained);
+  const params = buildParams(model, prior, m, u, trained, uGiven);
   return {
     params,
     report: {
@@ -143,6 +160,7 @@ function estimateRecalls(
   fits: Fit[],
   model: Model,
   m: number[][],
+  uGiven: UGiven,
 ): SessionReport[] {
   return sessions.map((s, i) => {
     const fit = fits[i];
@@ -153,7 +171,7 @@ function estimateRecalls(
       let matched = 0;
       let agreeing = 0;
       for (const p of t.patterns) {
-        const q = posterior(p, other.m, other.u, other.lambda, t.active) * p.count;
+        const q = posterior(p, other.m, other.u, other.lambda, t.active, uGiven) * p.count;
         matched += q;
         if (p.flags[i]) agreeing += q;
       }
@@ -185,4 +203,29 @@ function estimatePrior(reports: SessionReport[], allPairs: number): number | und
   if (estimates.length === 0 || allPairs <= 0) return undefined;
   const mean = estimates.reduce((a, b) => a + b, 0) / estimates.length;
   return Math.min(Math.max(mean, 1e-12), 0.5);
+}
+
+const sameSet = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && [...a].sort((x, y) => x - y).every((v, i) => v === b[i]);
+
+/**
+ * Pattern counts of the pairs that agree exactly on each `correlatedWith` set (sampled down to
+ * `sessionPairs`): where the conditional u of the comparisons correlated with that set is learned.
+ */
+async function conditionalSamples(
+  con: DuckDBConnection,
+  model: Model,
+  names: TableNames,
+): Promise<{ set: number[]; patterns: Pattern[] }[]> {
+  const out = [];
+  for (const [i, set] of givenSets(model).entries()) {
+    const key = col.givenKey(i);
+    const rule = { text: key, parts: [key], exprs: [quoteIdent(key)], columns: [], listPart: -1 };
+    const { pairs } = await countPairs(con, `SELECT * FROM ${names.records}`, [quoteIdent(key)], -1, { onlyNew: false, largest: 0 });
+    if (pairs === 0) continue;
+    const fraction = Math.min(1, model.sessionPairs / pairs);
+    const patterns = await patternCounts(con, model, rulePairsFrom(names, key, rule, { fraction, seed: model.seed }));
+    out.push({ set, patterns });
+  }
+  return out;
 }

@@ -9,7 +9,8 @@ import { sqlValue } from "../../../runtime/dedup/sql.ts";
 import { rows, withDuckDB } from "./helpers.ts";
 
 function comparison(levels: ComparisonLevel[], extra: Partial<Comparison> = {}): NormalComparison {
-  return { name: "v", column: "v", columns: ["v", ...(extra.uses ?? [])], spec: { levels, ...extra } };
+  const columns = ["v", ...(extra.uses ?? [])];
+  return { name: "v", column: "v", columns, sources: columns, given: [], conflict: false, spec: { levels, ...extra } };
 }
 
 /** Gamma of each (l, r) pair under the comparison. */

@@ -123,18 +123,22 @@ test("a new record that links two entities merges them under the larger one's id
   });
 });
 
-test("blocking over the pair budget is refused with the rule and its largest block", async () => {
+test("blocking over the pair budget is refused before anything is built, naming the rule, its keys and a refinement", async () => {
   await withDuckDB(async (con) => {
     await load(con, "people", base);
     await assert.rejects(
       runDedup(con, { input: "people", spec: { ...spec, blocking: ["dob"], pairBudget: 3 }, prefix: "x", stage: "people", previous: { params } }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
-        assert.match(error.message, /^stage "people": blocking: would generate 4 candidate pairs, over the pair budget of 3/);
-        assert.match(error.message, /blocking\[0\] \(dob\): 4 pairs; largest blocks: 3 records \(e\.g\. id 1\)/);
+        assert.match(error.message, /^stage "people": blocking: would build 4 pairs, over the pair budget of 3\./);
+        assert.match(error.message, /blocking\[0\] \(dob\): 4 pairs; biggest keys: "1980-01-01" \(3 records\), "1975-05-05" \(2 records\)\./);
+        // dob + surname: {1, 2} smith 1980 and {4, 5} jones 1975 → 2 pairs, within 3.
+        assert.match(error.message, /For blocking\[0\]: refine it to \[dob, surname\] \(2 pairs\), which fits/);
         return true;
       },
     );
+    const built = await rows(con, `SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'x%'`);
+    assert.deepEqual(built, [], "no table of the run exists");
   });
 });
 
