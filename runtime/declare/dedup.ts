@@ -27,6 +27,13 @@ export type ComparisonLevel =
   /** Both dates (or ISO date strings) within `max` units. @example { kind: "dateDifference", max: 1, unit: "year" } */
   | { kind: "dateDifference"; max: number; unit: DateUnit; label?: string }
   /**
+   * Value pairs the data shows to be one entity's (William / Bill, Henry / Harry), learned without
+   * labels: among candidate pairs that the other comparisons call likely matches, a pair of distinct
+   * values seen in at least `minPairs` of them, and in likely matches more often than not.
+   * @example { kind: "aliases", minPairs: 5 }
+   */
+  | { kind: "aliases"; minPairs?: number; label?: string }
+  /**
    * Any boolean SQL over the pair, columns prefixed `l.` and `r.`; columns other than the comparison's
    * own must be listed in the comparison's `uses`.
    * @example { kind: "sql", sql: "l.first_name = r.surname AND l.surname = r.first_name", label: "swapped" }
@@ -225,6 +232,7 @@ const levelSchema = z.discriminatedUnion("kind", [
     unit: z.enum(["day", "month", "year"]),
     label,
   }),
+  z.strictObject({ kind: z.literal("aliases"), minPairs: z.number().positive().optional(), label }),
   z.strictObject({ kind: z.literal("sql"), sql: z.string().min(1), label: z.string().min(1) }),
 ]);
 const ruleParts = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {

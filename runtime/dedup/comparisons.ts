@@ -21,7 +21,12 @@ const similarityFn: Partial<Record<ComparisonLevel["kind"], string>> = {
 };
 
 /** SQL of a shared term over the comparison's column (l and r already cast as needed). */
-function termSql(fn: string, l: string, r: string): string {
+function termSql(fn: string, l: string, r: string, c?: NormalComparison): string {
+  if (fn === "date_days" && c?.dateColumn) {
+    // Cast once per record (the records table holds the DATE), not twice per pair.
+    const d = quoteIdent(c.dateColumn);
+    return `abs(date_diff('day', l.${d}, r.${d}))`;
+  }
   if (fn === "date_days") return `abs(date_diff('day', TRY_CAST(${l} AS DATE), TRY_CAST(${r} AS DATE)))`;
   if (fn === "numeric_difference") return `abs(TRY_CAST(${l} AS DOUBLE) - TRY_CAST(${r} AS DOUBLE))`;
   return `${fn}(CAST(${l} AS VARCHAR), CAST(${r} AS VARCHAR))`;
@@ -47,12 +52,13 @@ export function sharedTerms(c: NormalComparison, index: number): { alias: string
     .map(([fn]) => ({
       fn,
       alias: `_dd_${fn}_${index}`,
-      sql: termSql(fn, `l.${column}`, `r.${column}`),
+      sql: termSql(fn, `l.${column}`, `r.${column}`, c),
     }));
 }
 
-/** SQL condition for one level, over the pair aliases `l` and `r`. */
-export function levelSql(level: ComparisonLevel, column: string, shared: SharedTerms = new Map()): string {
+/** SQL condition for one level of comparison `c`, over the pair aliases `l` and `r`. */
+export function levelSql(level: ComparisonLevel, c: NormalComparison, shared: SharedTerms = new Map()): string {
+  const column = c.column;
   const l = `l.${quoteIdent(column)}`;
   const r = `r.${quoteIdent(column)}`;
   // String functions need VARCHAR; a DATE or number column compares on its text form.
@@ -60,7 +66,7 @@ export function levelSql(level: ComparisonLevel, column: string, shared: SharedT
   const rs = `CAST(${r} AS VARCHAR)`;
   const call = (fn: string) => {
     const alias = shared.get(fn);
-    return alias ? quoteIdent(alias) : termSql(fn, l, r);
+    return alias ? quoteIdent(alias) : termSql(fn, l, r, c);
   };
   switch (level.kind) {
     case "exact":
@@ -86,6 +92,9 @@ export function levelSql(level: ComparisonLevel, column: string, shared: SharedT
       const days = level.max * { day: 1, month: 30.4375, year: 365.25 }[level.unit];
       return `${call("date_days")} <= ${quoteDouble(days)}`;
     }
+    case "aliases":
+      // Each record carries its value's learned aliases; before they are learned the level holds for no pair.
+      return c.aliasColumn ? `coalesce(list_contains(l.${quoteIdent(c.aliasColumn)}, ${rs}), FALSE)` : "FALSE";
     case "sql":
       return `(${level.sql})`;
   }
@@ -108,6 +117,8 @@ export function levelLabels(c: NormalComparison): string[] {
         return `${level.kind} <= ${level.max}`;
       case "dateDifference":
         return `within ${level.max} ${level.unit}${level.max === 1 ? "" : "s"}`;
+      case "aliases":
+        return "learned alias";
       case "sql":
         return level.label;
     }
@@ -120,7 +131,7 @@ export function gammaSql(c: NormalComparison, shared: SharedTerms = new Map()): 
   const column = quoteIdent(c.column);
   const elseLevel = c.spec.levels.length;
   const nullGamma = c.spec.nulls === "disagree" ? elseLevel : NULL_LEVEL;
-  const whens = c.spec.levels.map((level, i) => `WHEN ${levelSql(level, c.column, shared)} THEN ${i}`);
+  const whens = c.spec.levels.map((level, i) => `WHEN ${levelSql(level, c, shared)} THEN ${i}`);
   return [
     `CASE WHEN l.${column} IS NULL OR r.${column} IS NULL THEN ${nullGamma}`,
     ...whens,
@@ -141,7 +152,7 @@ export function levelWeights(m: readonly number[], u: readonly number[]): number
 export function weightSql(
   c: NormalComparison,
   gammaColumn: string,
-  tfColumn: string,
+  tfSql: string,
   m: readonly number[],
   u: readonly number[],
   given?: { condition: string; u: readonly number[] },
@@ -150,8 +161,7 @@ export function weightSql(
   const whens = weights.map((w, k) => {
     const level = c.spec.levels[k];
     if (c.spec.termFrequency && level?.kind === "exact") {
-      const tf = quoteIdent(tfColumn);
-      return `WHEN ${k} THEN log2(${quoteDouble(m[k])}) - log2(coalesce(${tf}, ${quoteDouble(u[k])}))`;
+      return `WHEN ${k} THEN ${quoteDouble(Math.log2(m[k]))} - log2(coalesce(${tfSql}, ${quoteDouble(u[k])}))`;
     }
     return `WHEN ${k} THEN ${quoteDouble(w)}`;
   });
@@ -163,10 +173,10 @@ export function weightSql(
 }
 
 /** The larger of the pair's term frequencies, for `weightSql` (NULL without term frequencies). */
-export function pairTfSql(c: NormalComparison): string {
+export function pairTfSql(c: NormalComparison, left = "l", right = "r"): string {
   if (!c.spec.termFrequency) return "CAST(NULL AS DOUBLE)";
   const tf = quoteIdent(col.tf(c.name));
-  return `greatest(l.${tf}, r.${tf})`;
+  return `greatest(${left}.${tf}, ${right}.${tf})`;
 }
 
 /** CASE expression turning a gamma column into its level label. */

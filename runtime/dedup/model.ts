@@ -24,6 +24,10 @@ export interface NormalComparison {
   given: number[];
   /** The `else` level means different entities (`conflict`). */
   conflict: boolean;
+  /** Records column listing the value's learned aliases, for an `aliases` level; unset: the level never holds. */
+  aliasColumn?: string;
+  /** Records column holding the value cast to DATE once, for `dateDifference` levels. */
+  dateColumn?: string;
   spec: Comparison;
 }
 
@@ -106,7 +110,8 @@ export function normalise(spec: DedupSpec, inputColumns: readonly string[]): Mod
     const columns = [...new Set([column, ...(c.uses ?? [])])];
     const sources = [...new Set(columns.flatMap(sourcesOf))];
     const given = (c.correlatedWith ?? []).map((other) => entries.findIndex(([n]) => n === other));
-    return { name, column, columns, sources, given, conflict: c.conflict ?? false, spec: c };
+    const dateColumn = c.levels.some((l) => l.kind === "dateDifference") ? `_dd_date${i}` : undefined;
+    return { name, column, columns, sources, given, conflict: c.conflict ?? false, dateColumn, spec: c };
   });
   const rule = (r: BlockingRule): NormalRule => {
     const parts = [...blockingRuleParts(r)];
@@ -151,7 +156,7 @@ export function comparedColumns(model: Model): string[] {
 /** Names of the tables a run creates; intermediate ones start with `<prefix>__` and are dropped at the end. */
 export function tableNames(prefix: string) {
   const q = (suffix: string) => quoteIdent(`${prefix}${suffix}`);
-  const intermediate = ["__records", "__pairs", "__scored", "__edges", "__labels", "__labels_next", "__clusters", "__refused"];
+  const intermediate = ["__records", "__pairs", "__scored", "__edges", "__labels", "__labels_next", "__clusters", "__refused", "__aliases"];
   return {
     records: q("__records"),
     pairs: q("__pairs"),
@@ -161,6 +166,7 @@ export function tableNames(prefix: string) {
     labelsNext: q("__labels_next"),
     clusters: q("__clusters"),
     refused: q("__refused"),
+    aliases: q("__aliases"),
     links: q("_links"),
     entities: q("_entities"),
     deduped: q("_deduped"),

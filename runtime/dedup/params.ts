@@ -23,6 +23,8 @@ export interface ComparisonParams {
   levels: LevelParams[];
   /** Whether m was learned (false: never outside its training blocks, so defaults were kept). */
   trained: boolean;
+  /** Value pairs learned for an `aliases` level, each once (a < b). */
+  aliases?: [string, string][];
 }
 
 export interface DedupParams {

@@ -20,6 +20,7 @@ export function pairRows(model: Model, from: string, extra: readonly string[] = 
     ...new Set([
       ...model.comparisons.flatMap((c) => c.columns),
       ...model.comparisons.filter((c) => c.spec.termFrequency).map((c) => col.tf(c.name)),
+      ...model.comparisons.flatMap((c) => [c.dateColumn, c.aliasColumn].filter((x): x is string => x !== undefined)),
       ...extra,
     ]),
   ];

@@ -124,7 +124,10 @@ export async function prepareRecords(
   const tfCols = tfComparisons.map((c, i) => `tf${i}.tf AS ${quoteIdent(col.tf(c.name))}`);
   // The internal record key is a 64-bit hash of the id, not row_number() OVER (ORDER BY id): that sort
   // carried every column and took 4 s of a 1M-record run. Collisions are checked below.
-  const select = [`hash(s.${quoteIdent(col.id)}) AS ${quoteIdent(col.rid)}`, "s.*", ...keys, ...tfCols];
+  const dates = model.comparisons.flatMap((c) =>
+    c.dateColumn ? [`TRY_CAST(s.${quoteIdent(c.column)} AS DATE) AS ${quoteIdent(c.dateColumn)}`] : [],
+  );
+  const select = [`hash(s.${quoteIdent(col.id)}) AS ${quoteIdent(col.rid)}`, "s.*", ...keys, ...tfCols, ...dates];
   await con.run(`
     CREATE OR REPLACE TABLE ${names.records} AS
     SELECT ${select.join(", ")} FROM (${recordSourceSql(model, input, previous, scope)}) s ${tfJoins.join(" ")}`);
@@ -162,13 +165,35 @@ async function purgeBlocks(con: DuckDBConnection, names: TableNames, keyColumn: 
       SELECT ${key} FROM ${names.records} WHERE ${key} IS NOT NULL GROUP BY ${key} HAVING count(*) > ${rule.maxBlockRecords})`);
     return;
   }
+  const purged = quoteIdent(`${unquote(names.records)}_purged`);
   await con.run(`
-    CREATE OR REPLACE TEMP TABLE _dd_purged AS
+    CREATE OR REPLACE TEMP TABLE ${purged} AS
     WITH x AS (SELECT ${rid} AS rid, unnest(${key}) AS k FROM ${names.records}),
     big AS (SELECT k FROM x GROUP BY k HAVING count(*) > ${rule.maxBlockRecords})
-    SELECT rid, list(k) FILTER (WHERE k NOT IN (SELECT k FROM big)) AS keys FROM x GROUP BY rid`);
-  await con.run(`UPDATE ${names.records} SET ${key} = p.keys FROM _dd_purged p WHERE p.rid = ${names.records}.${rid}`);
-  await con.run(`DROP TABLE _dd_purged`);
+    SELECT rid, list(k) AS keys FROM x ANTI JOIN big USING (k) GROUP BY rid`);
+  await rebuildRecords(con, names, `LEFT JOIN ${purged} p ON p.rid = r.${rid}`, [`coalesce(p.keys, []) AS ${key}`]);
+  await con.run(`DROP TABLE ${purged}`);
+}
+
+/**
+ * Replace or add records-table columns from a join: a new table swapped in, which DuckDB writes far
+ * faster than an UPDATE of every row. `columns` are `expr AS name`; an existing name is replaced.
+ */
+export async function rebuildRecords(con: DuckDBConnection, names: TableNames, join: string, columns: string[]): Promise<void> {
+  const existing = new Set(
+    (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${names.records}`)).getRowObjectsJS().map((x) => quoteIdent(String(x.column_name))),
+  );
+  const named = columns.map((c) => ({ sql: c, name: c.slice(c.lastIndexOf(" AS ") + 4) }));
+  const replace = named.filter((c) => existing.has(c.name)).map((c) => c.sql);
+  const add = named.filter((c) => !existing.has(c.name)).map((c) => c.sql);
+  const star = replace.length > 0 ? `r.* REPLACE (${replace.join(", ")})` : "r.*";
+  const next = quoteIdent(`${unquote(names.records)}_next`);
+  await con.run(`CREATE OR REPLACE TABLE ${next} AS SELECT ${[star, ...add].join(", ")} FROM ${names.records} r ${join}`);
+  await con.run(`DROP TABLE ${names.records}; ALTER TABLE ${next} RENAME TO ${quoteIdent(unquote(names.records))}`);
+}
+
+function unquote(quoted: string): string {
+  return quoted.slice(1, -1).replaceAll('""', '"');
 }
 
 /** The distinct `correlatedWith` sets, as comparison indexes (one conditional-u sample each). */

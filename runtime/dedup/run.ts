@@ -4,6 +4,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { checkDedupArgs, type DedupSpec } from "../declare/dedup.ts";
 import { ConfigError } from "../errors.ts";
+import { aliasLevels, hasAliases, learnAliases, savedAliases, useAliases, withAliases } from "./aliases.ts";
 import { generatePairs } from "./blocking.ts";
 import { checkBudget, ruleCosts, type RuleCost } from "./budget.ts";
 import { clusterRecords } from "./cluster.ts";
@@ -12,7 +13,7 @@ import { assignEntityIds } from "./entity-ids.ts";
 import { checkExpressions } from "./expressions.ts";
 import { normalise, tableNames } from "./model.ts";
 import { reusableParams, type DedupParams } from "./params.ts";
-import { carryOverLinks, scorePairs, writeLinks } from "./predict.ts";
+import { carryOverLinks, rescorePairs, scorePairs, writeLinks } from "./predict.ts";
 import { prepareRecords, recordSourceSql, type PreviousEntities } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 import { writeDeduped } from "./survivor.ts";
@@ -95,23 +96,39 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
   const counts = await prepareRecords(con, input, model, names, stage, previous, incremental ? "incremental" : "all");
   const prepare = clock();
 
+  const sessionPairs = budget.training.map((c) => c.pairs);
   let params = saved;
   let training: TrainingReport | undefined;
+  if (params && hasAliases(model)) await useAliases(con, model, names, savedAliases(model, params));
+  const learning = !saved && hasAliases(model);
   if (!params) {
-    ({ params, report: training } = await train(con, model, names, counts.total, budget.training.map((c) => c.pairs)));
+    // A model that only has to find aliases is trained on a quarter of the samples: it is retrained after.
+    const first = learning ? { ...model, uPairs: model.uPairs / 4, sessionPairs: model.sessionPairs / 4 } : model;
+    ({ params, report: training } = await train(con, first, names, counts.total, sessionPairs));
   }
-  const trainMs = clock();
+  let trainMs = clock();
 
   const added = await generatePairs(con, model, names);
   const block = clock();
 
-  await scorePairs(con, model, names, params);
+  if (learning) {
+    // Aliases are learned from the candidates the first model scores, then the model learns their weight.
+    await scorePairs(con, model, names, params);
+    const aliases = await learnAliases(con, model, names, params);
+    await useAliases(con, model, names, aliases);
+    ({ params, report: training } = await train(con, model, names, counts.total, sessionPairs));
+    params = withAliases(params, aliases);
+    trainMs += clock();
+    await rescorePairs(con, model, names, params, aliasLevels(model));
+  } else {
+    await scorePairs(con, model, names, params);
+  }
   const predict = clock();
 
   const clustering = await clusterRecords(con, model, names, incremental);
   const conflicts = await splitConflicts(con, model, names, incremental);
   const ids = await assignEntityIds(con, model, names);
-  let links = await writeLinks(con, model, names);
+  let links = await writeLinks(con, model, names, params);
   if (incremental && options.previous?.links) {
     links += await carryOverLinks(con, model, names, quoteIdent(options.previous.links));
   }

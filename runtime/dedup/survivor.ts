@@ -13,7 +13,7 @@ export function survivorOrder(rule: SurvivorRule, model: Model): string {
     case "mostRecent":
       return `i.${quoteIdent(rule.column)} DESC NULLS LAST, ${id}`;
     case "mostComplete": {
-      const columns = rule.columns ?? [...new Set(model.comparisons.flatMap((c) => c.columns))];
+      const columns = rule.columns ?? [...new Set(model.comparisons.flatMap((c) => c.sources))];
       const filled = columns.map((c) => `CAST(i.${quoteIdent(c)} IS NOT NULL AS INTEGER)`).join(" + ");
       return `(${filled || "0"}) DESC, ${id}`;
     }

@@ -29,7 +29,8 @@ export interface TrainingReport {
   randomPairs: number;
   sessions: SessionReport[];
   prior: number;
-  priorSource: "declared" | "estimated";
+  /** Declared, from the random pairs' match rate (when they hold enough matches), or from the sessions. */
+  priorSource: "declared" | "random pairs" | "sessions";
   /** Match rate among random pairs with m fixed: a second, noisier prior estimate, for comparison. */
   priorFromRandomPairs: number;
   /** Milliseconds: sampling u pairs, building session patterns, and the EM iterations themselves. */
@@ -41,6 +42,9 @@ export interface TrainingReport {
  * matches removed, the third (with correlated comparisons) from the conditional u the second learned.
  */
 const ROUNDS = 2;
+
+/** Expected matches among the random pairs above which their match rate is the prior estimate. */
+const RANDOM_PRIOR_MATCHES = 100;
 
 /**
  * Train on the records table. `sessionPairs`: each training rule's exact pair count (from the budget),
@@ -119,6 +123,10 @@ export async function train(
     });
     u = refined.u;
     priorFromRandom = refined.lambda;
+    // The random sample estimates the prior without assuming the rules independent given a match (they
+    // are not when record quality varies: a clean record agrees on everything), but only once it holds
+    // enough matches to count them: 100 expected matches give about ±10%.
+    if (model.prior === undefined && refined.lambda * random.pairs >= RANDOM_PRIOR_MATCHES) prior = refined.lambda;
     // Conditional u: among pairs that agree exactly on a correlated comparison's condition (same name),
     // the non-matches' level shares (namesakes' emails look alike), with m fixed and λ free.
     for (const sample of conditional) {
@@ -141,7 +149,7 @@ export async function train(
       randomPairs: random.pairs,
       sessions: reports,
       prior,
-      priorSource: model.prior === undefined ? "estimated" : "declared",
+      priorSource: model.prior !== undefined ? "declared" : prior === priorFromRandom ? "random pairs" : "sessions",
       priorFromRandomPairs: priorFromRandom,
       timings: { u: uMs, sessions: sessionsMs, em: emMs },
     },
