@@ -24,8 +24,11 @@ export const APP_SETTINGS = {
   appInsights: "APPLICATIONINSIGHTS_CONNECTION_STRING",
 } as const;
 
-/** Containers of the lake account: the first segment of a lake path picks the container. */
-export const LAKE_CONTAINERS = { bronze: "bronze", silver: "silver", gold: "gold", _mallard: "state" } as const;
+/**
+ * Containers of the lake account: the first segment of a lake path picks the container. `landing` is where
+ * files are dropped for a files source (`source.files("drops", { landing: "shop" })`).
+ */
+export const LAKE_CONTAINERS = { bronze: "bronze", silver: "silver", gold: "gold", _mallard: "state", landing: "landing" } as const;
 
 /** Default pipeline declaration, relative to the project root (the CLI's --config, the stack's mallard:pipeline). */
 export const DEFAULT_CONFIG = "configs/pipeline.ts";

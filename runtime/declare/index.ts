@@ -2,10 +2,11 @@
 
 export { secret, type SecretRef } from "./secret.ts";
 export { source, type Source, type SqlSource, type PostgresSource, type PostgresSourceArgs } from "./sources.ts";
+export type { FilesSource, FilesSourceArgs, FileFormat, CsvOptions } from "./files.ts";
 export type { RestSource, RestSourceArgs, RestAuth, Paginator, SinceFormat, EndpointResource, SecretValue } from "./rest.ts";
 export {
   bronze, silver, gold, isStage, partitionTasks,
-  type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type BronzeEndpointArgs, type SilverModel, type GoldModel,
+  type Stage, type StageKind, type Layer, type BronzeTable, type BronzeTableArgs, type BronzeEndpointArgs, type BronzeFilesArgs, type SilverModel, type GoldModel,
   type ModelArgs, type SilverDedup, type Partitioning, type IncrementalArgs, type TransformFn,
 } from "./stages.ts";
 export { check, isRowCheck, type Check, type Severity, type RowCheck, type TableCheck } from "./checks.ts";

@@ -7,6 +7,7 @@
 
 import { describeEndpoint, type EndpointResource, restAuthValues, type RestSource, type RestSourceArgs, restSource } from "./rest.ts";
 import { isSecretRef, type SecretRef } from "./secret.ts";
+import type { FilesResource, FilesSource, FilesSourceArgs } from "./files.ts";
 
 /** What every SQL database source takes. */
 export interface SqlSourceArgs {
@@ -32,7 +33,7 @@ export interface PostgresSource extends SqlSourceFields {
 }
 
 /** Every source kind. Adding one: its declaration here, its connector under runtime/sources/<kind>/. */
-export type Source = PostgresSource | RestSource;
+export type Source = PostgresSource | RestSource | FilesSource;
 export type SourceKind = Source["kind"];
 
 /** Sources whose resources are tables (read with SQL). */
@@ -46,10 +47,10 @@ export interface TableResource {
 }
 
 /** Everything a bronze stage can read. File patterns join this union. */
-export type Resource = TableResource | EndpointResource;
+export type Resource = TableResource | EndpointResource | FilesResource;
 
 /** The resource kind a source serves. */
-export type ResourceOf<S extends Source> = S extends SqlSource ? TableResource : S extends RestSource ? EndpointResource : never;
+export type ResourceOf<S extends Source> = S extends SqlSource ? TableResource : S extends RestSource ? EndpointResource : S extends FilesSource ? FilesResource : never;
 
 /** A resource as messages name it: `public.orders`. */
 export function describeResource(resource: Resource): string {
@@ -58,6 +59,8 @@ export function describeResource(resource: Resource): string {
       return resource.table;
     case "endpoint":
       return describeEndpoint(resource);
+    case "files":
+      return resource.pattern;
   }
 }
 
@@ -66,6 +69,7 @@ export function describeResource(resource: Resource): string {
  * where a secret belongs (it would ship in the function bundle).
  */
 export function sourceSecrets(source: Source): { secrets: SecretRef[]; plain: string[] } {
+  if (source.kind === "files") return { secrets: [], plain: [] };
   const values = source.kind === "rest" ? restAuthValues(source) : [{ field: "connection", value: source.connection, secret: true }];
   return {
     secrets: values.flatMap((v) => (isSecretRef(v.value) ? [v.value] : [])),
@@ -84,5 +88,9 @@ export const source = {
   /** A REST API serving JSON; its endpoints are read with `bronze.endpoint`. See runtime/declare/rest.ts. */
   rest(name: string, args: RestSourceArgs): RestSource {
     return restSource(name, args);
+  },
+  /** A folder files are dropped in: a local folder, or a folder of the lake's `landing` container. */
+  files(name: string, args: FilesSourceArgs): FilesSource {
+    return { kind: "files", name, folder: args.folder, landing: args.landing, chunkRows: args.chunkRows };
   },
 };

@@ -6,6 +6,7 @@ import type { Check } from "./checks.ts";
 import type { Duration } from "./duration.ts";
 import type { DedupSpec, SilverDedupArgs } from "./dedup.ts";
 import type { EndpointResource, JsonScalar, Paginator, RestSource, SinceFormat } from "./rest.ts";
+import { filesResource, type FilesResourceArgs, type FilesSource } from "./files.ts";
 import type { Resource, Source, SqlSource } from "./sources.ts";
 
 export type Layer = "bronze" | "silver" | "gold";
@@ -90,6 +91,15 @@ export interface BronzeEndpointArgs extends Omit<BronzeArgs, "incremental" | "de
    * @example { field: "deleted", equals: true }
    */
   deletes?: "keyScan" | { field: string; equals: JsonScalar };
+}
+
+/**
+ * A file pattern of a file drop. Incremental by default: each new file is loaded once (a ledger of the
+ * files loaded is committed with their rows); `load: "full"` reloads every matching file each run.
+ */
+export interface BronzeFilesArgs extends Omit<BronzeArgs, "incremental" | "deletes" | "partitions" | "name">, FilesResourceArgs {
+  /** Stage name, also the view name models read. */
+  name: string;
 }
 
 /**
@@ -228,6 +238,11 @@ export const bronze = {
       incremental: incremental && { cursor: incremental.cursor, lookBack: incremental.lookBack },
       deletes: tombstone ? undefined : deletes as "keyScan" | undefined,
     }, tombstone ? "tombstone" : undefined);
+  },
+  /** Files dropped in a folder (CSV, JSON lines, Parquet, Excel): each new file loaded exactly once. */
+  files(from: FilesSource, args: BronzeFilesArgs): BronzeTable {
+    const { name, primaryKey, columns, schedule, ...resource } = args;
+    return bronzeStage(from, filesResource(resource), name, { name, primaryKey, columns, schedule });
   },
 };
 

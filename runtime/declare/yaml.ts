@@ -9,6 +9,7 @@ import { source, type Source } from "./sources.ts";
 import type { Stage } from "./stages.ts";
 import { YAML_FORMS, type YamlContext, type YamlForm } from "./kinds/index.ts";
 import { name } from "./yaml-fields.ts";
+import { filesSourceFromYaml, filesSourceSchema } from "./files-yaml.ts";
 import { restSourceFromYaml, restSourceSchema, secretValue } from "./rest-yaml.ts";
 import { ConfigError } from "../errors.ts";
 
@@ -23,6 +24,7 @@ const sourceSchema = z.discriminatedUnion("kind", [
     chunkRows: z.number().int().positive().optional(),
   }),
   restSourceSchema,
+  filesSourceSchema,
 ]);
 
 export const pipelineFileSchema = z.strictObject({
@@ -77,6 +79,7 @@ function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
     Object.entries(file.sources).map(([n, s]) => [
       n,
       s.kind === "rest" ? restSourceFromYaml(n, s)
+        : s.kind === "files" ? filesSourceFromYaml(n, s)
         : source.postgres(n, { connection: typeof s.connection === "string" ? s.connection : secret(s.connection.secret), chunkRows: s.chunkRows }),
     ]),
   );

@@ -51,6 +51,8 @@ export interface Lake {
    * place; a remote lake downloads them to its cache folder (kept until `release`).
    */
   localFiles(paths: readonly string[]): Promise<string[]>;
+  /** Let a remote lake's cache drop the local copies `localFiles` made of these objects (absent: nothing to drop). */
+  release?(paths: readonly string[]): Promise<void>;
   /** Objects under a prefix (recursively), in no particular order. */
   list(prefix: string): AsyncIterable<LakeObject>;
   /** Remove one object; absent is fine. */

@@ -41,7 +41,7 @@ export interface LocalRunOptions {
   readonly trigger?: string;
   readonly onEvent?: (event: RunEvent) => void;
   /** How to open a source; tests pass their own to inject faults. @default openConnector */
-  readonly connect?: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
+  readonly connect?: (source: Source, secrets: SecretChain, lake: Lake) => Promise<SourceConnector>;
   /** Runs one task. @default executeTask */
   readonly runTask?: (task: Task, ctx: StageContext) => Promise<TaskRecord>;
 }
@@ -87,7 +87,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
               pipeline, stage, runId, lake, engine, secrets: options.secrets, projectRoot: options.projectRoot,
               fullRefresh: options.fullRefresh ?? false,
               connector: (source) => {
-                if (!connectors.has(source.name)) connectors.set(source.name, connect(source, options.secrets));
+                if (!connectors.has(source.name)) connectors.set(source.name, connect(source, options.secrets, lake));
                 return connectors.get(source.name)!;
               },
               log: (message) => emit({ type: "task-log", task, message }),

@@ -2,11 +2,13 @@
 // runtime/sources/ and one line here; the compiler checks every declared kind has one. Drivers load
 // when a run reads from that kind, so models-only runs and the Functions host start lighter.
 
-import type { Source } from "../declare/sources.ts";
+import type { Source, SqlSource } from "../declare/sources.ts";
+import type { Lake } from "../lake/lake.ts";
 import type { SecretChain } from "../secrets/secrets.ts";
 import type { SourceConnector } from "./source.ts";
 
-type Opener<S extends Source> = (source: S, secrets: SecretChain) => Promise<SourceConnector>;
+/** `lake`: the run's lake (a file source reads the lake's landing container). */
+type Opener<S extends Source> = (source: S, secrets: SecretChain, lake?: Lake) => Promise<SourceConnector>;
 
 /** The connection string of a SQL source, resolved through the secret chain. */
 const connection = (source: Extract<Source, { connection: unknown }>, secrets: SecretChain) =>
@@ -21,9 +23,13 @@ const OPENERS: { [K in Source["kind"]]: Opener<Extract<Source, { kind: K }>> } =
     const { openRestSource } = await import("./rest/open.ts");
     return openRestSource(source, secrets);
   },
+  files: async (source, _secrets, lake) => {
+    const { FilesConnector } = await import("./files/index.ts");
+    return new FilesConnector(source, lake);
+  },
 };
 
 /** Open a connector for a declared source. */
-export function openSource(source: Source, secrets: SecretChain): Promise<SourceConnector> {
-  return (OPENERS[source.kind] as Opener<Source>)(source, secrets);
+export function openSource(source: Source, secrets: SecretChain, lake?: Lake): Promise<SourceConnector> {
+  return (OPENERS[source.kind] as Opener<Source>)(source, secrets, lake);
 }

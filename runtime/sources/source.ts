@@ -30,6 +30,55 @@ export interface ResourceSchema {
   /** Where the resource is in its source, for its connector only. @example ["public", "Order Lines"] */
   readonly address: readonly string[];
   readonly columns: readonly SourceColumn[];
+  /** A file source: the files a read of this schema delivers, in order, each with what it holds or why it is refused. */
+  readonly files?: readonly DiscoveredFile[];
+  /** A file source that keeps a ledger: the one the read starts from (files gone from the drop dropped). Chunks carry it forward. */
+  readonly ledger?: FileLedger;
+}
+
+/** A file of a file source as listed: its path under the source's folder, its size and last change (ms since 1970). */
+export interface SourceFile {
+  readonly path: string;
+  readonly size: number;
+  readonly modified: number;
+}
+
+/** A file `discover` found: its own columns (name and DuckDB type), or why it cannot be read. */
+export interface DiscoveredFile extends SourceFile {
+  readonly columns?: readonly { readonly name: string; readonly type: string }[];
+  readonly rejected?: string;
+  /** Rows already in bronze from a load that stopped inside this file: the read starts after them. */
+  readonly skip?: number;
+  /** Values the file could not store as they were, for the run record. */
+  readonly warnings?: readonly string[];
+}
+
+/** A file bronze holds: whole, or (`partial`) its first `rows` rows, so a killed load resumes after them. */
+export interface LedgerEntry extends SourceFile {
+  readonly rows: number;
+  readonly partial?: true;
+}
+
+/**
+ * A file source's checkpoint: the files bronze holds, committed with the rows that delivered them. A file
+ * listed here with the same size and modification time is not read again.
+ */
+export type FileLedger = readonly LedgerEntry[];
+
+/** What a file moved aside is, and why. */
+export interface RejectedFile {
+  readonly path: string;
+  readonly reason: string;
+  /** Where it was moved (undefined when moving it failed too: it is refused again next run). */
+  readonly movedTo?: string;
+}
+
+/** What else `discover` is told: a file source reads its files with the run's engine, and only files its ledger does not hold. */
+export interface DiscoverContext {
+  /** The run's engine: a file source reads files in its work folder. */
+  readonly engine: Engine;
+  /** Files already loaded (a file drop loading new files); undefined: every file. */
+  readonly ledger?: FileLedger;
 }
 
 /**
@@ -79,6 +128,10 @@ export interface Chunk {
    * chunk (a killed load resumes after the last committed one); one that cannot sets it on the last.
    */
   readonly lastCursor?: CursorPosition;
+  /** A file source: the ledger once this chunk is committed (the files it and the chunks before it completed). */
+  readonly ledger?: FileLedger;
+  /** A file source: files refused since the last chunk, already moved aside; for the run record. */
+  readonly rejected?: readonly RejectedFile[];
   /** Values the source had to change to store them, for the run record. @example ["amount: 2 NaN values stored as NULL"] */
   readonly warnings?: readonly string[];
 }
@@ -107,7 +160,7 @@ export interface SourceConnector {
    * `known`: the columns bronze holds, for a source that infers types from sampled data (an API): it
    * keeps a known column's type while the sample fits it, so a sparse field does not flip types.
    */
-  discover(resource: Resource, known?: readonly SourceColumn[]): Promise<ResourceSchema>;
+  discover(resource: Resource, known?: readonly SourceColumn[], context?: DiscoverContext): Promise<ResourceSchema>;
   /** Stream the requested rows as chunks, one at a time; memory stays bounded whatever the resource's size. */
   read(request: ReadRequest, engine: Engine): AsyncIterable<Chunk>;
   /** Present when the source can split a resource into ranges. */

@@ -3,7 +3,7 @@
 // the Parquet upload and the commit leaves an orphan file that no reader sees (and the sweep removes).
 
 import { type Lake, lakePath, updateJson } from "../lake/lake.ts";
-import type { CursorPosition, SourceColumn } from "../sources/source.ts";
+import type { CursorPosition, FileLedger, SourceColumn } from "../sources/source.ts";
 
 export interface BronzeBatch {
   /** Time-sortable id: batches sort by it, and so by load order. */
@@ -31,6 +31,8 @@ export interface BronzeState {
   readonly columns: readonly SourceColumn[];
   readonly schemaChanges: readonly SchemaChange[];
   readonly checkpoint?: CursorPosition;
+  /** A file source loading new files: the files bronze holds (its checkpoint), moved by the same write. */
+  readonly ledger?: FileLedger;
   readonly batches: readonly BronzeBatch[];
   readonly updatedAt: string;
 }

@@ -1,9 +1,12 @@
 // Declaration side of `bronze.table`: its YAML form (`{ bronze: orders, source: shop, table: … }`, or
-// `endpoint: /orders` for a REST source), no inputs, and its own schedule. The type and builders are in
-// ../stages.ts; the run side in runtime/stages/bronze-table/, the resources in infra/stages/bronze-table.ts.
+// `endpoint: /orders` for a REST source, `files: "orders/*.csv"` for a file drop), no inputs, and its own
+// schedule. The type and builders are in ../stages.ts; the run side in runtime/stages/bronze-table/, the
+// resources in infra/stages/bronze-table.ts.
 
 import { z } from "zod";
 import type { Duration } from "../duration.ts";
+import { FILES_ONLY, filesArgs, filesFields } from "../files-yaml.ts";
+import { filesProblems } from "../files.ts";
 import { ENDPOINT_ONLY, endpointArgs, endpointFields } from "../rest-yaml.ts";
 import { bronze, type BronzeTable, type Partitioning } from "../stages.ts";
 import { columns, duration, name } from "../yaml-fields.ts";
@@ -14,6 +17,7 @@ const schema = z.strictObject({
   source: z.string(),
   table: z.string().optional(),
   ...endpointFields,
+  ...filesFields,
   primaryKey: columns,
   partitions: z.union([
     z.strictObject({ kind: z.literal("range"), column: z.string(), step: z.union([z.number().positive(), duration]), tasks: z.number().int().min(2).optional() }),
@@ -21,6 +25,7 @@ const schema = z.strictObject({
   ]).optional(),
   schedule: z.string().optional(),
 });
+
 
 export const bronzeTable: DeclaredKind<BronzeTable> = {
   yaml: yamlForm({
@@ -31,6 +36,13 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
       if (!from) return undefined;
       const stage = `stage "${entry.bronze}"`;
       const common = { name: entry.bronze, primaryKey: entry.primaryKey, schedule: entry.schedule };
+      if (from.kind === "files") {
+        const wrong = [...(entry.table !== undefined ? ["table"] : []), ...(entry.endpoint !== undefined ? ["endpoint"] : []), ...(entry.incremental ? ["incremental"] : []),
+          ...(entry.partitions ? ["partitions"] : []), ...(entry.deletes ? ["deletes"] : []), ...ENDPOINT_ONLY.filter((f) => f !== "types" && entry[f] !== undefined)];
+        if (wrong.length) return yaml.problem(`${stage}: ${wrong.join(", ")}: not for a file pattern (source "${entry.source}" is a file drop: files loads new files once each, load: full reloads them all)`), undefined;
+        if (entry.files === undefined) return yaml.problem(`${stage}: files: missing (source "${entry.source}" is a file drop: name a pattern such as "orders/*.csv")`), undefined;
+        return bronze.files(from, filesArgs({ ...entry, files: entry.files }, common));
+      }
       if (from.kind === "rest") {
         if (entry.endpoint === undefined) return yaml.problem(`${stage}: endpoint: source "${entry.source}" is a REST API: name an endpoint (endpoint: /orders)${entry.table ? ", not a table" : ""}`), undefined;
         if (entry.partitions) return yaml.problem(`${stage}: partitions: an endpoint cannot be split into partitions`), undefined;
@@ -39,10 +51,11 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
       const misplaced = [
         ...(entry.endpoint !== undefined ? ["endpoint"] : []),
         ...ENDPOINT_ONLY.filter((f) => entry[f] !== undefined),
+        ...FILES_ONLY.filter((f) => entry[f] !== undefined),
         ...(["param", "format", "ordered"] as const).filter((f) => entry.incremental?.[f] !== undefined).map((f) => `incremental.${f}`),
         ...(typeof entry.deletes === "object" ? ["deletes"] : []),
       ];
-      if (misplaced.length) return yaml.problem(`${stage}: ${misplaced.join(", ")}: only for an endpoint of a REST source; source "${entry.source}" is ${from.kind}`), undefined;
+      if (misplaced.length) return yaml.problem(`${stage}: ${misplaced.join(", ")}: only for an endpoint of a REST source or a file pattern of a file drop; source "${entry.source}" is ${from.kind}`), undefined;
       if (entry.table === undefined) return yaml.problem(`${stage}: table: missing (source "${entry.source}" is a database)`), undefined;
       return bronze.table(from, {
         ...common, table: entry.table, deletes: entry.deletes as "keyScan" | undefined,
@@ -52,6 +65,6 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
     },
   }),
   inputs: () => ({}),
-  check: () => [],
+  check: (stage) => (stage.resource.kind === "files" ? filesProblems(stage.resource).map((p) => `stage "${stage.name}": ${p}`) : []),
   schedule: (stage) => stage.schedule,
 };

@@ -45,7 +45,7 @@ export interface QueueRuntimeOptions {
    */
   parkSeconds?: number;
   /** How a source is opened; tests pass their own to inject faults. @default openConnector */
-  connect?: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
+  connect?: (source: Source, secrets: SecretChain, lake: Lake) => Promise<SourceConnector>;
   /** Progress for a terminal (`mallard run --queue`): the same events the local runner emits. */
   onEvent?: (event: RunEvent) => void;
   /** Runs one task. @default executeTask, the same code the local runner uses */
@@ -58,8 +58,8 @@ export type TaskRunner = (task: Task, ctx: StageContext, attempt: number) => Pro
 // Loaded on first use: the stage code (DuckDB, source drivers) is not needed to start a run or to read
 // its status, and a function instance that only drives should start fast.
 const defaultRunTask: TaskRunner = async (task, ctx, attempt) => (await import("../execute-task.ts")).executeTask(task, ctx, attempt);
-const defaultConnect = async (source: Source, secrets: SecretChain): Promise<SourceConnector> =>
-  (await import("../connectors.ts")).openConnector(source, secrets);
+const defaultConnect = async (source: Source, secrets: SecretChain, lake: Lake): Promise<SourceConnector> =>
+  (await import("../connectors.ts")).openConnector(source, secrets, lake);
 
 export class QueueRuntime {
   readonly pipeline: Pipeline;
@@ -73,7 +73,7 @@ export class QueueRuntime {
   readonly parkSeconds: number;
   readonly dispatch: DispatchStore;
   readonly records: RunRecords;
-  readonly connect: (source: Source, secrets: SecretChain) => Promise<SourceConnector>;
+  readonly connect: (source: Source, secrets: SecretChain, lake: Lake) => Promise<SourceConnector>;
   readonly now: () => Date;
   readonly runTask: TaskRunner;
   readonly emit: (event: RunEvent) => void;

@@ -122,7 +122,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
       pipeline: rt.pipeline, stage, runId: m.runId, lake, engine: await rt.getEngine(), secrets: rt.secrets,
       projectRoot: rt.projectRoot, fullRefresh: state.options.fullRefresh,
       connector: (source) => {
-        if (!connectors.has(source.name)) connectors.set(source.name, rt.connect(source, rt.secrets));
+        if (!connectors.has(source.name)) connectors.set(source.name, rt.connect(source, rt.secrets, rt.lake));
         return connectors.get(source.name)!;
       },
       log: (text) => {

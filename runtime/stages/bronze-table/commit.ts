@@ -5,7 +5,7 @@
 import type { BronzeTable } from "../../declare/stages.ts";
 import { StageError } from "../../errors.ts";
 import { type BronzeBatch, type BronzeState, type SchemaChange, updateBronzeState } from "../../state/bronze-state.ts";
-import type { CursorPosition, SourceColumn } from "../../sources/source.ts";
+import type { CursorPosition, FileLedger, SourceColumn } from "../../sources/source.ts";
 import { assertHoldsTask, type StageContext } from "../context.ts";
 
 export interface BronzeCommit {
@@ -15,12 +15,14 @@ export interface BronzeCommit {
   readonly change?: SchemaChange;
   /** The checkpoint once committed (undefined for a stage without a cursor, or an empty first load). */
   readonly checkpoint: CursorPosition | undefined;
+  /** A file source loading new files: the ledger once committed (the files whose rows these batches hold). */
+  readonly ledger?: FileLedger;
   /**
    * The checkpoint this load started from (or last committed). When another load of the same stage moved
    * it meanwhile, nothing is committed and the load stops (its uploaded files become orphans the sweep
    * removes) instead of writing a stale checkpoint over the other's. Omit for loads that reset it.
    */
-  readonly expected?: { readonly checkpoint: CursorPosition | undefined };
+  readonly expected?: { readonly checkpoint: CursorPosition | undefined; readonly ledger?: FileLedger };
 }
 
 /** Commit batches, schema and checkpoint together. Committing batches already committed (a redelivered task) changes nothing. */
@@ -31,7 +33,8 @@ export async function commitBronze(ctx: StageContext<BronzeTable>, commit: Bronz
   return updateBronzeState(ctx.lake, stage.name, (current) => {
     const ids = new Set(current?.batches.map((b) => b.loadId));
     if (current && commit.batches.length && commit.batches.every((b) => ids.has(b.loadId))) return current;
-    if (commit.expected && !sameCursor(current?.checkpoint, commit.expected.checkpoint)) {
+    const moved = commit.expected && (!sameCursor(current?.checkpoint, commit.expected.checkpoint) || !sameLedger(current?.ledger, commit.expected.ledger));
+    if (moved) {
       throw new StageError(`stage "${stage.name}": another load of this table committed meanwhile (checkpoint moved); this load stopped without committing`);
     }
     return {
@@ -39,6 +42,7 @@ export async function commitBronze(ctx: StageContext<BronzeTable>, commit: Bronz
       columns: commit.columns,
       schemaChanges: [...(current?.schemaChanges ?? []), ...(commit.change ? [commit.change] : [])],
       checkpoint: commit.checkpoint,
+      ...(commit.ledger ? { ledger: commit.ledger } : {}),
       batches: [...(current?.batches ?? []), ...commit.batches],
       updatedAt: "",
     };
@@ -48,4 +52,9 @@ export async function commitBronze(ctx: StageContext<BronzeTable>, commit: Bronz
 function sameCursor(a: CursorPosition | undefined, b: CursorPosition | undefined): boolean {
   const key = (c: CursorPosition | undefined) => (c ? JSON.stringify([c.columns, c.values]) : "none");
   return key(a) === key(b);
+}
+
+/** Ledgers are compared as written: a load started from one ledger commits only over that ledger. */
+function sameLedger(current: FileLedger | undefined, expected: FileLedger | undefined): boolean {
+  return expected === undefined || JSON.stringify(current ?? []) === JSON.stringify(expected);
 }

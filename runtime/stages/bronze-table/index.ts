@@ -27,12 +27,14 @@ export const bronzeTable: StageKindModule<BronzeTable> = {
   views: bronzeViews,
 
   describe: (stage) =>
-    `${stage.source.name}:${describeResource(stage.resource)}${stage.incremental ? ` incremental on (${stage.incremental.cursor.join(", ")})` : " full load"}`,
+    `${stage.source.name}:${describeResource(stage.resource)}${
+      stage.incremental ? ` incremental on (${stage.incremental.cursor.join(", ")})` : stage.resource.kind === "files" && stage.resource.load === "incremental" ? " new files" : " full load"}`,
 
   async status(stage, lake) {
     const { state } = await readBronzeState(lake, stage.name);
     const rows = state?.batches.reduce((n, b) => n + b.rows, 0) ?? 0;
-    const position = !stage.incremental ? "full load each run"
+    const position = state?.ledger ? `${state.ledger.filter((f) => !f.partial).length.toLocaleString("en-US")} files loaded`
+      : !stage.incremental ? "full load each run"
       : state?.checkpoint ? state.checkpoint.columns.map((c, i) => `${c}=${state.checkpoint!.values[i]}`).join(", ")
       : "not loaded yet";
     return `${position}  (${state?.batches.length ?? 0} batches, ${rows.toLocaleString("en-US")} rows loaded)`;

@@ -6,12 +6,12 @@ import type { BronzeTable } from "../../declare/stages.ts";
 import { crashPoint } from "../../faults.ts";
 import { lakePath } from "../../lake/lake.ts";
 import { type BronzeBatch, currentBatches, readBronzeState } from "../../state/bronze-state.ts";
-import type { CursorPosition } from "../../sources/source.ts";
+import type { CursorPosition, FileLedger } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { commitBronze } from "./commit.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
-import { prepareBronzeLoad, stageSlice } from "./schema.ts";
+import { isIncremental, prepareBronzeLoad, stageSlice } from "./schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
 
@@ -22,7 +22,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const added = evolution.change?.added.map((c) => c.name) ?? [];
   await sweepOrphanBatches(lake, stage, state);
 
-  const incremental = stage.incremental !== undefined && !ctx.fullRefresh;
+  const incremental = isIncremental(stage) && !ctx.fullRefresh;
   // The first load of an incremental table commits chunk by chunk (resumable); a full load or a full
   // refresh commits all its chunks at once, so readers never see half a snapshot.
   const commitEachChunk = incremental;
@@ -30,12 +30,19 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   let rows = 0;
   let bytes = 0;
   let checkpoint: CursorPosition | undefined = before;
+  // A file drop's checkpoint is its ledger: the one committed, and the one the chunks read so far reach.
+  let committedLedger: FileLedger | undefined = state?.ledger ?? (schema.ledger && []);
+  let ledger = schema.ledger;
+  const rejected: string[] = [];
+  const fresh = schema.ledger ? state?.ledger === undefined : !before;
   let first = true;
   const loadId = newLoadId();
   const loadDate = loadDateOf(loadId);
   const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir }, ctx.engine);
   let part = 0;
   for await (const chunk of chunks) {
+    for (const r of chunk.rejected ?? []) rejected.push(`file ${r.path}: ${r.reason}${r.movedTo ? ` (moved to ${r.movedTo})` : ""}`);
+    if (chunk.ledger) ledger = chunk.ledger;
     if (chunk.rows === 0) continue;
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
     const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${batchId}.parquet`);
@@ -48,7 +55,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       runId: ctx.runId,
       // Chunk by chunk, the first chunk of a load with no checkpoint starts the table afresh for readers
       // (older full snapshots stop counting); a full load's chunks are merged into one full batch below.
-      mode: commitEachChunk && !(first && !before) ? "incremental" : "full",
+      mode: commitEachChunk && !(first && fresh) ? "incremental" : "full",
       files: [path],
       rows: chunk.rows,
       bytes: object.size,
@@ -58,7 +65,11 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const committedBefore = checkpoint;
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
-      await commitBronze(ctx, { batches: [batch], columns: evolution.columns, change: evolution.change, checkpoint, expected: { checkpoint: committedBefore } });
+      await commitBronze(ctx, {
+        batches: [batch], columns: evolution.columns, change: evolution.change, checkpoint, ledger,
+        expected: { checkpoint: committedBefore, ledger: committedLedger },
+      });
+      committedLedger = ledger;
       crashPoint("bronze:{stage}:after-commit:{chunk}", { stage: stage.name, chunk: part });
       evolution.change = undefined;
       ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
@@ -74,16 +85,16 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       : [{ loadId: `${loadId}-00000`, runId: ctx.runId, mode: "full", files: [], rows: 0, bytes: 0, committedAt: new Date().toISOString() }];
     await commitBronze(ctx, {
       batches: merged, columns: evolution.columns, change: evolution.change,
-      checkpoint: stage.incremental ? checkpoint : undefined,
+      checkpoint: stage.incremental ? checkpoint : undefined, ledger,
     });
-  } else if (evolution.change || !state) {
-    // Schema only (nothing new, or the first load's schema): the checkpoint is what this load last committed.
-    await commitBronze(ctx, { batches: [], columns: evolution.columns, change: evolution.change, checkpoint, expected: { checkpoint } });
+  } else if (evolution.change || !state || ledger !== committedLedger) {
+    // Schema only (nothing new, the first load's schema, or files that held no rows): the checkpoint is what this load last committed.
+    await commitBronze(ctx, { batches: [], columns: evolution.columns, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
   }
   return {
     ...await committedByRun(ctx, { rows, bytes, before }),
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
-    note: added.length ? `new columns: ${added.join(", ")}` : undefined,
+    note: [...(added.length ? [`new columns: ${added.join(", ")}`] : []), ...rejected].join("; ") || undefined,
   };
 }
 

@@ -22,12 +22,22 @@ export interface BronzeLoad {
   readonly after: CursorPosition | undefined;
 }
 
+/** Incremental by a cursor, or by new files (a file drop's ledger). */
+export function isIncremental(stage: BronzeTable): boolean {
+  return stage.incremental !== undefined || (stage.resource.kind === "files" && stage.resource.load === "incremental");
+}
+
 export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise<BronzeLoad> {
   const { stage } = ctx;
   const connector = await ctx.connector(stage.source);
   const { state } = await readBronzeState(ctx.lake, stage.name);
-  const schema = withOverrides(stage, await connector.discover(stage.resource, ctx.fullRefresh ? undefined : state?.columns));
-  checkColumns(stage, schema);
+  // A file drop loading new files reads only those its ledger does not hold; a full refresh starts the ledger afresh.
+  const ledger = stage.resource.kind === "files" && stage.resource.load === "incremental" ? (ctx.fullRefresh ? [] : state?.ledger ?? []) : undefined;
+  const discovered = await connector.discover(stage.resource, ctx.fullRefresh ? undefined : state?.columns, { engine: ctx.engine, ledger });
+  // A drop with no file yet has no columns to check the key against: the load finds nothing, and waits.
+  const waiting = discovered.columns.length === 0 && discovered.files !== undefined;
+  const schema = waiting ? discovered : withOverrides(stage, discovered);
+  if (!waiting) checkColumns(stage, schema);
   const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
   const after = stage.incremental && !ctx.fullRefresh ? state?.checkpoint : undefined;
   return { connector, schema, state, evolution, after };

@@ -25,7 +25,7 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
   if (files.length === 0 && columns.length === 0) throw new StageError(`input "${input.name}" has not been loaded yet (run it first)`);
   // Every column the table's state knows, typed, even one no loaded row carries yet (added to the source
   // after the last changed row): older batches read it as NULL.
-  const declared = `SELECT ${[...columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`), "NULL::INTEGER AS _mallard_load_seq"].join(", ")} WHERE false`;
+  const declared = `SELECT ${[...columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`), "NULL::INTEGER AS _mallard_load_seq", "NULL::BIGINT AS _mallard_row"].join(", ")} WHERE false`;
   if (files.length === 0) {
     await con.run(`CREATE OR REPLACE TEMP VIEW ${history} AS ${declared}`);
   } else {
@@ -38,16 +38,18 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
     }
     const list = `[${files.map(quoteLiteral).join(", ")}]`;
     await con.run(
-      `CREATE OR REPLACE TEMP VIEW ${history} AS SELECT data.* EXCLUDE (_mallard_file), o.seq AS _mallard_load_seq ` +
-        `FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '_mallard_file') data JOIN ${order} o ON o.file = data._mallard_file ` +
+      `CREATE OR REPLACE TEMP VIEW ${history} AS SELECT data.* EXCLUDE (_mallard_file, _mallard_row), o.seq AS _mallard_load_seq, data._mallard_row ` +
+        `FROM (SELECT * EXCLUDE (file_row_number), file_row_number AS _mallard_row FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '_mallard_file', file_row_number = true)) data ` +
+        `JOIN ${order} o ON o.file = data._mallard_file ` +
         `UNION ALL BY NAME ${declared}`,
     );
   }
-  // The newest batch holding a key has its newest version; the cursor breaks ties inside a batch.
+  // The newest batch holding a key has its newest version; the cursor breaks ties inside a batch, then the
+  // row's place in its file (a file drop's later file, or later line, is newer).
   const key = input.primaryKey.map(quoteIdent).join(", ");
-  const newest = ["_mallard_load_seq DESC", ...(input.incremental?.cursor ?? []).map((c) => `${quoteIdent(c)} DESC`)].join(", ");
+  const newest = ["_mallard_load_seq DESC", ...(input.incremental?.cursor ?? []).map((c) => `${quoteIdent(c)} DESC`), "_mallard_row DESC"].join(", ");
   await con.run(
-    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq) FROM ${history} ` +
+    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq, _mallard_row) FROM ${history} ` +
       `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1`,
   );
   // Batches are only ever appended to the state, so their count orders what two readers saw.

@@ -1,0 +1,1 @@
+export { FilesConnector } from "./connector.ts";
