@@ -2,8 +2,9 @@
 // it with given column types (`relation`). CSV is read with a fixed dialect (comma, double quote, a
 // header line, unless declared otherwise), so a malformed file is refused rather than misread; types
 // come from DuckDB's sniffer, except that integers beyond BIGINT, which it would store as DOUBLE, are
-// kept exact (HUGEINT, or their text beyond 38 digits). JSON objects and arrays nested in JSON lines are
-// kept as JSON. Parquet columns keep their types. Excel goes through xlsx.ts.
+// kept exact (DECIMAL(38,0), or their text beyond 38 digits; not HUGEINT, which DuckDB writes to Parquet
+// as DOUBLE). JSON objects and arrays nested in JSON lines are kept as JSON. Parquet columns keep their
+// types. Excel goes through xlsx.ts.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { CsvOptions, FilesResource } from "../../declare/files.ts";
@@ -74,10 +75,15 @@ export async function sniffFile(con: DuckDBConnection, file: string, resource: F
 
 async function describe(con: DuckDBConnection, relation: string, declared: Readonly<Record<string, string>>): Promise<FileColumn[]> {
   const rows = await queryRows<{ column_name: string; column_type: string }>(con, `DESCRIBE SELECT * FROM ${relation}`);
-  return rows.map((r) => ({ name: r.column_name, type: declared[r.column_name] ?? r.column_type.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") }));
+  return rows.map((r) => ({ name: r.column_name, type: declared[r.column_name] ?? storable(r.column_type.replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")) }));
 }
 
-/** DOUBLE columns whose every value is a whole number become HUGEINT (≤ 38 digits) or VARCHAR (their text), not a rounded DOUBLE. */
+/** A sniffed type as bronze can store it in Parquet without loss. */
+function storable(type: string): string {
+  return type === "HUGEINT" || type === "UHUGEINT" ? "DECIMAL(38,0)" : type;
+}
+
+/** DOUBLE columns whose every value is a whole number become DECIMAL(38,0) (≤ 38 digits) or VARCHAR (their text), not a rounded DOUBLE. */
 async function exactIntegers(con: DuckDBConnection, file: string, resource: FilesResource, columns: FileColumn[]): Promise<FileColumn[]> {
   const doubles = columns.filter((c) => c.type === "DOUBLE" && resource.types?.[c.name] === undefined);
   if (!doubles.length) return columns;
@@ -87,7 +93,7 @@ async function exactIntegers(con: DuckDBConnection, file: string, resource: File
     return `bool_and(${v} IS NULL OR regexp_full_match(${v}, '[+-]?[0-9]+')) AS w${i}, max(length(ltrim(${v}, '+-0'))) AS d${i}`;
   });
   const [row] = await queryRows<Record<string, boolean | number | null>>(con, `SELECT ${checks.join(", ")} FROM ${relation(file, resource, asText)}`);
-  const exact = new Map(doubles.map((c, i) => [c.name, row[`w${i}`] === true ? (Number(row[`d${i}`] ?? 0) <= 38 ? "HUGEINT" : "VARCHAR") : undefined]));
+  const exact = new Map(doubles.map((c, i) => [c.name, row[`w${i}`] === true ? (Number(row[`d${i}`] ?? 0) <= 38 ? "DECIMAL(38,0)" : "VARCHAR") : undefined]));
   return columns.map((c) => (exact.get(c.name) ? { ...c, type: exact.get(c.name)! } : c));
 }
 
