@@ -30,7 +30,9 @@ test("a public container or a shared-key account fails", async () => {
   });
   const policies = checkPolicies(resources, secrets).map((v) => `${v.policy} ${v.resource}`);
   assert.ok(policies.includes("storage-no-shared-key azure-native:storage:StorageAccount mallard-functions-host"));
-  assert.equal(policies.filter((p) => p.startsWith("storage-no-public-access azure-native:storage:BlobContainer")).length, 4);
+  const containers = resources.filter((r) => r.type === "azure-native:storage:BlobContainer" && r.name.startsWith("mallard-lake"));
+  assert.ok(containers.length >= 4, "the lake's containers were recorded");
+  assert.equal(policies.filter((p) => p.startsWith("storage-no-public-access azure-native:storage:BlobContainer")).length, containers.length);
 });
 
 test("a secret value in an app setting fails, whether whole or inside a longer value", async () => {

@@ -106,7 +106,7 @@ ${stage}`;
     assert.throws(() => pipelineFromYaml(yaml(`  - { bronze: orders, source: api, table: public.orders, primaryKey: id }`), "p.yml"),
       (e: Error) => e instanceof ConfigError && /p\.yml: stage "orders": endpoint: source "api" is a REST API: name an endpoint/.test(e.message));
     assert.throws(() => pipelineFromYaml(yaml(`  - { bronze: orders, source: db, table: public.orders, primaryKey: id, paginate: { kind: linkHeader } }`), "p.yml"),
-      (e: Error) => e instanceof ConfigError && /stage "orders": paginate: only for an endpoint of a REST source; source "db" is postgres/.test(e.message));
+      (e: Error) => e instanceof ConfigError && /stage "orders": paginate: only for an endpoint of a REST source or a file pattern of a file drop; source "db" is postgres/.test(e.message));
     assert.throws(() => pipelineFromYaml(yaml(`  - { bronze: orders, source: api, endpoint: /o, primaryKey: id }`, "kind: rest\n    baseUrl: https://x\n    auth: { kind: bearer }"), "p.yml"),
       (e: Error) => e instanceof ConfigError && /sources\.api\.auth\.token/.test(e.message));
   });
