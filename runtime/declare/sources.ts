@@ -22,6 +22,13 @@ export interface SqlSourceArgs {
 
 export interface PostgresSourceArgs extends SqlSourceArgs {}
 
+/**
+ * A MySQL or MariaDB database. `connection`: `mysql://user:password@host:3306/database` (`mariadb://`
+ * too). TLS is on (and the server's certificate verified) unless the host is loopback or the URL says
+ * `?ssl=false`; `?ssl=true` forces it on.
+ */
+export interface MysqlSourceArgs extends SqlSourceArgs {}
+
 interface SqlSourceFields {
   readonly name: string;
   readonly connection: SecretRef | string;
@@ -32,12 +39,17 @@ export interface PostgresSource extends SqlSourceFields {
   readonly kind: "postgres";
 }
 
+/** A MySQL or MariaDB database: one connector (runtime/sources/mysql/), two names for the same thing. */
+export interface MysqlSource extends SqlSourceFields {
+  readonly kind: "mysql" | "mariadb";
+}
+
 /** Every source kind. Adding one: its declaration here, its connector under runtime/sources/<kind>/. */
-export type Source = PostgresSource | RestSource | FilesSource;
+export type Source = PostgresSource | MysqlSource | RestSource | FilesSource;
 export type SourceKind = Source["kind"];
 
 /** Sources whose resources are tables (read with SQL). */
-export type SqlSource = PostgresSource;
+export type SqlSource = PostgresSource | MysqlSource;
 
 /** A table (or view) of a SQL source, as the source names it. @example { kind: "table", table: "public.orders" } */
 export interface TableResource {
@@ -77,13 +89,21 @@ export function sourceSecrets(source: Source): { secrets: SecretRef[]; plain: st
   };
 }
 
-const sql = <K extends SqlSource["kind"]>(kind: K, name: string, args: SqlSourceArgs) =>
-  ({ kind, name, connection: args.connection, chunkRows: args.chunkRows }) as Extract<Source, { kind: K }>;
+const sql = <K extends SqlSource["kind"]>(kind: K, name: string, args: SqlSourceArgs): SqlSourceFields & { readonly kind: K } =>
+  ({ kind, name, connection: args.connection, chunkRows: args.chunkRows });
 
 export const source = {
   /** A PostgreSQL database (also anything that speaks its wire protocol and COPY). */
   postgres(name: string, args: PostgresSourceArgs): PostgresSource {
     return sql("postgres", name, args);
+  },
+  /** A MySQL database (8.0 or later; 5.7 works without `partitions: { count }`), read through `mysql2`. */
+  mysql(name: string, args: MysqlSourceArgs): MysqlSource {
+    return sql("mysql", name, args);
+  },
+  /** A MariaDB database (10.3 or later; UUID needs 10.7, INET4 10.10), read through `mysql2`. */
+  mariadb(name: string, args: MysqlSourceArgs): MysqlSource {
+    return sql("mariadb", name, args);
   },
   /** A REST API serving JSON; its endpoints are read with `bronze.endpoint`. See runtime/declare/rest.ts. */
   rest(name: string, args: RestSourceArgs): RestSource {

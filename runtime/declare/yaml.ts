@@ -19,7 +19,7 @@ const stageSchema = z.union(YAML_FORMS.map((form) => form.schema) as unknown as 
 
 const sourceSchema = z.discriminatedUnion("kind", [
   z.strictObject({
-    kind: z.literal("postgres"),
+    kind: z.enum(["postgres", "mysql", "mariadb"]),
     connection: secretValue,
     chunkRows: z.number().int().positive().optional(),
   }),
@@ -80,7 +80,7 @@ function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
       n,
       s.kind === "rest" ? restSourceFromYaml(n, s)
         : s.kind === "files" ? filesSourceFromYaml(n, s)
-        : source.postgres(n, { connection: typeof s.connection === "string" ? s.connection : secret(s.connection.secret), chunkRows: s.chunkRows }),
+        : source[s.kind](n, { connection: typeof s.connection === "string" ? s.connection : secret(s.connection.secret), chunkRows: s.chunkRows }),
     ]),
   );
   const built = new Map<string, Stage>();

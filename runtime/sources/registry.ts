@@ -2,7 +2,7 @@
 // runtime/sources/ and one line here; the compiler checks every declared kind has one. Drivers load
 // when a run reads from that kind, so models-only runs and the Functions host start lighter.
 
-import type { Source, SqlSource } from "../declare/sources.ts";
+import type { MysqlSource, Source } from "../declare/sources.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { SecretChain } from "../secrets/secrets.ts";
 import type { SourceConnector } from "./source.ts";
@@ -14,11 +14,19 @@ type Opener<S extends Source> = (source: S, secrets: SecretChain, lake?: Lake) =
 const connection = (source: Extract<Source, { connection: unknown }>, secrets: SecretChain) =>
   secrets.resolve(source.connection, `source "${source.name}": connection`);
 
+/** MySQL and MariaDB: one connector. */
+async function openMysql(source: MysqlSource, secrets: SecretChain): Promise<SourceConnector> {
+  const { createMysqlConnector } = await import("./mysql/index.ts");
+  return createMysqlConnector(await connection(source, secrets), { name: source.name, flavor: source.kind });
+}
+
 const OPENERS: { [K in Source["kind"]]: Opener<Extract<Source, { kind: K }>> } = {
   postgres: async (source, secrets) => {
     const { createPostgresConnector } = await import("./postgres/index.ts");
     return createPostgresConnector(await connection(source, secrets), { name: source.name });
   },
+  mysql: (source, secrets) => openMysql(source, secrets),
+  mariadb: (source, secrets) => openMysql(source, secrets),
   rest: async (source, secrets) => {
     const { openRestSource } = await import("./rest/open.ts");
     return openRestSource(source, secrets);
