@@ -15,7 +15,7 @@ const QUOTE = 0x22;
 export interface RowStreamOptions {
   /** Rows per chunk: a block ends a chunk every `groupRows` rows. */
   readonly groupRows: number;
-  /** Per column: its text never needs CSV quoting (numbers, dates, hex). */
+  /** Per column: its text never needs CSV quoting (numbers, dates, hex), except to tell empty from NULL. */
   readonly plain: readonly boolean[];
   /** Per column: a date or datetime whose zero values (`0000-00-00`, `2024-00-15`) are counted. */
   readonly zeroDates: readonly boolean[];
@@ -129,12 +129,12 @@ class BlockWriter {
       const v = values[i];
       if (v === null) continue;
       const n = v.length;
-      if (plain[i]) {
+      if (plain[i] && n > 0) {
         if (n < 32) for (let j = 0; j < n; j++) block[pos++] = v[j];
         else pos += v.copy(block, pos);
         continue;
       }
-      // Quoted, so an empty string is not NULL; quotes inside doubled.
+      // Quoted, so an empty value (a string, a blob's hex) is not NULL; quotes inside doubled.
       block[pos++] = QUOTE;
       if (n < 64 || v.indexOf(QUOTE) !== -1) {
         for (let j = 0; j < n; j++) {
