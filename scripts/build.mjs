@@ -41,7 +41,10 @@ const externalPackages = {
       if (args.path.startsWith("node:") || args.namespace === "required") return { path: args.path, external: true };
       if (REQUIRED.includes(args.path)) return { path: args.path, namespace: "required" };
       const name = args.path.startsWith("@") ? args.path.split("/").slice(0, 2).join("/") : args.path.split("/")[0];
-      return BUNDLED.includes(name) ? undefined : { path: args.path, external: true };
+      // A bundled package's own dependencies (p-limit's yocto-queue) are bundled with it: they are not
+      // Mallard's dependencies, so an installed mallard cannot count on finding them.
+      const fromBundled = BUNDLED.some((pkg) => args.importer.includes(`/node_modules/${pkg}/`));
+      return BUNDLED.includes(name) || fromBundled ? undefined : { path: args.path, external: true };
     });
     b.onLoad({ filter: /.*/, namespace: "required" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
   },
