@@ -14,7 +14,7 @@ import { commitBronze } from "./commit.ts";
 import { prepareBronzeLoad, stageSlice } from "./schema.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
-import { DEFAULT_CHUNK_ROWS } from "./run.ts";
+import { DEFAULT_CHUNK_ROWS, mergeWarnings } from "./run.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 
 interface PartitionPlan {
@@ -56,6 +56,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
   let rows = 0;
   let bytes = 0;
   let part = 0;
+  const warnings: string[] = [];
   const loadDate = loadDateOf(plan.loadId);
   for (const range of rangesOf(plan, stage, partition)) {
     const chunks = connector.read({
@@ -66,6 +67,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
       workDir: ctx.engine.workDir,
     }, ctx.engine);
     for await (const chunk of chunks) {
+      warnings.push(...chunk.warnings ?? []);
       if (chunk.rows === 0) continue;
       const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${plan.loadId}-p${partition.index}-${String(part++).padStart(5, "0")}.parquet`);
       const object = await lake.putFile(chunk.file, path);
@@ -77,7 +79,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
   }
   await lake.writeJson(manifestPath, { index: partition.index, files, rows, bytes } satisfies PartitionManifest);
   ctx.log(`${stage.name}#${partition.index}: extracted ${rows.toLocaleString("en-US")} rows`);
-  return { rowsIn: rows, rowsOut: rows, bytes };
+  return { rowsIn: rows, rowsOut: rows, bytes, note: mergeWarnings(warnings).join("; ") || undefined };
 }
 
 /** Commit every partition's files as one batch, with the checkpoint, in one state write. */

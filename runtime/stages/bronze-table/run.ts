@@ -34,6 +34,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   let committedLedger: FileLedger | undefined = state?.ledger ?? (schema.ledger && []);
   let ledger = schema.ledger;
   const rejected: string[] = [];
+  const warnings: string[] = [];
   const fresh = schema.ledger ? state?.ledger === undefined : !before;
   let first = true;
   const loadId = newLoadId();
@@ -43,6 +44,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   for await (const chunk of chunks) {
     for (const r of chunk.rejected ?? []) rejected.push(`file ${r.path}: ${r.reason}${r.movedTo ? ` (moved to ${r.movedTo})` : ""}`);
     if (chunk.ledger) ledger = chunk.ledger;
+    warnings.push(...chunk.warnings ?? []);
     if (chunk.rows === 0) continue;
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
     const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${batchId}.parquet`);
@@ -94,8 +96,21 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   return {
     ...await committedByRun(ctx, { rows, bytes, before }),
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
-    note: [...(added.length ? [`new columns: ${added.join(", ")}`] : []), ...rejected].join("; ") || undefined,
+    note: [...(added.length ? [`new columns: ${added.join(", ")}`] : []), ...rejected, ...mergeWarnings(warnings)].join("; ") || undefined,
   };
+}
+
+/** Chunks' warnings for the run record, counts of the same warning added up: `amount: 2 NaN values stored as NULL`. */
+export function mergeWarnings(warnings: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  const order: string[] = [];
+  for (const warning of warnings) {
+    const m = /^(.*?: )(\d+)( .*)$/.exec(warning);
+    const key = m ? `${m[1]}\0${m[3]}` : warning;
+    if (!counts.has(key)) order.push(key);
+    counts.set(key, (counts.get(key) ?? 0) + (m ? Number(m[2]) : 0));
+  }
+  return order.map((key) => (key.includes("\0") ? key.replace("\0", String(counts.get(key))) : key));
 }
 
 /**
