@@ -19,6 +19,7 @@ export interface Azurite {
 }
 
 const require = createRequire(import.meta.url);
+const START_TIMEOUT_MS = 90_000;
 
 export interface AzuriteOptions {
   /** Serve HTTPS with this certificate and key (PEM files); needed for OAuth. */
@@ -42,7 +43,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   const ports = await new Promise<{ blob: string; queue: string }>((resolve, reject) => {
     let out = "";
     const found: Record<string, string> = {};
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start in 20 s:\n${out}`)), 20_000);
+    // Generous: on a loaded two-core machine Azurite's start can take tens of seconds. A child that did
+    // not start is killed, so a failed start never leaves a process that keeps the test file alive.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`Azurite did not start in ${START_TIMEOUT_MS / 1000} s:\n${out}`));
+    }, START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       for (const m of out.matchAll(/Azurite (Blob|Queue) service is successfully listening at (https?:\/\/[\d.:]+)/g)) {
