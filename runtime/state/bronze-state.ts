@@ -16,6 +16,8 @@ export interface BronzeBatch {
   readonly bytes: number;
   readonly committedAt: string;
   readonly checkpointAfter?: CursorPosition;
+  /** Tombstones of a key scan (`deletes: "keyScan"`): its rows are keys deleted in the source, not loaded rows. */
+  readonly deletes?: true;
 }
 
 export interface SchemaChange {

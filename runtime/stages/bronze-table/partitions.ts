@@ -12,6 +12,7 @@ import { readBronzeState, type SchemaChange } from "../../state/bronze-state.ts"
 import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from "../../sources/source.ts";
 import { commitBronze } from "./commit.ts";
 import { prepareBronzeLoad, stageSlice } from "./schema.ts";
+import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
 import { DEFAULT_CHUNK_ROWS, mergeWarnings } from "./run.ts";
@@ -119,11 +120,14 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   // The run's plan and manifests have done their job; files of abandoned partition runs go after the grace period.
   for await (const object of lake.list(runFolder(stage.name, ctx.runId))) await lake.delete(object.path);
   await sweepOrphanBatches(lake, stage, state);
+  const deleted = wantsKeyScan(stage, { fullRefresh: plan.mode === "full", loadedBefore: true })
+    ? await scanDeletedKeys(ctx, await ctx.connector(stage.source), plan.schema)
+    : undefined;
   return {
     rowsIn: rows, rowsOut: rows, bytes,
     checkpointBefore: before ?? null,
     checkpointAfter: stage.incremental ? state.checkpoint ?? null : null,
-    note: `${count} partitions`,
+    note: `${count} partitions${deleted ? `; ${deleted.toLocaleString("en-US")} keys deleted in the source: tombstones written` : ""}`,
   };
 }
 

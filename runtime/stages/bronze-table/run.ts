@@ -9,6 +9,7 @@ import { type BronzeBatch, currentBatches, readBronzeState } from "../../state/b
 import type { CursorPosition, FileLedger } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { commitBronze } from "./commit.ts";
+import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
 import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
 import { isIncremental, prepareBronzeLoad, stageSlice } from "./schema.ts";
@@ -93,10 +94,15 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     // Schema only (nothing new, the first load's schema, or files that held no rows): the checkpoint is what this load last committed.
     await commitBronze(ctx, { batches: [], columns: evolution.columns, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
   }
+  const outcome = await committedByRun(ctx, { rows, bytes, before });
+  const deleted = wantsKeyScan(stage, { fullRefresh: ctx.fullRefresh, loadedBefore: state !== undefined }) ? await scanDeletedKeys(ctx, connector, schema) : undefined;
   return {
-    ...await committedByRun(ctx, { rows, bytes, before }),
+    ...outcome,
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
-    note: [...(added.length ? [`new columns: ${added.join(", ")}`] : []), ...rejected, ...mergeWarnings(warnings)].join("; ") || undefined,
+    note: [
+      ...(added.length ? [`new columns: ${added.join(", ")}`] : []), ...rejected, ...mergeWarnings(warnings),
+      ...(deleted ? [`${deleted.toLocaleString("en-US")} keys deleted in the source: tombstones written`] : []),
+    ].join("; ") || undefined,
   };
 }
 
@@ -124,7 +130,7 @@ async function committedByRun(
 ): Promise<Pick<StageOutcome, "rowsIn" | "rowsOut" | "bytes" | "checkpointBefore">> {
   const batches = currentBatches((await readBronzeState(ctx.lake, ctx.stage.name)).state);
   const first = batches.findIndex((b) => b.runId === ctx.runId);
-  const mine = first === -1 ? [] : batches.slice(first).filter((b) => b.runId === ctx.runId);
+  const mine = first === -1 ? [] : batches.slice(first).filter((b) => b.runId === ctx.runId && !b.deletes);
   const rows = mine.reduce((n, b) => n + b.rows, 0);
   if (rows <= attempt.rows) return { rowsIn: attempt.rows, rowsOut: attempt.rows, bytes: attempt.bytes, checkpointBefore: attempt.before ?? null };
   return {

@@ -11,12 +11,16 @@ import { currentBatches, readBronzeState } from "../../state/bronze-state.ts";
 import type { InputViews } from "../kind.ts";
 import { bronzeRoot } from "./paths.ts";
 
+/** The column a deleted key's row carries (key-scan tombstones, an API's tombstone records). */
+export const DELETED_COLUMN = "_mallard_deleted";
+
 export const bronzeViews: InputViews<BronzeTable> = {
   companions: ["__history"],
   register: registerBronze,
 };
 
-async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: BronzeTable): Promise<InputVersions> {
+/** The views over a bronze table's current batches: `<view>` (latest per key, deleted keys dropped) and `<view>__history`. */
+export async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: BronzeTable): Promise<InputVersions> {
   const { state } = await readBronzeState(lake, input.name);
   const batches = currentBatches(state);
   const files = await lake.localFiles(batches.flatMap((b) => b.files));
@@ -25,7 +29,14 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
   if (files.length === 0 && columns.length === 0) throw new StageError(`input "${input.name}" has not been loaded yet (run it first)`);
   // Every column the table's state knows, typed, even one no loaded row carries yet (added to the source
   // after the last changed row): older batches read it as NULL.
-  const declared = `SELECT ${[...columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`), "NULL::INTEGER AS _mallard_load_seq", "NULL::BIGINT AS _mallard_row"].join(", ")} WHERE false`;
+  // A table with deletes (key-scan or tombstone records) has rows marking a key deleted: the history
+  // shows them, the latest view drops the key.
+  const deletes = input.deletes !== undefined;
+  const declared = `SELECT ${[
+    ...columns.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`),
+    ...(deletes ? [`NULL::BOOLEAN AS ${quoteIdent(DELETED_COLUMN)}`] : []),
+    "NULL::INTEGER AS _mallard_load_seq", "NULL::BIGINT AS _mallard_row",
+  ].join(", ")} WHERE false`;
   if (files.length === 0) {
     await con.run(`CREATE OR REPLACE TEMP VIEW ${history} AS ${declared}`);
   } else {
@@ -49,8 +60,8 @@ async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, i
   const key = input.primaryKey.map(quoteIdent).join(", ");
   const newest = ["_mallard_load_seq DESC", ...(input.incremental?.cursor ?? []).map((c) => `${quoteIdent(c)} DESC`), "_mallard_row DESC"].join(", ");
   await con.run(
-    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq, _mallard_row) FROM ${history} ` +
-      `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1`,
+    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq, _mallard_row${deletes ? `, ${quoteIdent(DELETED_COLUMN)}` : ""}) FROM ${history} ` +
+      `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1${deletes ? ` AND ${quoteIdent(DELETED_COLUMN)} IS NOT TRUE` : ""}`,
   );
   // Batches are only ever appended to the state, so their count orders what two readers saw.
   return { [bronzeRoot(input)]: state?.batches.length ?? 0 };

@@ -135,6 +135,39 @@ describe("bronze.table from MariaDB", () => {
     }
   });
 
+  it("deletes: keyScan writes tombstones for keys gone from the source; latest drops them, history keeps them, a re-created key returns", async () => {
+    const lake = await scratchLake();
+    try {
+      await db.sql.query(`INSERT INTO \`Event Log\` SELECT seq, TIMESTAMP'2026-04-01 00:00:00' + INTERVAL seq SECOND, seq, 'kept' FROM seq_1_to_300`);
+      const stage = bronze.table(maria(40), {
+        table: "`Event Log`", name: "events", primaryKey: "id", incremental: { cursor: ["updated_at", "id"] }, deletes: "keyScan",
+      });
+      const first = await load(stage, lake);
+      assert.equal(first.rowsOut, 300);
+      assert.equal(first.note, undefined, "the first load scans no keys");
+      await db.sql.query("DELETE FROM `Event Log` WHERE id % 7 = 0 OR id IN (1, 300)");
+      await db.sql.query("UPDATE `Event Log` SET label = 'changed', updated_at = '2026-04-02 00:00:00' WHERE id = 2");
+      const second = await load(stage, lake);
+      assert.equal(second.rowsOut, 1, "the changed row; tombstones are not loaded rows");
+      assert.equal(second.note, "44 keys deleted in the source: tombstones written");
+      await compare(stage, lake);
+      const tombstones = await engine.withConnection(async (con) => {
+        await registerInputs(con, lake.lake, "test", { events: stage });
+        return queryRows<{ n: bigint }>(con, "SELECT count(*) AS n FROM events__history WHERE _mallard_deleted");
+      });
+      assert.equal(Number(tombstones[0].n), 44);
+      assert.equal((await load(stage, lake)).note, undefined, "deleted keys are not tombstoned twice");
+      // Re-created with a newer cursor: the next load brings it back.
+      await db.sql.query("INSERT INTO `Event Log` VALUES (7, '2026-04-03 00:00:00', 7, 'back')");
+      const third = await load(stage, lake);
+      assert.equal(third.rowsOut, 1);
+      await compare(stage, lake);
+    } finally {
+      await db.sql.query("DELETE FROM `Event Log`");
+      await lake.dispose();
+    }
+  });
+
   it("zero dates: NULL in bronze, counted in the run record", async () => {
     const lake = await scratchLake();
     try {
