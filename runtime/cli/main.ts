@@ -6,7 +6,7 @@
 // imported only when it runs, so `mallard --help` never loads DuckDB, pg or the Azure SDKs.
 // Adding a command is one entry in COMMANDS.
 
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { ConfigError, describeError, MallardError } from "../errors.ts";
 import { DEFAULT_CONFIG, DEFAULT_TASK_QUEUE } from "../declare/deployment.ts";
 
@@ -42,9 +42,15 @@ export const COMMANDS: readonly CommandEntry[] = [
     options: (cmd) => cmd
       .addHelpText("after", "\nAn earlier run whose process died (or, through the queue, whose lease expired) is marked abandoned\n" +
         "and a new run starts; nothing is resumed in place: bronze tables continue from the checkpoints the\n" +
-        "abandoned run committed, and models are rebuilt. `mallard status` shows such runs as abandoned.")
+        "abandoned run committed, and models are rebuilt. `mallard status` shows such runs as abandoned.\n\n" +
+        "--full-refresh, by stage kind:\n" +
+        "  bronze.table    reloads the table from scratch: checkpoints, file ledgers and sniffed schemas are ignored\n" +
+        "  silver.model,   nothing more than a normal run: models are rebuilt from their inputs on every run\n" +
+        "  gold.model\n" +
+        "  silver.dedup    retrains the model and relinks every record (not only new and edited ones); entity ids\n" +
+        "                  stay the same wherever a cluster comes out with the same records")
       .option("-s, --select <stages...>", "stages to run: name, +name (with upstream), name+ (with downstream)")
-      .option("--full-refresh", "reload bronze from scratch, ignoring checkpoints", false)
+      .option("--full-refresh", "start the selected stages over (see below for each kind)", false)
       .addOption(new Option("--concurrency <n>", "tasks at once").argParser(positiveInt).default(2))
       .option("--queue", "run through the task queue (the lake's Azure queue, or an in-process one) with local executors", false)
       .addOption(new Option("--workers <n>", "executors working the queue with --queue").argParser(positiveInt).default(2))
@@ -83,6 +89,20 @@ export const COMMANDS: readonly CommandEntry[] = [
       .option("--as-of <version|time>", "read every table as of a version number or a time")
       .addOption(new Option("--max-rows <n>", "rows to print per result").argParser(positiveInt).default(100)),
     load: async () => (await import("./commands/shell.ts")).shellCommand,
+  },
+  {
+    name: "dedup",
+    description: "explain a silver.dedup stage's blocking: pairs per rule, largest blocks, share of likely matches, refinements",
+    common: true,
+    options: (cmd) => cmd
+      .addArgument(new Argument("<action>", "what to do").choices(["explain"]))
+      .argument("<stage>", "the silver.dedup stage")
+      .addOption(new Option("--sample-pairs <n>", "pairs sampled per rule to estimate its share of likely matches").argParser(positiveInt).default(100_000))
+      .addOption(new Option("--format <format>", "output format").choices(["text", "json"]).default("text"))
+      .addHelpText("after", "\nReads the stage's input as the lake holds it now and scores a sample of each rule's pairs with the\n" +
+        "stage's saved model (trained here when there is none). Nothing is written. See README, \"Dedup in silver\".")
+      ,
+    load: async () => (await import("./commands/dedup.ts")).dedupCommand,
   },
   {
     name: "vacuum",

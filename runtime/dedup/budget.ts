@@ -79,6 +79,8 @@ export async function ruleCosts(
 export interface Refinement {
   /** The refined rule's parts. */
   parts: string[];
+  /** Records-table column added to the rule (a compared or prepared column). */
+  added: string;
   pairs: number;
 }
 
@@ -94,7 +96,7 @@ export async function refinements(con: DuckDBConnection, model: Model, source: s
     const parts = [...rule.exprs, quoteIdent(candidate)];
     const { pairs } = await countPairs(con, source, parts, rule.listPart, { onlyNew, maxBlockRecords: rule.maxBlockRecords, largest: 0 });
     const shown = candidate.startsWith("_dd_v") ? model.prepared.find((p) => p.name === candidate)!.sql : candidate;
-    out.push({ parts: [...rule.parts, shown], pairs });
+    out.push({ parts: [...rule.parts, shown], added: candidate, pairs });
   }
   return out.sort((a, b) => b.pairs - a.pairs);
 }

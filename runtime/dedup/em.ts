@@ -31,6 +31,12 @@ export interface EmOptions {
   fixM?: boolean;
   /** Learn the conditional u of correlated comparisons from the patterns where their condition holds. @default false */
   freeUGiven?: boolean;
+  /**
+   * Comparisons whose `else` level is declared to mean different entities (`conflict`): their m(else) is
+   * held at MIN_PROBABILITY, so a pair falling there counts as a non-match while EM learns. Otherwise
+   * namesakes in a name-blocked session pass for matches and teach that matches often disagree.
+   */
+  conflicts?: readonly boolean[];
 }
 
 export interface EmResult {
@@ -126,7 +132,7 @@ export function expectationMaximisation(
     }
     const matchWeight = (p: Pattern) => post.get(p) ?? 0;
     const nonMatchWeight = (p: Pattern) => 1 - (post.get(p) ?? 0);
-    const newM = fixM ? m : weightedShares(patterns, options.levels, matchWeight);
+    const newM = fixM ? m : holdConflicts(weightedShares(patterns, options.levels, matchWeight), options.conflicts);
     // A correlated comparison's u is learned from the pairs where its condition does not hold, and
     // its uGiven from those where it does: the two are different distributions.
     const newU = fixU ? u : weightedShares(patterns, options.levels, nonMatchWeight, (p, c) => !isConditioned(p, c));
@@ -155,6 +161,17 @@ export function expectationMaximisation(
     if (delta < options.tolerance) return { m, u, uGiven, lambda, iterations: iteration, converged: true };
   }
   return { m, u, uGiven, lambda, iterations: options.maxIterations, converged: false };
+}
+
+/** m with each conflict comparison's `else` share set to MIN_PROBABILITY and its other levels rescaled. */
+export function holdConflicts(m: number[][], conflicts: readonly boolean[] = []): number[][] {
+  return m.map((row, c) => {
+    if (!conflicts[c] || row.length < 2) return row;
+    const last = row.length - 1;
+    const rest = row.slice(0, last).reduce((a, b) => a + b, 0);
+    const scale = rest > 0 ? (1 - MIN_PROBABILITY) / rest : 0;
+    return row.map((v, k) => (k === last ? MIN_PROBABILITY : rest > 0 ? v * scale : (1 - MIN_PROBABILITY) / last));
+  });
 }
 
 /** Starting m: most matches agree on the strongest level, few fall to `else`. */

@@ -165,7 +165,7 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
   };
 }
 
-async function columnsOf(con: DuckDBConnection, table: string): Promise<string[]> {
+export async function columnsOf(con: DuckDBConnection, table: string): Promise<string[]> {
   return (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${table}`)).getRowObjectsJS().map((r) => String(r.column_name));
 }
 

@@ -4,7 +4,7 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { rulePairsFrom, sharesKey } from "./blocking.ts";
 import { countPairs } from "./budget.ts";
-import { defaultM, expectationMaximisation, levelShares, posterior, type Pattern, type UGiven } from "./em.ts";
+import { defaultM, expectationMaximisation, holdConflicts, levelShares, posterior, type Pattern, type UGiven } from "./em.ts";
 import { randomPairPatterns } from "./estimate-u.ts";
 import { col, type Model, type TableNames } from "./model.ts";
 import { buildParams, type DedupParams } from "./params.ts";
@@ -83,7 +83,8 @@ export async function train(
 
   const sessionsMs = lap();
   let u = levelShares(random.patterns, levels);
-  let m = levels.map(defaultM);
+  const conflicts = model.comparisons.map((c) => c.conflict);
+  let m = holdConflicts(levels.map(defaultM), conflicts);
   // Conditional u starts as the plain u: the first round is the independent model, later rounds correct it.
   let uGiven: UGiven = model.comparisons.map((c, i) => (c.given.length > 0 ? [...u[i]] : undefined));
   const trained = model.comparisons.map((_, c) => sessions.some((s) => s.active[c] && s.pairs > 0));
@@ -101,6 +102,7 @@ export async function train(
             levels,
             maxIterations: model.maxIterations,
             tolerance: model.tolerance,
+            conflicts,
           }),
     );
     // m per comparison: mean over the sessions that could learn it (Splink does the same).

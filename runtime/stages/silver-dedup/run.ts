@@ -21,13 +21,17 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
   const { stage, lake } = ctx;
   return ctx.engine.withConnection(async (con) => {
     const inputs = await registerInputs(con, lake, stage.name, stage.inputs);
-    const previous = ctx.fullRefresh ? undefined : await previousRun(con, ctx);
+    // A full refresh retrains and relinks every record, but still reads the last entities so that
+    // clusters which come out the same keep their ids (downstream tables join on them).
+    const last = await previousRun(con, ctx);
+    const previous = ctx.fullRefresh ? (last?.entities ? { entities: last.entities } : undefined) : last;
     const result = await runDedup(con, {
       input: stage.from.name,
       spec: stage.spec,
       prefix: `dedup_${stage.name}`,
       stage: stage.name,
       previous,
+      relinkAll: ctx.fullRefresh,
     });
     const outputs = [
       { table: result.tables.deduped, name: stage.name },
