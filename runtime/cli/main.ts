@@ -47,8 +47,9 @@ export const COMMANDS: readonly CommandEntry[] = [
         "  bronze.table    reloads the table from scratch: checkpoints, file ledgers and sniffed schemas are ignored\n" +
         "  silver.model,   nothing more than a normal run: models are rebuilt from their inputs on every run\n" +
         "  gold.model\n" +
-        "  silver.dedup    retrains the model and relinks every record (not only new and edited ones); entity ids\n" +
-        "                  stay the same wherever a cluster comes out with the same records")
+        "  silver.dedup    relinks every record, not only new and edited ones (with the saved model: it is retrained\n" +
+        "                  only when the comparisons changed); entity ids stay the same wherever a cluster comes\n" +
+        "                  out with the same records")
       .option("-s, --select <stages...>", "stages to run: name, +name (with upstream), name+ (with downstream)")
       .option("--full-refresh", "start the selected stages over (see below for each kind)", false)
       .addOption(new Option("--concurrency <n>", "tasks at once").argParser(positiveInt).default(2))

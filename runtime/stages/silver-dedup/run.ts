@@ -21,10 +21,11 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
   const { stage, lake } = ctx;
   return ctx.engine.withConnection(async (con) => {
     const inputs = await registerInputs(con, lake, stage.name, stage.inputs);
-    // A full refresh retrains and relinks every record, but still reads the last entities so that
-    // clusters which come out the same keep their ids (downstream tables join on them).
+    // A full refresh relinks every record (with the saved model, which is retrained only when the
+    // comparisons changed), but reads the last entities so that clusters which come out the same keep
+    // their ids: downstream tables join on them.
     const last = await previousRun(con, ctx);
-    const previous = ctx.fullRefresh ? (last?.entities ? { entities: last.entities } : undefined) : last;
+    const previous = ctx.fullRefresh && last ? { params: last.params, entities: last.entities } : last;
     const result = await runDedup(con, {
       input: stage.from.name,
       spec: stage.spec,
