@@ -5,6 +5,7 @@
 //   npm run bench                          # 5,000,000 rows, 3 runs of each measurement
 //   npm run bench -- --rows 1000000 --runs 5
 //   npm run bench -- --codecs              # also: connector alone with each Parquet codec
+//   npm run bench -- --source mariadb      # the same table in MariaDB, against `mariadb --quick` (bench/lib/mariadb.ts)
 //
 // The table (mallard_bench.orders_<rows>, 6 columns) is created in MALLARD_TEST_PG_URL when absent.
 // The machine is shared: every figure is the best of --runs, with the spread (max - min) beside it.
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "3" },
     "chunk-rows": { type: "string", default: "1000000" },
     codecs: { type: "boolean", default: false },
+    source: { type: "string", default: "postgres" },
   },
 });
 const rows = Number(args.rows);
@@ -113,6 +115,13 @@ function summary(values: number[]): { best: number; spread: number } {
 }
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
+
+if (args.source === "mariadb" || args.source === "mysql") {
+  const { benchMariadb } = await import("./lib/mariadb.ts");
+  await benchMariadb({ rows, runs, chunkRows: Number(args["chunk-rows"]) });
+  process.exit(0);
+}
+if (args.source !== "postgres") throw new Error(`--source: expected postgres or mariadb, got ${args.source}`);
 
 await ensureTable();
 log(`table ${schema}.${table}: ${rows.toLocaleString()} rows, 6 columns; ${runs} runs each, best and spread`);
