@@ -65,7 +65,7 @@ async function program(projectRoot: string, options: ProgramOptions): Promise<Pr
   });
   await pruneBundles(dirname(bundle.zipPath), bundle.zipPath);
   pulumi.log.info(
-    `bundle ${bundle.zipHash.slice(0, 12)}: ${(bundle.zipBytes / 1024 / 1024).toFixed(1)} MB zip, ` +
+    `bundle ${bundle.zipHash.slice(0, 12)}${bundle.cached ? " (cached: no input changed)" : ""}: ${(bundle.zipBytes / 1024 / 1024).toFixed(1)} MB zip, ` +
       `${(bundle.entryBytes / 1024).toFixed(0)} KB of JavaScript, pipeline "${pipeline.name}" with ${pipeline.stages.length} stages`,
   );
 

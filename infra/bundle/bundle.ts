@@ -3,13 +3,14 @@
 // binding for linux-x64 ships beside it as an installed package; host.json, a minimal package.json and the
 // SQL files the declared models read complete the zip, and nothing else goes in. So the zip's hash changes
 // when, and only when, the runtime, the declaration or one of its SQL files changes. The build fails when
-// the binding is missing or the zip is over budget.
+// the binding is missing or the zip is over budget. A build whose inputs all hash as before reuses the zip
+// on disk without running esbuild (cache.ts), so a `pulumi preview` with no code change rebuilds nothing.
 
-import { createHash } from "node:crypto";
 import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire, isBuiltin } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { build, type Metafile, type Plugin } from "esbuild";
+import { build, type Metafile, type Plugin, version as esbuildVersion } from "esbuild";
+import { cacheKey, inputHashes, readCached, sha256, writeCached } from "./cache.ts";
 import { declaredFiles, entrySource, type DeclaredPipeline } from "./declaration.ts";
 import { BundleError } from "./errors.ts";
 import { readZip, writeZip, type ZipEntry } from "./zip.ts";
@@ -49,10 +50,15 @@ export interface Bundle {
   files: string[];
   /** Modules esbuild left to be resolved at run time. */
   externals: string[];
+  /** The zip was found in the cache (nothing changed since it was built): see cache.ts. */
+  cached: boolean;
 }
 
-/** Modules that are not bundled: the native binding (shipped beside), the host's own API, optional natives. */
-const EXTERNAL = ["@duckdb/node-bindings-*", "@azure/functions-core", "pg-native"];
+/**
+ * Modules that are not bundled: the native binding (shipped beside), the host's own API, optional natives,
+ * and optional packages a dependency tries in a try/catch (mysql2 highlights SQL with cardinal if present).
+ */
+const EXTERNAL = ["@duckdb/node-bindings-*", "@azure/functions-core", "pg-native", "cardinal"];
 
 /** ESM output still runs CommonJS dependencies that call require() or read __dirname; give them both. */
 const BANNER = [
@@ -80,9 +86,25 @@ export async function buildBundle(options: BundleOptions): Promise<Bundle> {
     throw new BundleError(`${relative(root, hostJsonPath)} is missing; the Functions host needs it at the root of the package`);
   });
   const sqlFiles = declaredFiles(options.pipeline, root);
-  const binding = await nativeBindingFiles(root);
+  const sqlData = await Promise.all(sqlFiles.map((path) => readFile(join(root, path)).catch(() => {
+    throw new BundleError(`${path} (a model's SQL) cannot be read`);
+  })));
+  const entry = await entrySource(options.pipeline, root, functions);
+  const installed = await nativeBinding(root);
+  const key = cacheKey({
+    entry,
+    functions,
+    hostJson: sha256(hostJson),
+    sql: sqlFiles.map((path, i) => `${path}:${sha256(sqlData[i])}`),
+    binding: installed.portableSignature,
+    budget: String(budget),
+    esbuild: esbuildVersion,
+  });
+  const hit = await readCached<Omit<Bundle, "zipPath" | "cached">>(outDir, root, key);
+  if (hit) return { ...hit.bundle, zipPath: hit.zipPath, cached: true };
 
-  const built = await compile(root, await entrySource(options.pipeline, root, functions), `${functions} with ${options.pipeline.file}`);
+  const binding = await nativeBindingFiles(installed);
+  const built = await compile(root, entry, `${functions} with ${options.pipeline.file}`);
   const outputs = built.outputs;
   const code = outputs.find((o) => o.path === BUNDLE_ENTRY)?.data;
   if (!code) throw new BundleError(`esbuild produced no ${BUNDLE_ENTRY}`);
@@ -100,18 +122,17 @@ export async function buildBundle(options: BundleOptions): Promise<Bundle> {
     { path: "host.json", data: hostJson },
     { path: "package.json", data: Buffer.from(packageJson(binding.version)) },
     ...binding.files,
-    ...(await Promise.all(sqlFiles.map(async (path) => ({ path, data: await readFile(join(root, path)) })))),
+    ...sqlFiles.map((path, i) => ({ path, data: sqlData[i] })),
   ];
   const zip = writeZip(entries);
   if (zip.length > budget) {
     throw new BundleError(`the zip is ${mb(zip.length)}, over the budget of ${mb(budget)} (mallard:bundle.sizeBudgetMB)`);
   }
-  const zipHash = createHash("sha256").update(zip).digest("hex");
+  const zipHash = sha256(zip);
   await mkdir(outDir, { recursive: true });
   const zipPath = join(outDir, `functions-${zipHash.slice(0, 16)}.zip`);
   await writeFile(zipPath, zip);
-  return {
-    zipPath,
+  const bundle = {
     zipHash,
     zipBytes: zip.length,
     entryBytes: code.length,
@@ -119,10 +140,22 @@ export async function buildBundle(options: BundleOptions): Promise<Bundle> {
     files: entries.map((e) => e.path).sort(),
     externals,
   };
+  await writeCached(outDir, root, key, built.inputs, zipPath, zip.length, bundle);
+  return { ...bundle, zipPath, cached: false };
 }
 
-/** The installed linux-x64 binding's files, under node_modules/ as Node resolves them. */
-async function nativeBindingFiles(root: string): Promise<{ version: string; files: ZipEntry[] }> {
+interface InstalledBinding {
+  dir: string;
+  version: string;
+  paths: string[];
+  /** Its files' paths and sizes: the same install on any machine gives the same one. */
+  portableSignature: string;
+  /** With modification times, for the in-process cache of its files. */
+  signature: string;
+}
+
+/** Where the installed linux-x64 binding is, and what it holds, without reading it. */
+async function nativeBinding(root: string): Promise<InstalledBinding> {
   const require = createRequire(join(root, "package.json"));
   let manifest: string;
   try {
@@ -136,9 +169,19 @@ async function nativeBindingFiles(root: string): Promise<{ version: string; file
   const dir = dirname(manifest);
   const version = (JSON.parse(await readFile(manifest, "utf8")) as { version: string }).version;
   const paths = await walk(dir);
-  // The same installed files give the same buffers, which the zip writer has already deflated.
   const stats = await Promise.all(paths.map((p) => stat(p)));
-  const signature = paths.map((p, i) => `${p}:${stats[i].size}:${stats[i].mtimeMs}`).join("\n");
+  return {
+    dir,
+    version,
+    paths,
+    portableSignature: `${version}\n${paths.map((p, i) => `${relative(dir, p)}:${stats[i].size}`).join("\n")}`,
+    signature: paths.map((p, i) => `${p}:${stats[i].size}:${stats[i].mtimeMs}`).join("\n"),
+  };
+}
+
+/** The installed binding's files, under node_modules/ as Node resolves them. */
+async function nativeBindingFiles({ dir, version, paths, signature }: InstalledBinding): Promise<{ version: string; files: ZipEntry[] }> {
+  // The same installed files give the same buffers, which the zip writer has already deflated.
   const known = bindings.get(dir);
   if (known?.signature === signature) return known.binding;
   const files: ZipEntry[] = [];
@@ -157,7 +200,7 @@ const bindings = new Map<string, { signature: string; binding: { version: string
 interface Compiled {
   outputs: ZipEntry[];
   metafile: Metafile;
-  /** Every file esbuild read, with its SHA-256: the build is reused while none of them changed. */
+  /** What esbuild read, as cache.ts hashes it: the build is reused while none of them changed. */
   inputs: [string, string][];
 }
 
@@ -171,7 +214,7 @@ const compiled = new Map<string, Compiled>();
 async function compile(root: string, entry: string, label: string): Promise<Compiled> {
   const key = `${root}\0${entry}`;
   const cached = compiled.get(key);
-  if (cached && (await Promise.all(cached.inputs.map(async ([path, hash]) => (await fileHash(path)) === hash))).every(Boolean)) return cached;
+  if (cached && JSON.stringify(await inputHashes(cached.inputs.map(([path]) => path))) === JSON.stringify(cached.inputs)) return cached;
   const outdir = join(root, "bundle"); // nothing is written (write: false); output paths are relative to it
   const built = await build({
     entryPoints: { index: ENTRY },
@@ -202,13 +245,11 @@ async function compile(root: string, entry: string, label: string): Promise<Comp
   const result: Compiled = {
     outputs: built.outputFiles.map((file) => ({ path: relative(outdir, file.path).split(sep).join("/"), data: file.contents })),
     metafile: built.metafile,
-    inputs: await Promise.all(files.map(async (path): Promise<[string, string]> => [path, await fileHash(path)])),
+    inputs: await inputHashes(files),
   };
   compiled.set(key, result);
   return result;
 }
-
-const fileHash = async (path: string) => createHash("sha256").update(await readFile(path).catch(() => Buffer.alloc(0))).digest("hex");
 
 /** Resolves the entry to the generated source, whose imports resolve from the project root. */
 function entryPlugin(contents: string, root: string): Plugin {

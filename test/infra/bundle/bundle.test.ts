@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isBuiltin } from "node:module";
 import { join, resolve } from "node:path";
@@ -116,6 +116,37 @@ test("the hash changes when, and only when, the runtime, the declaration or one 
     assert.ok(!hashes.has(changed.zipHash), `a change to ${what} changes the hash`);
     hashes.add(changed.zipHash);
   }
+});
+
+test("a build with no input changed is taken from the disk cache; a changed SQL file or runtime file, or a missing zip, builds again", async () => {
+  const dir = await scratchProject("cache");
+  const built = await scratchBundle(dir, "cache");
+  assert.equal(built.cached, false, "nothing cached yet");
+  const again = await scratchBundle(dir, "cache");
+  assert.equal(again.cached, true, "nothing changed: the zip on disk is reused");
+  assert.equal(again.zipHash, built.zipHash);
+  assert.equal(again.zipPath, built.zipPath);
+  assert.deepEqual(again.files, built.files);
+
+  await writeFile(join(dir, "sql/unused.sql"), "select 3\n");
+  assert.equal((await scratchBundle(dir, "cache")).cached, true, "a file the bundle does not read changes nothing");
+
+  await writeFile(join(dir, "sql/item_count.sql"), "select count(id) as n from items_clean\n");
+  const sqlChanged = await scratchBundle(dir, "cache");
+  assert.equal(sqlChanged.cached, false, "a SQL file a model reads changed");
+  assert.notEqual(sqlChanged.zipHash, built.zipHash);
+  assert.equal((await scratchBundle(dir, "cache")).cached, true);
+
+  const runtime = join(dir, "functions.ts");
+  await writeFile(runtime, (await readFile(runtime, "utf8")).replace('"0 0 * * * *"', '"0 15 * * * *"'));
+  const runtimeChanged = await scratchBundle(dir, "cache");
+  assert.equal(runtimeChanged.cached, false, "a runtime file changed");
+  assert.notEqual(runtimeChanged.zipHash, sqlChanged.zipHash);
+
+  await rm(runtimeChanged.zipPath);
+  const rebuilt = await scratchBundle(dir, "cache");
+  assert.equal(rebuilt.cached, false, "the cached zip is gone");
+  assert.equal(rebuilt.zipHash, runtimeChanged.zipHash);
 });
 
 test("a SQL file outside the project root is refused: the zip could not hold it where the model looks", () => {
