@@ -13,9 +13,10 @@ export type Layer = "bronze" | "silver" | "gold";
 
 /**
  * How a large bronze table splits into tasks that extract in parallel (on several function instances in
- * Azure). Ranges are computed once per run from the column's min and max; rows whose partition column is
- * NULL go to the first task. The table's batch and checkpoint are committed only when every task is done.
- * - `chunks`: `count` tasks, each one equal-width range between min and max.
+ * Azure). Ranges are computed once per run; rows whose partition column is NULL go to the first task. The
+ * table's batch and checkpoint are committed only when every task is done.
+ * - `chunks`: `count` tasks carrying similar row counts however skewed the column: ranges cut at the
+ *   column's quantiles (from a sample of a large table).
  * - `range`: ranges `step` wide (a number, or a duration for dates and timestamps), dealt round-robin to
  *   `tasks` tasks (default 4).
  */

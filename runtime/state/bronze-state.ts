@@ -25,6 +25,8 @@ export interface SchemaChange {
   readonly runId: string;
   readonly added: readonly SourceColumn[];
   readonly widened: readonly { column: string; from: string; to: string }[];
+  /** Columns the source no longer has: kept in bronze (older batches hold them), NULL in the latest rows. */
+  readonly dropped?: readonly string[];
 }
 
 export interface BronzeState {
@@ -32,6 +34,8 @@ export interface BronzeState {
   /** Bronze columns: every column ever seen, in first-seen order, with its current type. */
   readonly columns: readonly SourceColumn[];
   readonly schemaChanges: readonly SchemaChange[];
+  /** Columns of `columns` the source no longer has (see SchemaChange.dropped); back in `columns` when it has them again. */
+  readonly dropped?: readonly string[];
   readonly checkpoint?: CursorPosition;
   /** A file source loading new files: the files bronze holds (its checkpoint), moved by the same write. */
   readonly ledger?: FileLedger;

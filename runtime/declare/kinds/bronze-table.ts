@@ -19,6 +19,8 @@ const schema = z.strictObject({
   ...endpointFields,
   ...filesFields,
   primaryKey: columns,
+  /** Per-column storage overrides: `columns: { int_matrix: text }`. */
+  columns: z.record(z.string(), z.literal("text")).optional(),
   partitions: z.union([
     z.strictObject({ kind: z.literal("range"), column: z.string(), step: z.union([z.number().positive(), duration]), tasks: z.number().int().min(2).optional() }),
     z.strictObject({ kind: z.literal("chunks"), column: z.string(), count: z.number().int().min(2) }),
@@ -35,7 +37,7 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
       const from = yaml.source(entry.source, entry.bronze);
       if (!from) return undefined;
       const stage = `stage "${entry.bronze}"`;
-      const common = { name: entry.bronze, primaryKey: entry.primaryKey, schedule: entry.schedule };
+      const common = { name: entry.bronze, primaryKey: entry.primaryKey, schedule: entry.schedule, columns: entry.columns };
       if (from.kind === "files") {
         const wrong = [...(entry.table !== undefined ? ["table"] : []), ...(entry.endpoint !== undefined ? ["endpoint"] : []), ...(entry.incremental ? ["incremental"] : []),
           ...(entry.partitions ? ["partitions"] : []), ...(entry.deletes ? ["deletes"] : []), ...ENDPOINT_ONLY.filter((f) => f !== "types" && entry[f] !== undefined)];
@@ -65,6 +67,10 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
     },
   }),
   inputs: () => ({}),
-  check: (stage) => (stage.resource.kind === "files" ? filesProblems(stage.resource).map((p) => `stage "${stage.name}": ${p}`) : []),
+  check: (stage) => [
+    ...(stage.resource.kind === "files" ? filesProblems(stage.resource).map((p) => `stage "${stage.name}": ${p}`) : []),
+    // A full load replaces the table each run: rows deleted in the source are gone with it.
+    ...(stage.deletes === "keyScan" && !stage.incremental ? [`stage "${stage.name}": deletes: keyScan is for incremental loads (a full load already drops deleted rows); add incremental or remove deletes`] : []),
+  ],
   schedule: (stage) => stage.schedule,
 };

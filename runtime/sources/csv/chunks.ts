@@ -14,6 +14,9 @@ import { createStaging, type StagedChunk, type StagingMode } from "./staging.ts"
 /** Parquet codecs a chunk can be written with. Bronze's choice and its measurement: docs/extraction.md. */
 export type ChunkCodec = "zstd" | "snappy" | "uncompressed" | "lz4_raw";
 
+/** Bronze's Parquet codec and level, for every source: see docs/extraction.md ("Codec"). */
+export const BRONZE_CODEC: { readonly codec: ChunkCodec; readonly level?: number } = { codec: "zstd", level: 1 };
+
 /** Bytes of a CSV stream, framed by the source: rows completed in it, and where chunks end. */
 export interface CsvBlock {
   readonly data: Buffer;

@@ -7,10 +7,10 @@ import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../../engine/sql.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
-import { type ChunkCodec, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
+import { BRONZE_CODEC, type ChunkCodec, type CsvBlock, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
 import { columnOf, cursorPosition } from "../incremental.ts";
-import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceConnector, SplitRequest } from "../source.ts";
+import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceColumn, SourceConnector, SplitRequest } from "../source.ts";
 import { buildSelect } from "../sql/select.ts";
 import { describeTable } from "./catalog.ts";
 import { closeClient, connect, destroySocket, describeTarget, reason, sourceErrors } from "./connect.ts";
@@ -33,8 +33,9 @@ export interface PostgresConnectorOptions {
   readonly applicationName?: string;
 }
 
-/** Bronze's Parquet codec and level: see docs/extraction.md ("Codec"). */
-export const BRONZE_CODEC: { readonly codec: ChunkCodec; readonly level?: number } = { codec: "zstd", level: 1 };
+/** Rows a quantile split samples: enough for ranges within a few percent of each other, cheap on any table. */
+const SAMPLE_ROWS = 100_000;
+
 
 /** A connector for the PostgreSQL database at `url` (a connection string; it never appears in messages). */
 export function createPostgresConnector(url: string, options: PostgresConnectorOptions = {}): PostgresConnector {
@@ -82,26 +83,41 @@ export class PostgresConnector implements SourceConnector {
     const name = quoteIdent(col.name);
     const table = quoteQualified(schema.address);
     const type = col.duckType;
-    const timeLike = type === "TIMESTAMP" || type === "TIMESTAMPTZ";
-    let points: string;
-    if ("count" in split) {
-      const n = Math.floor(split.count);
-      // Integers and dates cut on whole values; timestamps scale the interval; numerics divide exactly.
-      const cut = /INT$/.test(type) ? `lo + ((hi - lo)::numeric * k / ${n})::bigint`
-        : type === "DATE" ? `lo + ((hi - lo) * k / ${n})`
-        : timeLike ? `lo + (hi - lo) * (k::float8 / ${n})`
-        : `lo + (hi - lo) * k / ${n}`;
-      points = `SELECT DISTINCT (${cut})::${col.sourceType.replace(/\[\]$/, "")} AS p FROM bounds, generate_series(1, ${n - 1}) AS k WHERE lo < hi`;
-    } else {
-      const step = typeof split.step === "number" ? String(split.step) : `CAST(${quoteLiteral(split.step)} AS interval)`;
-      const series = type === "DATE" ? `generate_series(lo::timestamp + ${step}, hi::timestamp, ${step})::date` : `generate_series(lo + ${step}, hi, ${step})`;
-      points = `SELECT ${series} AS p FROM bounds`;
-    }
+    if ("count" in split) return this.quantiles(schema, col.name, Math.floor(split.count));
+    const step = typeof split.step === "number" ? String(split.step) : `CAST(${quoteLiteral(split.step)} AS interval)`;
+    const series = type === "DATE" ? `generate_series(lo::timestamp + ${step}, hi::timestamp, ${step})::date` : `generate_series(lo + ${step}, hi, ${step})`;
     return sourceErrors(`partition boundaries of ${table}.${name}`, async () => {
       const result = await client.query<{ p: string }>(
-        `WITH bounds AS (SELECT min(${name}) AS lo, max(${name}) AS hi FROM ${table}) SELECT p::text AS p FROM (${points}) AS points ORDER BY points.p LIMIT 10001`,
+        `WITH bounds AS (SELECT min(${name}) AS lo, max(${name}) AS hi FROM ${table}) SELECT p::text AS p FROM (SELECT ${series} AS p FROM bounds) AS points ORDER BY points.p LIMIT 10001`,
       );
       if (result.rows.length > 10_000) throw new SourceError(`partitions: ${table}.${name} splits into more than 10,000 ranges; use a larger step`);
+      return result.rows.map((r) => r.p);
+    });
+  }
+
+  /**
+   * `count` ranges of similar row counts: the key's quantiles, from a sample of about SAMPLE_ROWS rows
+   * (whole pages, TABLESAMPLE SYSTEM) of a big table or from every row of a small one or a view. Equal
+   * widths between min and max put nearly every row of a skewed key in one range, and `hi - lo` overflows
+   * a key spanning its type's whole range.
+   */
+  private async quantiles(schema: ResourceSchema, column: string, count: number): Promise<string[]> {
+    if (count < 2) return [];
+    const client = await this.client();
+    const name = quoteIdent(column);
+    const table = quoteQualified(schema.address);
+    return sourceErrors(`partition boundaries of ${table}.${name}`, async () => {
+      const size = await client.query<{ rows: number; kind: string }>(
+        "SELECT reltuples::float8 AS rows, relkind AS kind FROM pg_catalog.pg_class WHERE oid = to_regclass($1)", [table],
+      );
+      const { rows, kind } = size.rows[0] ?? { rows: -1, kind: "v" };
+      const sampled = (kind === "r" || kind === "m") && rows > SAMPLE_ROWS;
+      const from = sampled ? `${table} TABLESAMPLE SYSTEM (${((100 * SAMPLE_ROWS) / rows).toFixed(6)})` : table;
+      const fractions = Array.from({ length: count - 1 }, (_, k) => ((k + 1) / count).toFixed(9)).join(", ");
+      const result = await client.query<{ p: string }>(
+        `SELECT p::text AS p FROM (SELECT DISTINCT unnest(percentile_disc(ARRAY[${fractions}]::float8[]) WITHIN GROUP (ORDER BY ${name})) AS p ` +
+          `FROM ${from} WHERE ${name} IS NOT NULL) AS points ORDER BY points.p`,
+      );
       return result.rows.map((r) => r.p);
     });
   }
@@ -138,10 +154,14 @@ export class PostgresConnector implements SourceConnector {
         maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
       });
       const codec = this.options.codec ?? BRONZE_CODEC.codec;
-      const chunks = csvToParquetChunks(blocks, engine, {
+      // A numeric(p,s) NaN is stored as NULL (a DECIMAL has none; a typmod'd numeric holds no infinity).
+      // Spotting "NaN" in a block costs a byte search; only then is the snapshot counted, for the run record.
+      const decimals = query.columns.filter((c) => !c.asText && /^DECIMAL\(/.test(c.duckType));
+      const spotted = { nonFinite: false };
+      const chunks = csvToParquetChunks(decimals.length ? spotNonFinite(blocks, spotted) : blocks, engine, {
         workDir: request.workDir,
         fieldCount: query.columns.length,
-        selectList: query.columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType)} AS ${quoteIdent(c.name)}`).join(", "),
+        selectList: query.columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType, c)} AS ${quoteIdent(c.name)}`).join(", "),
         codec,
         compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
         staging: this.options.staging ?? defaultStaging,
@@ -157,11 +177,17 @@ export class PostgresConnector implements SourceConnector {
           lastCursor: slice && chunk.lastRow ? cursorPosition(slice, query.cursorIndexes.map((i) => chunk.lastRow![i] ?? null)) : undefined,
         };
       }
+      if (spotted.nonFinite) {
+        const warnings = await nonFiniteWarnings(client, query.sql, decimals);
+        if (warnings.length) yield { file: "", rows: 0, bytes: 0, warnings };
+      }
       await client.query("COMMIT");
       clean = true;
     } catch (error) {
       if (error instanceof SourceError) throw error;
-      throw new SourceError(`extracting ${request.schema.label} from PostgreSQL ${this.where}: ${reason(error)}`);
+      // A value no mapped type holds (see multiDimensional): DuckDB's error() text is the whole message.
+      const refused = /Invalid Input Error: (column "[^\n]*)/.exec(reason(error));
+      throw new SourceError(`extracting ${request.schema.label} from PostgreSQL ${this.where}: ${refused ? refused[1] : reason(error)}`);
     } finally {
       await closeClient(client, { force: !clean });
     }
@@ -184,4 +210,23 @@ export class PostgresConnector implements SourceConnector {
       throw error;
     }
   }
+}
+
+/** The blocks unchanged; `spotted.nonFinite` once one holds the text `NaN`. */
+async function* spotNonFinite(blocks: AsyncIterable<CsvBlock>, spotted: { nonFinite: boolean }): AsyncGenerator<CsvBlock> {
+  for await (const block of blocks) {
+    if (!spotted.nonFinite && block.data.indexOf("NaN") !== -1) spotted.nonFinite = true;
+    yield block;
+  }
+}
+
+/** `column "amount" (numeric(12,2)): 2 NaN values stored as NULL`, per column, counted in the read's snapshot. */
+async function nonFiniteWarnings(client: pg.Client, select: string, decimals: readonly SourceColumn[]): Promise<string[]> {
+  const counts = decimals.map((c, i) => `count(*) FILTER (WHERE ${quoteIdent(c.name)} = 'NaN') AS n${i}`);
+  const result = await client.query<Record<string, string>>(`SELECT ${counts.join(", ")} FROM (${select}) AS read`);
+  const row = result.rows[0] ?? {};
+  return decimals.flatMap((c, i) => {
+    const n = Number(row[`n${i}`] ?? 0);
+    return n ? [`column "${c.name}" (${c.sourceType}): ${n.toLocaleString("en-US")} NaN value${n === 1 ? "" : "s"} stored as NULL`] : [];
+  });
 }

@@ -3,7 +3,7 @@
 // turns that text back into a typed value. Everything here is driven by the column's DuckDB type, so a
 // schema stored by an earlier run extracts the same way as a fresh `describe`.
 
-import { quoteIdent } from "../../engine/sql.ts";
+import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
 import type { SourceColumn } from "../source.ts";
 
 /** A column as pg_catalog describes it (see catalog.ts). */
@@ -118,11 +118,15 @@ export function pgSelectExpression(column: SourceColumn): string {
  * DuckDB expression turning `text` (a VARCHAR holding the PostgreSQL CSV text of a value) into `duckType`.
  * Session settings make that text canonical: DateStyle ISO, TimeZone UTC, bytea_output hex.
  */
-export function duckConversion(text: string, duckType: string): string {
+export function duckConversion(text: string, duckType: string, column?: SourceColumn): string {
   if (duckType.endsWith("[]")) {
     const element = duckType.slice(0, -2);
     const strings = `CAST(CAST(${text} AS JSON) AS VARCHAR[])`;
-    return element === "VARCHAR" ? strings : `list_transform(${strings}, lambda e: ${duckConversion("e", element)})`;
+    const list = element === "VARCHAR" ? strings : `list_transform(${strings}, lambda e: ${duckConversion("e", element)})`;
+    // A column declared int[] may hold {{1,2},{3,4}} (PostgreSQL does not enforce dimensions): stop with
+    // one line naming the column and the fix, not DuckDB's cast error about a lambda variable.
+    if (!column) return list;
+    return `CASE WHEN starts_with(${text}, '[[') THEN error(${quoteLiteral(multiDimensional(column))}) ELSE ${list} END`;
   }
   const decimal = /^DECIMAL\(\d+,\d+\)$/.exec(duckType);
   // NaN and ±Infinity are legal in numeric(p,s) but not in a DECIMAL: they become NULL (see docs/extraction.md).
@@ -143,4 +147,10 @@ export function duckConversion(text: string, duckType: string): string {
     default:
       return `CAST(${text} AS ${duckType})`;
   }
+}
+
+/** The one line a multi-dimensional value in a one-dimensional array column stops the load with. */
+export function multiDimensional(column: SourceColumn): string {
+  return `column "${column.name}" (${column.sourceType}) holds a multi-dimensional array, which ${column.duckType} cannot store; ` +
+    `store the column as text with columns: { ${/^[A-Za-z_][A-Za-z0-9_]*$/.test(column.name) ? column.name : JSON.stringify(column.name)}: "text" }`;
 }

@@ -9,7 +9,7 @@ import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent } from "../../engine/sql.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
-import { csvToParquetChunks } from "../csv/chunks.ts";
+import { BRONZE_CODEC, csvToParquetChunks } from "../csv/chunks.ts";
 import { defaultStaging } from "../csv/staging.ts";
 import { columnOf, type CursorSlice, sinceParameter } from "../incremental.ts";
 import type { Chunk, CursorPosition, ReadRequest, ResourceSchema, SourceColumn, SourceConnector } from "../source.ts";
@@ -113,9 +113,8 @@ export class RestConnector implements SourceConnector {
         workDir: request.workDir,
         fieldCount: columns.length + (marker ? 1 : 0),
         selectList,
-        // Bronze's codec choice (docs/extraction.md).
-        codec: "zstd",
-        compressionLevel: 1,
+        codec: BRONZE_CODEC.codec,
+        compressionLevel: BRONZE_CODEC.level,
         staging: defaultStaging,
         stopSource: () => stop.abort(new Error("extraction stopped")),
       });

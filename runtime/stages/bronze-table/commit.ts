@@ -12,6 +12,8 @@ export interface BronzeCommit {
   readonly batches: readonly BronzeBatch[];
   /** Bronze's columns once committed: every column ever seen. */
   readonly columns: readonly SourceColumn[];
+  /** Columns of `columns` the source no longer has. @default those of the current state */
+  readonly dropped?: readonly string[];
   readonly change?: SchemaChange;
   /** The checkpoint once committed (undefined for a stage without a cursor, or an empty first load). */
   readonly checkpoint: CursorPosition | undefined;
@@ -40,6 +42,8 @@ export async function commitBronze(ctx: StageContext<BronzeTable>, commit: Bronz
     return {
       stage: stage.name,
       columns: commit.columns,
+      // A commit that does not say (tombstones) keeps the dropped columns as they were.
+      ...((commit.dropped ?? current?.dropped)?.length ? { dropped: commit.dropped ?? current?.dropped } : {}),
       schemaChanges: [...(current?.schemaChanges ?? []), ...(commit.change ? [commit.change] : [])],
       checkpoint: commit.checkpoint,
       ...(commit.ledger ? { ledger: commit.ledger } : {}),

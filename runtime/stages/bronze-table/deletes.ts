@@ -18,7 +18,7 @@ import { readBronzeState } from "../../state/bronze-state.ts";
 import type { ResourceSchema, SourceConnector } from "../../sources/source.ts";
 import type { StageContext } from "../context.ts";
 import { commitBronze } from "./commit.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { bronzeRoot, loadDateFolder, newLoadId } from "./paths.ts";
 import { DELETED_COLUMN, registerBronze } from "./views.ts";
 
 /** Keys per Parquet file of the scan (they are small: a few bytes each). */
@@ -61,7 +61,7 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
     });
     if (count === 0) return 0;
     const loadId = `${newLoadId()}-00000`;
-    const path = lakePath(bronzeRoot(stage), `load_date=${loadDateOf(loadId)}`, `${loadId}.parquet`);
+    const path = lakePath(bronzeRoot(stage), loadDateFolder(loadId), `${loadId}.parquet`);
     const object = await lake.putFile(tombstones, path);
     await commitBronze(ctx, {
       batches: [{

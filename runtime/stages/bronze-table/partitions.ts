@@ -1,5 +1,6 @@
 // A partitioned bronze table: N tasks extract disjoint ranges in parallel (on several instances in
-// Azure), each leaving a manifest of the files it uploaded; then the stage's own task commits every
+// Azure), each recording its progress after every chunk (a killed task resumes, re-reading only what it
+// had not recorded) and a manifest of the files it uploaded; then the stage's own task commits every
 // partition's files and the checkpoint in one state write. The run's plan — schema, checkpoint, upper
 // cursor bound and range boundaries — is fixed once, by whichever task gets there first, so all
 // partitions agree on what they read.
@@ -14,8 +15,9 @@ import { commitBronze } from "./commit.ts";
 import { prepareBronzeLoad, stageSlice } from "./schema.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
-import { DEFAULT_CHUNK_ROWS, mergeWarnings } from "./run.ts";
+import { bronzeRoot, loadDateFolder, newLoadId } from "./paths.ts";
+import { DEFAULT_CHUNK_ROWS, mergeWarnings, schemaNotes } from "./run.ts";
+import { cursorSlice } from "../../sources/incremental.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 
 interface PartitionPlan {
@@ -24,6 +26,7 @@ interface PartitionPlan {
   readonly loadId: string;
   readonly schema: ResourceSchema;
   readonly columns: readonly SourceColumn[];
+  readonly dropped?: readonly string[];
   readonly change?: SchemaChange;
   readonly mode: "full" | "incremental";
   /** Rows after this position (incremental). */
@@ -39,48 +42,91 @@ interface PartitionManifest {
   readonly files: readonly string[];
   readonly rows: number;
   readonly bytes: number;
+  /** Values the source changed to store them, for the run record. */
+  readonly warnings?: readonly string[];
+}
+
+/**
+ * A partition task's progress, written after every chunk it uploads, so a killed task resumes where it
+ * stopped: after its finished ranges and, in the range it was in, after the last chunk's cursor position
+ * (an incremental read comes in cursor order) or from the range's start (a full read has no order).
+ */
+interface PartitionProgress {
+  /** Ranges of this task done; their files are in `files`. */
+  readonly ranges: number;
+  readonly files: readonly string[];
+  readonly rows: number;
+  readonly bytes: number;
+  /** Files numbered so far (new uploads take the next numbers, so none overwrites a recorded file). */
+  readonly parts: number;
+  readonly warnings: readonly string[];
+  /** The range in progress: what it uploaded and the position that reaches (undefined: not resumable). */
+  readonly current?: { readonly files: readonly string[]; readonly rows: number; readonly bytes: number; readonly position?: CursorPosition };
 }
 
 const runFolder = (stage: string, runId: string) => lakePath("_mallard", "state", "bronze", `${stage}.runs`, runId);
 
-/** Extract this task's ranges and record what it uploaded; a redelivered task that finished does nothing. */
+/** Ranges a `chunks` task's share is cut into, so a killed full-load task re-reads a quarter of its rows at most. */
+const SUBRANGES = 4;
+
+/** Extract this task's ranges and record what it uploaded; a redelivered task resumes, or does nothing when it finished. */
 export async function runBronzePartition(ctx: StageContext<BronzeTable>, partition: { index: number; count: number }): Promise<StageOutcome> {
   const { stage, lake } = ctx;
   const manifestPath = lakePath(runFolder(stage.name, ctx.runId), `part-${partition.index}.json`);
+  const progressPath = lakePath(runFolder(stage.name, ctx.runId), `part-${partition.index}.progress.json`);
   const done = await lake.readJson<PartitionManifest>(manifestPath);
   if (done) return { rowsIn: done.value.rows, rowsOut: done.value.rows, bytes: done.value.bytes, note: "already extracted" };
 
   const plan = await partitionPlan(ctx);
   const connector = await ctx.connector(stage.source);
   const slice = stageSlice(stage, connector, plan.schema, plan.after, plan.until);
-  const files: string[] = [];
-  let rows = 0;
-  let bytes = 0;
-  let part = 0;
-  const warnings: string[] = [];
-  const loadDate = loadDateOf(plan.loadId);
-  for (const range of rangesOf(plan, stage, partition)) {
+  const found = (await lake.readJson<PartitionProgress>(progressPath))?.value;
+  let progress: PartitionProgress = found ?? { ranges: 0, files: [], rows: 0, bytes: 0, parts: 0, warnings: [] };
+  const resumedAfter = found ? found.rows + (found.current?.position ? found.current.rows : 0) : 0;
+  let read = 0;
+  const folder = loadDateFolder(plan.loadId);
+  const ranges = rangesOf(plan, stage, partition);
+  for (let r = progress.ranges; r < ranges.length; r++) {
+    // Resume inside the range after the last recorded chunk's position (no look-back: those rows are in);
+    // without a position its recorded files are dropped (orphans the sweep removes) and the range is re-read.
+    const resume = progress.current?.position && stage.incremental ? progress.current : undefined;
+    let current = resume ?? { files: [], rows: 0, bytes: 0 };
+    const rangeSlice = resume && stage.incremental
+      ? cursorSlice(plan.schema, { columns: stage.incremental.cursor }, resume.position, plan.until, (c) => connector.refuseCursor?.(c))
+      : slice;
     const chunks = connector.read({
       schema: plan.schema,
-      slice,
-      range,
+      slice: rangeSlice,
+      range: ranges[r],
       chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
       workDir: ctx.engine.workDir,
     }, ctx.engine);
     for await (const chunk of chunks) {
-      warnings.push(...chunk.warnings ?? []);
+      if (chunk.warnings?.length) progress = { ...progress, warnings: [...progress.warnings, ...chunk.warnings] };
       if (chunk.rows === 0) continue;
-      const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${plan.loadId}-p${partition.index}-${String(part++).padStart(5, "0")}.parquet`);
+      const part = progress.parts;
+      const path = lakePath(bronzeRoot(stage), folder, `${plan.loadId}-p${partition.index}-${String(part).padStart(5, "0")}.parquet`);
       const object = await lake.putFile(chunk.file, path);
-      crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: `${stage.name}#${partition.index}`, chunk: part });
-      files.push(path);
-      rows += chunk.rows;
-      bytes += object.size;
+      crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: `${stage.name}#${partition.index}`, chunk: part + 1 });
+      read += chunk.rows;
+      current = { files: [...current.files, path], rows: current.rows + chunk.rows, bytes: current.bytes + object.size, position: chunk.lastCursor };
+      progress = { ...progress, parts: part + 1, current };
+      await lake.writeJson(progressPath, progress);
     }
+    progress = {
+      ...progress, ranges: r + 1, files: [...progress.files, ...current.files], rows: progress.rows + current.rows,
+      bytes: progress.bytes + current.bytes, current: undefined,
+    };
+    await lake.writeJson(progressPath, progress);
   }
-  await lake.writeJson(manifestPath, { index: partition.index, files, rows, bytes } satisfies PartitionManifest);
+  const { files, rows, bytes, warnings } = progress;
+  await lake.writeJson(manifestPath, { index: partition.index, files, rows, bytes, ...(warnings.length ? { warnings } : {}) } satisfies PartitionManifest);
   ctx.log(`${stage.name}#${partition.index}: extracted ${rows.toLocaleString("en-US")} rows`);
-  return { rowsIn: rows, rowsOut: rows, bytes, note: mergeWarnings(warnings).join("; ") || undefined };
+  const note = [
+    ...(found ? [`resumed: ${resumedAfter.toLocaleString("en-US")} rows already extracted, ${read.toLocaleString("en-US")} read`] : []),
+    ...mergeWarnings(warnings),
+  ].join("; ");
+  return { rowsIn: rows, rowsOut: rows, bytes, ...(note ? { note } : {}) };
 }
 
 /** Commit every partition's files as one batch, with the checkpoint, in one state write. */
@@ -111,6 +157,7 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
       committedAt: new Date().toISOString(), checkpointAfter: plan.until,
     }],
     columns: plan.columns,
+    dropped: plan.dropped,
     change: plan.change,
     // A full load restarts the checkpoint at what it read (none for an empty table); an incremental load
     // that found nothing keeps the one it started from.
@@ -127,7 +174,10 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
     rowsIn: rows, rowsOut: rows, bytes,
     checkpointBefore: before ?? null,
     checkpointAfter: stage.incremental ? state.checkpoint ?? null : null,
-    note: `${count} partitions${deleted ? `; ${deleted.toLocaleString("en-US")} keys deleted in the source: tombstones written` : ""}`,
+    note: [
+      `${count} partitions`, ...schemaNotes(plan.change), ...mergeWarnings(manifests.flatMap((m) => m.warnings ?? [])),
+      ...(deleted ? [`${deleted.toLocaleString("en-US")} keys deleted in the source: tombstones written`] : []),
+    ].join("; "),
   };
 }
 
@@ -146,12 +196,13 @@ async function partitionPlan(ctx: StageContext<BronzeTable>): Promise<PartitionP
     loadId: newLoadId(),
     schema,
     columns: evolution.columns,
+    dropped: evolution.dropped,
     change: evolution.change,
     mode: after ? "incremental" : "full",
     after,
     until: stage.incremental ? await partitioner.cursorMax(schema, stage.incremental.cursor) : undefined,
     points: await partitioner.splitPoints(schema, partitioning.column,
-      partitioning.kind === "chunks" ? { count: partitioning.count } : { step: partitioning.step }),
+      partitioning.kind === "chunks" ? { count: partitioning.count * SUBRANGES } : { step: partitioning.step }),
   };
   try {
     await lake.writeJson(path, plan, { ifMatch: null });

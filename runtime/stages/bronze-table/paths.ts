@@ -2,6 +2,7 @@
 
 import type { BronzeTable } from "../../declare/stages.ts";
 import { lakePath, sortableId } from "../../lake/lake.ts";
+import { LOAD_DATE_COLUMN } from "./log.ts";
 
 export function bronzeRoot(stage: BronzeTable): string {
   return lakePath("bronze", stage.source.name, stage.name);
@@ -12,7 +13,11 @@ export function newLoadId(): string {
   return sortableId();
 }
 
-/** `2026-11-24` from a load id: the `load_date=` folder its files go in. */
-export function loadDateOf(loadId: string): string {
-  return `${loadId.slice(0, 4)}-${loadId.slice(4, 6)}-${loadId.slice(6, 8)}`;
+/**
+ * `_load_date=2026-11-24` from a load id: the folder its files go in. The key is bronze's partition column
+ * (log.ts), which no source column may take, so a reader using hive partitioning never has a source
+ * column (such as `load_date`) replaced by the folder's value.
+ */
+export function loadDateFolder(loadId: string): string {
+  return `${LOAD_DATE_COLUMN}=${loadId.slice(0, 4)}-${loadId.slice(4, 6)}-${loadId.slice(6, 8)}`;
 }

@@ -5,13 +5,13 @@
 import type { BronzeTable } from "../../declare/stages.ts";
 import { crashPoint } from "../../faults.ts";
 import { lakePath } from "../../lake/lake.ts";
-import { type BronzeBatch, currentBatches, readBronzeState } from "../../state/bronze-state.ts";
+import { type BronzeBatch, currentBatches, readBronzeState, type SchemaChange } from "../../state/bronze-state.ts";
 import type { CursorPosition, FileLedger } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { commitBronze } from "./commit.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { bronzeRoot, loadDateFolder, newLoadId } from "./paths.ts";
 import { isIncremental, prepareBronzeLoad, stageSlice } from "./schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
@@ -20,7 +20,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const { stage, lake } = ctx;
   const { connector, schema, state, evolution, after: before } = await prepareBronzeLoad(ctx);
   const slice = stageSlice(stage, connector, schema, before);
-  const added = evolution.change?.added.map((c) => c.name) ?? [];
+  const changes = schemaNotes(evolution.change);
   await sweepOrphanBatches(lake, stage, state);
 
   const incremental = isIncremental(stage) && !ctx.fullRefresh;
@@ -39,7 +39,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const fresh = schema.ledger ? state?.ledger === undefined : !before;
   let first = true;
   const loadId = newLoadId();
-  const loadDate = loadDateOf(loadId);
+  const folder = loadDateFolder(loadId);
   const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir }, ctx.engine);
   let part = 0;
   for await (const chunk of chunks) {
@@ -48,7 +48,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     warnings.push(...chunk.warnings ?? []);
     if (chunk.rows === 0) continue;
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
-    const path = lakePath(bronzeRoot(stage), `load_date=${loadDate}`, `${batchId}.parquet`);
+    const path = lakePath(bronzeRoot(stage), folder, `${batchId}.parquet`);
     const object = await lake.putFile(chunk.file, path);
     crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: stage.name, chunk: part });
     rows += chunk.rows;
@@ -69,7 +69,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
       await commitBronze(ctx, {
-        batches: [batch], columns: evolution.columns, change: evolution.change, checkpoint, ledger,
+        batches: [batch], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger,
         expected: { checkpoint: committedBefore, ledger: committedLedger },
       });
       committedLedger = ledger;
@@ -87,12 +87,12 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       ? [{ ...pending[0], mode: "full", files: pending.flatMap((b) => b.files), rows, bytes, checkpointAfter: checkpoint }]
       : [{ loadId: `${loadId}-00000`, runId: ctx.runId, mode: "full", files: [], rows: 0, bytes: 0, committedAt: new Date().toISOString() }];
     await commitBronze(ctx, {
-      batches: merged, columns: evolution.columns, change: evolution.change,
+      batches: merged, columns: evolution.columns, dropped: evolution.dropped, change: evolution.change,
       checkpoint: stage.incremental ? checkpoint : undefined, ledger,
     });
   } else if (evolution.change || !state || ledger !== committedLedger) {
     // Schema only (nothing new, the first load's schema, or files that held no rows): the checkpoint is what this load last committed.
-    await commitBronze(ctx, { batches: [], columns: evolution.columns, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
+    await commitBronze(ctx, { batches: [], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
   }
   const outcome = await committedByRun(ctx, { rows, bytes, before });
   const deleted = wantsKeyScan(stage, { fullRefresh: ctx.fullRefresh, loadedBefore: state !== undefined }) ? await scanDeletedKeys(ctx, connector, schema) : undefined;
@@ -100,7 +100,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     ...outcome,
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
     note: [
-      ...(added.length ? [`new columns: ${added.join(", ")}`] : []), ...rejected, ...mergeWarnings(warnings),
+      ...changes, ...rejected, ...mergeWarnings(warnings),
       ...(deleted ? [`${deleted.toLocaleString("en-US")} keys deleted in the source: tombstones written`] : []),
     ].join("; ") || undefined,
   };
@@ -117,6 +117,16 @@ export function mergeWarnings(warnings: readonly string[]): string[] {
     counts.set(key, (counts.get(key) ?? 0) + (m ? Number(m[2]) : 0));
   }
   return order.map((key) => (key.includes("\0") ? key.replace("\0", String(counts.get(key))) : key));
+}
+
+/** What a run says about the schema change it committed. */
+export function schemaNotes(change: SchemaChange | undefined): string[] {
+  const added = change?.added.map((c) => c.name) ?? [];
+  const dropped = change?.dropped ?? [];
+  return [
+    ...(added.length ? [`new columns: ${added.join(", ")}`] : []),
+    ...(dropped.length ? [`columns dropped in the source: ${dropped.join(", ")} (kept in __history; NULL in the latest rows)`] : []),
+  ];
 }
 
 /**

@@ -8,6 +8,7 @@ import { describeResource } from "../../declare/sources.ts";
 import { ConfigError, SchemaChanged } from "../../errors.ts";
 import { durationSeconds } from "../../declare/duration.ts";
 import { type BronzeState, readBronzeState } from "../../state/bronze-state.ts";
+import { LOAD_DATE_COLUMN } from "./log.ts";
 import { compareSchemas } from "../../sources/schema-compare.ts";
 import { cursorSlice, type CursorSlice } from "../../sources/incremental.ts";
 import type { CursorPosition, ResourceSchema, SourceColumn, SourceConnector } from "../../sources/source.ts";
@@ -37,7 +38,10 @@ export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise
   // A drop with no file yet has no columns to check the key against: the load finds nothing, and waits.
   const waiting = discovered.columns.length === 0 && discovered.files !== undefined;
   const schema = waiting ? discovered : withOverrides(stage, discovered);
-  if (!waiting) checkColumns(stage, schema);
+  if (!waiting) {
+    checkReserved(stage, schema);
+    checkColumns(stage, schema);
+  }
   const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
   const after = stage.incremental && !ctx.fullRefresh ? state?.checkpoint : undefined;
   return { connector, schema, state, evolution, after };
@@ -67,6 +71,18 @@ export function withOverrides(stage: BronzeTable, schema: ResourceSchema): Resou
   return { ...schema, columns: schema.columns.map((c) => (overrides[c.name] === "text" ? { ...c, duckType: "VARCHAR", asText: true } : c)) };
 }
 
+/**
+ * Names bronze gives its own columns: the partition folder's key (`_load_date=`, which a reader using
+ * hive partitioning would put over a source column of that name) and `_mallard_…` (tombstones, load order).
+ */
+export function checkReserved(stage: BronzeTable, schema: ResourceSchema): void {
+  const taken = schema.columns.filter((c) => c.name === LOAD_DATE_COLUMN || c.name.startsWith("_mallard_"));
+  if (taken.length) {
+    throw new ConfigError(taken.map((c) => `stage "${stage.name}": ${schema.label}: column "${c.name}" has a name bronze reserves ` +
+      `(${LOAD_DATE_COLUMN} is its partition folder, _mallard_* its own columns); rename it in a view of the source`));
+  }
+}
+
 export function checkColumns(stage: BronzeTable, schema: ResourceSchema): void {
   const names = new Set(schema.columns.map((c) => c.name));
   const listing = schema.columns.map((c) => c.name).join(", ");
@@ -83,12 +99,18 @@ export function checkColumns(stage: BronzeTable, schema: ResourceSchema): void {
 
 export interface Evolution {
   columns: readonly SourceColumn[];
+  /** Columns of `columns` the source no longer has. */
+  dropped: readonly string[];
   change: BronzeState["schemaChanges"][number] | undefined;
 }
 
-/** New columns are added and recorded; an incompatible type change stops the table before it loads anything. */
+/**
+ * New columns are added and recorded; an incompatible type change stops the table before it loads
+ * anything; a column the source dropped is recorded and kept (older batches hold it), and readers of the
+ * latest rows see it NULL rather than old values beside new NULLs.
+ */
 export function evolveSchema(stage: BronzeTable, state: BronzeState | undefined, schema: ResourceSchema, fullRefresh: boolean, runId: string): Evolution {
-  if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, change: undefined };
+  if (!state || state.columns.length === 0 || fullRefresh) return { columns: schema.columns, dropped: [], change: undefined };
   const diff = compareSchemas(state.columns, schema.columns);
   if (diff.incompatible.length) {
     const what = diff.incompatible.map((c) => `column "${c.column}" changed from ${c.from} to ${c.to}`).join("; ");
@@ -101,6 +123,11 @@ export function evolveSchema(stage: BronzeTable, state: BronzeState | undefined,
   // Keep every column ever seen (old batches still hold removed ones), with its current type when it still exists.
   const columns = [...state.columns.map((c) => current.get(c.name) ?? c), ...diff.added];
   const widened = diff.widened;
-  if (!diff.added.length && !widened.length) return { columns, change: undefined };
-  return { columns, change: { at: new Date().toISOString(), runId, added: diff.added, widened } };
+  const wasDropped = new Set(state.dropped ?? []);
+  // A dropped column back in the source counts as added again.
+  const added = [...schema.columns.filter((c) => wasDropped.has(c.name)), ...diff.added];
+  const dropped = diff.removed.filter((name) => !wasDropped.has(name));
+  const stillDropped = diff.removed;
+  if (!added.length && !widened.length && !dropped.length) return { columns, dropped: stillDropped, change: undefined };
+  return { columns, dropped: stillDropped, change: { at: new Date().toISOString(), runId, added, widened, ...(dropped.length ? { dropped } : {}) } };
 }

@@ -1,5 +1,5 @@
-// What a model sees of a bronze input: `<view>` is the latest row per primary key, `<view>__history`
-// every loaded row with the columns the table's state knows.
+// What a model sees of a bronze input: `<view>` is the latest row per primary key (a column the source
+// dropped reads NULL there), `<view>__history` every loaded row with the columns the table's state knows.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { BronzeTable } from "../../declare/stages.ts";
@@ -59,8 +59,11 @@ export async function registerBronze(con: DuckDBConnection, lake: Lake, view: st
   // row's place in its file (a file drop's later file, or later line, is newer).
   const key = input.primaryKey.map(quoteIdent).join(", ");
   const newest = ["_mallard_load_seq DESC", ...(input.incremental?.cursor ?? []).map((c) => `${quoteIdent(c)} DESC`), "_mallard_row DESC"].join(", ");
+  // A column the source dropped: NULL in every latest row, rather than old values beside new NULLs.
+  const dropped = (state?.dropped ?? []).flatMap((name) => columns.filter((c) => c.name === name));
+  const replace = dropped.length ? ` REPLACE (${dropped.map((c) => `NULL::${c.duckType} AS ${quoteIdent(c.name)}`).join(", ")})` : "";
   await con.run(
-    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq, _mallard_row${deletes ? `, ${quoteIdent(DELETED_COLUMN)}` : ""}) FROM ${history} ` +
+    `CREATE OR REPLACE TEMP VIEW ${quoteIdent(view)} AS SELECT * EXCLUDE (_mallard_load_seq, _mallard_row${deletes ? `, ${quoteIdent(DELETED_COLUMN)}` : ""})${replace} FROM ${history} ` +
       `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1${deletes ? ` AND ${quoteIdent(DELETED_COLUMN)} IS NOT TRUE` : ""}`,
   );
   // Batches are only ever appended to the state, so their count orders what two readers saw.

@@ -65,12 +65,17 @@ export async function extractAll(
   const { cursor, ...rest } = request;
   const slice = cursor && cursorSlice(rest.schema, cursor, cursor.after, cursor.until, (c) => connector.refuseCursor(c));
   for await (const chunk of connector.read({ ...rest, slice, workDir: f.engine.workDir }, f.engine)) {
+    // A chunk of no rows carries only warnings (and no file).
+    if (chunk.rows === 0) {
+      chunks.push({ ...chunk, kept: "" });
+      continue;
+    }
     const keptFile = join(f.keepDir, `kept-${++kept}.parquet`);
     await copyFile(chunk.file, keptFile);
     chunks.push({ ...chunk, kept: keptFile });
     if (options.stopAfter !== undefined && chunks.length >= options.stopAfter) break;
   }
-  const files = chunks.map((c) => quoteLiteral(c.kept));
+  const files = chunks.filter((c) => c.kept).map((c) => quoteLiteral(c.kept));
   return { chunks, relation: files.length ? `read_parquet([${files.join(", ")}])` : "(SELECT NULL WHERE false)" };
 }
 
