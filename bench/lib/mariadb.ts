@@ -4,7 +4,7 @@
 // benchmark's shape and values (bench/extract.ts), created in MALLARD_TEST_MYSQL_URL when absent.
 
 import { spawn } from "node:child_process";
-import { mkdtemp, open, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
@@ -53,23 +53,26 @@ async function ensureTable(table: string, rows: number): Promise<void> {
   }
 }
 
-/** The limit: `mariadb --quick -e 'SELECT …'` (the server's client, row by row) into /dev/null. */
-async function clientLimit(table: string): Promise<{ seconds: number }> {
+/**
+ * The limit: `mariadb --quick -e 'SELECT …'` (the server's client, row by row) into /dev/null, run by a
+ * shell whose `times` reports the client's CPU seconds too.
+ */
+async function clientLimit(table: string): Promise<{ seconds: number; cpuSeconds: number }> {
   const u = new URL(url);
-  const devNull = await open("/dev/null", "w");
-  try {
-    const started = performance.now();
-    const child = spawn("mariadb", [
-      "--quick", "--batch", "--skip-column-names", `--host=${u.hostname}`, `--port=${u.port || 3306}`, `--user=${decodeURIComponent(u.username)}`,
-      ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : []),
-      `--execute=SELECT * FROM ${database}.${table}`,
-    ], { stdio: ["ignore", devNull.fd, "inherit"] });
-    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
-    if (code !== 0) throw new Error(`mariadb client exited with ${code}`);
-    return { seconds: (performance.now() - started) / 1000 };
-  } finally {
-    await devNull.close();
-  }
+  const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+  const client = ["mariadb", "--quick", "--batch", "--skip-column-names", `--host=${u.hostname}`, `--port=${u.port || 3306}`, `--user=${decodeURIComponent(u.username)}`,
+    ...(u.password ? [`--password=${decodeURIComponent(u.password)}`] : []), `--execute=SELECT * FROM ${database}.${table}`];
+  const started = performance.now();
+  const child = spawn("bash", ["-c", `${client.map(quote).join(" ")} > /dev/null && times`], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`mariadb client exited with ${code}`);
+  // `times`: the shell's user and system time, then its children's (`0m1.234s 0m0.056s`).
+  const children = out.trim().split("\n").at(-1) ?? "";
+  const cpuSeconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+  return { seconds, cpuSeconds };
 }
 
 async function extraction(table: string, chunkRows: number): Promise<Extraction> {
@@ -97,12 +100,14 @@ export async function benchMariadb(options: { rows: number; runs: number; chunkR
   await ensureTable(table, rows);
   log(`MariaDB table ${database}.${table}: ${rows.toLocaleString()} rows, 6 columns; ${runs} runs each, best and spread`);
   const limits: number[] = [];
+  const limitCpu: number[] = [];
   const extractions: Extraction[] = [];
   // Alternate the two measurements so both see the same background load.
   for (let i = 0; i < runs; i++) {
     const limit = await clientLimit(table);
     limits.push(limit.seconds);
-    log(`  client limit   run ${i + 1}: ${fmt(limit.seconds)} s`);
+    limitCpu.push(limit.cpuSeconds);
+    log(`  client limit   run ${i + 1}: ${fmt(limit.seconds)} s  cpu ${fmt(limit.cpuSeconds)} s (client; the server's is not counted)`);
     const run = await extraction(table, chunkRows);
     extractions.push(run);
     log(`  mallard run    run ${i + 1}: ${fmt(run.seconds)} s  ${Math.round(run.rows / run.seconds).toLocaleString()} rows/s  cpu ${fmt(run.cpu_seconds)} s  peak RSS ${run.peak_rss_mb} MB  ${(run.bytes / 2 ** 20).toFixed(0)} MB Parquet`);
@@ -113,10 +118,12 @@ export async function benchMariadb(options: { rows: number; runs: number; chunkR
   const limitRate = rows / limit.best;
   const rate = rows / extract.best;
   const peak = Math.max(...extractions.map((e) => e.peak_rss_mb));
+  const cpu = Math.min(...extractions.map((e) => e.cpu_seconds));
   log("");
   log(`mariadb --quick limit:  ${fmt(limit.best)} s best (spread ${fmt(limit.spread)}), ${Math.round(limitRate).toLocaleString()} rows/s`);
   log(`mallard run (bronze):   ${fmt(extract.best)} s best (spread ${fmt(extract.spread)}), ${Math.round(rate).toLocaleString()} rows/s, ` +
     `${fmt((100 * rate) / limitRate, 0)}% of the limit, peak RSS ${peak} MB`);
+  log(`CPU seconds (a loaded machine stretches wall time, not these): mallard ${fmt(cpu)} s (DuckDB's Parquet writing included), client ${fmt(Math.min(...limitCpu))} s`);
   console.log(JSON.stringify({
     source: "mariadb",
     rows,
@@ -129,6 +136,8 @@ export async function benchMariadb(options: { rows: number; runs: number; chunkR
     runs,
     seconds_spread: Number(fmt(extract.spread)),
     limit_spread: Number(fmt(limit.spread)),
+    cpu_seconds: Number(fmt(cpu)),
+    limit_client_cpu_seconds: Number(fmt(Math.min(...limitCpu))),
     parquet_mb: Math.round(extractions[0].bytes / 2 ** 20),
     chunk_rows: chunkRows,
   }));
