@@ -2,7 +2,10 @@
 // consistent is declared once in CRASH_POINTS, so a fault suite can take the list from the code and new
 // steps are covered without editing the suite. `MALLARD_CRASH_AT` names a point and the process dies
 // there (SIGKILL, like an instance being recycled); `MALLARD_DELAY_AT` + `MALLARD_DELAY_MS` make it wait
-// there instead. Costs one environment lookup when unset.
+// there instead; `MALLARD_FAULT_TRACE` names a file each point reached is appended to (the fault suite
+// learns from a clean run which points a pipeline reaches). Costs a few environment lookups when unset.
+
+import { appendFileSync } from "node:fs";
 
 /**
  * Every fault point, by name; `{stage}`, `{task}`, `{chunk}` are filled in where the point is reached, so
@@ -43,6 +46,8 @@ function matches(target: string | undefined, point: string, name: string): boole
 
 /** Die here when `MALLARD_CRASH_AT` names this point. */
 export function crashPoint<P extends CrashPoint>(point: P, ...fill: Fill<P>): void {
+  const trace = process.env.MALLARD_FAULT_TRACE;
+  if (trace) appendFileSync(trace, `${JSON.stringify({ point, name: crashPointName(point, ...fill) })}\n`);
   const target = process.env.MALLARD_CRASH_AT;
   if (target && matches(target, point, crashPointName(point, ...fill))) process.kill(process.pid, "SIGKILL");
 }
