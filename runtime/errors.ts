@@ -7,8 +7,12 @@ export abstract class MallardError extends Error {
 /** A declaration, config file or command line is wrong. Exit code 2. */
 export class ConfigError extends MallardError {
   readonly exitCode = 2;
-  constructor(readonly problems: readonly string[]) {
-    super(problems.length === 1 ? problems[0] : `${problems.length} problems:\n  - ${problems.join("\n  - ")}`);
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    // One line per problem whatever a name holds: a line break typed into a name is shown escaped.
+    const lines = problems.map((p) => p.replace(/\r?\n|\r/g, (b) => JSON.stringify(b).slice(1, -1)));
+    super(lines.length === 1 ? lines[0] : `${lines.length} problems:\n  - ${lines.join("\n  - ")}`);
+    this.problems = lines;
     this.name = "ConfigError";
   }
 }

@@ -128,6 +128,8 @@ const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 const CRON_NAMES = /^[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3}(-[A-Za-z]{3})?)*$/;
 
 function checkSchedule(schedule: string): string[] {
+  // A TypeScript module that ignores the types can pass anything.
+  if (typeof schedule !== "string") return [`schedule: expected an NCRONTAB expression such as "0 */15 * * * *" (got ${schedule === null ? "null" : typeof schedule})`];
   const fields = schedule.trim().split(/\s+/);
   const ok = fields.length === 6 && fields.every((f, i) => CRON_FIELD.test(f) || (i >= 4 && CRON_NAMES.test(f)));
   return ok ? [] : [`schedule: "${schedule}" is not an NCRONTAB expression (six fields, seconds first, e.g. "0 */15 * * * *")`];

@@ -18,6 +18,17 @@ function problems(build: () => unknown): readonly string[] {
 }
 
 describe("pipeline()", () => {
+  it("refuses a schedule that is not a string with a problem, not a TypeError (found by the fault suite's fuzzer)", () => {
+    for (const schedule of [[], {}, 7, null]) {
+      assert.match(problems(() => pipeline("shop", { schedule: schedule as unknown as string, stages: [orders] }))[0], /^pipeline "shop": schedule: expected an NCRONTAB expression .* \(got (object|number|null)\)$/);
+    }
+  });
+
+  it("keeps every problem on one line when a name holds a line break", () => {
+    const [problem] = problems(() => pipeline("a\nb", { schedule: "0 0 * * * *", stages: [orders] }));
+    assert.equal(problem, 'pipeline "a\\nb": pipeline name "a\\nb" must start with a letter or _ and hold only letters, digits and _');
+  });
+
   it("orders stages so inputs come first", () => {
     const clean = silver.model("orders_clean", { from: orders, sql: "select * from orders" });
     const revenue = gold.model("revenue", { from: { clean }, sql: "select count(*) from clean" });
