@@ -7,7 +7,8 @@ import type { SilverDedup } from "../../declare/stages.ts";
 import { runDedup, type DedupParams } from "../../dedup/index.ts";
 import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
 import { lakePath } from "../../lake/lake.ts";
-import { readTable, tableRoot } from "../../lake/tables.ts";
+import { lineageOf, readTable, tableRoot } from "../../lake/tables.ts";
+import type { Snapshot } from "../../lake/delta/replay.ts";
 import { createSnapshotView } from "../../lake/delta/read.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { registerInputs } from "../inputs.ts";
@@ -65,14 +66,27 @@ async function previousRun(
   ctx: StageContext<SilverDedup>,
 ): Promise<{ params?: DedupParams; entities?: string; links?: string } | undefined> {
   const params = (await ctx.lake.readJson<DedupParams>(dedupParamsPath(ctx.stage.name)))?.value;
-  const view = async (suffix: "entities" | "links"): Promise<string | undefined> => {
-    const snapshot = await readTable(ctx.lake, con, tableRoot("silver", `${ctx.stage.name}__${suffix}`));
-    if (!snapshot) return undefined;
+  const root = (suffix: "entities" | "links") => tableRoot("silver", `${ctx.stage.name}__${suffix}`);
+  const view = async (suffix: "entities" | "links", snapshot: Snapshot): Promise<string> => {
     const name = `previous_${ctx.stage.name}_${suffix}`;
     await createSnapshotView(con, ctx.lake, snapshot, name);
     return name;
   };
-  const entities = await view("entities");
-  const links = entities ? await view("links") : undefined;
-  return params || entities ? { params, entities, links } : undefined;
+  const links = await readTable(ctx.lake, con, root("links"));
+  // The entities are published first: a run that died before publishing its links left entities newer
+  // than the links that explain them. Read the entities of the run the links came from.
+  const entities = links && await versionOfRun(con, ctx, root("entities"), lineageOf(links)?.runId);
+  if (!entities || !links) return params ? { params } : undefined;
+  return { params, entities: await view("entities", entities), links: await view("links", links) };
+}
+
+/** The newest version of a table that `runId` published (undefined when none is left). */
+async function versionOfRun(con: DuckDBConnection, ctx: StageContext<SilverDedup>, root: string, runId: string | undefined): Promise<Snapshot | undefined> {
+  const latest = await readTable(ctx.lake, con, root);
+  for (let version = latest?.version ?? -1; version >= 0 && latest; version--) {
+    const snapshot = version === latest.version ? latest : await readTable(ctx.lake, con, root, { version }).catch(() => undefined);
+    if (!snapshot) return undefined; // older versions vacuumed or checkpointed away
+    if (lineageOf(snapshot)?.runId === runId) return snapshot;
+  }
+  return undefined;
 }
