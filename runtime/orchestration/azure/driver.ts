@@ -113,6 +113,8 @@ async function leaseHeld(rt: QueueRuntime, lease: Lease, trigger: string): Promi
     return refuse(`run ${lease.runId} is starting`);
   }
   if (active.state.status !== "running") return undefined;
+  // Its driver may have died between the dispatch state and the run record: executors need the record.
+  if (!(await rt.records.get(rt.pipeline.name, lease.runId))) await createdOnce(rt.records.create(runRecordOf(rt, lease)));
   const gone = ownerGone(active.state.owner);
   const idleSeconds = (rt.now().getTime() - Date.parse(active.state.updatedAt)) / 1000;
   if (!gone && idleSeconds < rt.leaseSeconds) {
@@ -134,15 +136,22 @@ async function openRun(rt: QueueRuntime, lease: Lease): Promise<string[]> {
   const state = newDispatch(lease.runId, pipeline.name, tasks, { fullRefresh: start.fullRefresh }, rt.now(), { leaseSeconds: rt.leaseSeconds, owner: start.owner });
   await createdOnce(rt.dispatch.create(state));
   await faultPoint("driver:after-dispatch");
-  const record: RunRecord = {
-    runId: lease.runId, pipeline: pipeline.name, status: "running", trigger: start.trigger, startedAt: lease.acquiredAt, owner: start.owner,
-    tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
-  };
-  await createdOnce(rt.records.create(record));
+  await createdOnce(rt.records.create(runRecordOf(rt, lease)));
   await faultPoint("driver:before-send");
   const queued = Object.values(state.tasks).filter((t) => t.status === "queued").map((t) => t.task.id);
   for (const task of queued) await rt.queue.send({ v: 1, runId: lease.runId, pipeline: pipeline.name, task, attempt: 1 });
   return queued;
+}
+
+/** The record a run the lease names starts with: every task pending. */
+function runRecordOf(rt: QueueRuntime, lease: Lease): RunRecord {
+  const { pipeline } = rt;
+  const start: LeaseStart = lease.start ?? { trigger: "timer", fullRefresh: false };
+  const tasks = planTasks(pipeline, { select: start.select });
+  return {
+    runId: lease.runId, pipeline: pipeline.name, status: "running", trigger: start.trigger, startedAt: lease.acquiredAt, owner: start.owner,
+    tasks: Object.fromEntries(tasks.map((t) => [t.id, { task: t.id, stage: t.stage, kind: stageByName(pipeline, t.stage).kind, status: "pending" }])),
+  };
 }
 
 /** A create-if-absent that found the object already there: another driver made it. */
