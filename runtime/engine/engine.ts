@@ -1,12 +1,16 @@
 // The DuckDB engine: one in-process instance per run (or function instance), with its memory limit,
-// threads and spill folder set from the pipeline's engine settings.
+// threads and spill folder set from the pipeline's engine settings, locked down (sandbox.ts) before any
+// SQL runs: it reaches its work folder and the folders it was given, and nothing else.
 
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EngineSettings } from "../declare/pipeline.ts";
+import { type EngineAccess, lockDown } from "./sandbox.ts";
 import { quoteLiteral } from "./sql.ts";
+
+export { type EngineAccess, lakeAccess } from "./sandbox.ts";
 
 export class Engine {
   private constructor(
@@ -16,7 +20,11 @@ export class Engine {
     private readonly ownsWorkDir: boolean,
   ) {}
 
-  static async create(settings: EngineSettings = {}): Promise<Engine> {
+  /**
+   * A locked-down engine: besides its work folder it reaches only `access` (for a run, `lakeAccess(lake)`:
+   * the lake's table folders). Give it nothing more than the SQL it runs needs.
+   */
+  static async create(settings: EngineSettings = {}, access: EngineAccess = {}): Promise<Engine> {
     const workDir = settings.tempDirectory ?? (await mkdtemp(join(tmpdir(), "mallard-")));
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: settings.memoryLimit ?? "1GB",
@@ -25,14 +33,25 @@ export class Engine {
       // Results must not depend on thread scheduling (stable ids, reproducible files).
       preserve_insertion_order: "true",
     });
+    try {
+      const con = await instance.connect();
+      try {
+        // For the instance, not a connection: none can change it once the configuration is locked.
+        await con.run("SET GLOBAL TimeZone = 'UTC'");
+        await lockDown(con, workDir, access);
+      } finally {
+        con.closeSync();
+      }
+    } catch (e) {
+      instance.closeSync();
+      throw e;
+    }
     return new Engine(instance, workDir, settings.tempDirectory === undefined);
   }
 
   /** A new connection; close it when done. Connections share the instance's memory budget. */
   async connect(): Promise<DuckDBConnection> {
-    const con = await this.instance.connect();
-    await con.run("SET TimeZone = 'UTC'");
-    return con;
+    return this.instance.connect();
   }
 
   /** Run `body` with a fresh connection that is closed afterwards, whatever happens. */

@@ -157,6 +157,10 @@ export class AzureLake implements Lake {
     return result;
   }
 
+  get localRoot(): string {
+    return this.cache.dir;
+  }
+
   /** Unpin files returned by `localFiles`, so the cache may evict them. */
   async release(paths: readonly string[]): Promise<void> {
     for (const path of paths) this.cache.release(path);
@@ -281,6 +285,9 @@ export class ScopedAzureLake implements Lake {
   constructor(readonly lake: AzureLake) {}
   get location(): string {
     return this.lake.location;
+  }
+  get localRoot(): string {
+    return this.lake.localRoot;
   }
   readJson<T>(path: string): Promise<Versioned<T> | undefined> {
     return this.lake.readJson<T>(path);

@@ -51,6 +51,11 @@ export interface Lake {
    * place; a remote lake downloads them to its cache folder (kept until `release`).
    */
   localFiles(paths: readonly string[]): Promise<string[]>;
+  /**
+   * The folder on this machine that `localFiles` returns paths under (lake path `a/b` is `<localRoot>/a/b`):
+   * the lake's own folder, or a remote lake's cache. The engine's sandbox lets DuckDB read its table folders.
+   */
+  readonly localRoot?: string;
   /** Let a remote lake's cache drop the local copies `localFiles` made of these objects (absent: nothing to drop). */
   release?(paths: readonly string[]): Promise<void>;
   /** Objects under a prefix (recursively), in no particular order. */

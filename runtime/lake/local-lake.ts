@@ -21,6 +21,10 @@ export class LocalLake implements Lake {
     return this.root;
   }
 
+  get localRoot(): string {
+    return this.root;
+  }
+
   private abs(path: string): string {
     const full = resolve(this.root, path);
     if (full !== this.root && !full.startsWith(this.root + sep)) throw new Error(`lake path escapes the lake: ${path}`);

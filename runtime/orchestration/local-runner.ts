@@ -6,7 +6,7 @@
 import pLimit from "p-limit";
 import type { Pipeline } from "../declare/pipeline.ts";
 import type { Source } from "../declare/sources.ts";
-import { Engine } from "../engine/engine.ts";
+import { Engine, lakeAccess } from "../engine/engine.ts";
 import { describeError, LakeError } from "../errors.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { SecretChain } from "../secrets/secrets.ts";
@@ -53,7 +53,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
   const tasks = planTasks(pipeline, { select: options.select });
   const runId = newRunId();
   // The engine first: if it cannot start, no run record is left behind in state "running".
-  const engine = await Engine.create(pipeline.engine);
+  const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
   try {
     for (const dead of await abandonDeadRuns(records, pipeline.name)) emit({ type: "run-abandoned", record: dead });
     await records.create({

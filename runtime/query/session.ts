@@ -3,7 +3,7 @@
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { loadPipeline } from "../config/load-pipeline.ts";
-import { Engine } from "../engine/engine.ts";
+import { Engine, lakeAccess } from "../engine/engine.ts";
 import { ConfigError, StageError, describeError } from "../errors.ts";
 import { openLake } from "../lake/open-lake.ts";
 import { parseAsOf, registerLakeViews, type RegisteredViews } from "./catalog.ts";
@@ -28,7 +28,7 @@ export async function openQuerySession(options: SessionOptions): Promise<QuerySe
   if (asOf && "error" in asOf) throw new ConfigError([asOf.error]);
   const pipeline = await loadPipeline(options.config, options.projectDir);
   const lake = await openLake(options.lake);
-  const engine = await Engine.create(pipeline.engine);
+  const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
   const con = await engine.connect();
   try {
     const registered = await registerLakeViews(con, lake, pipeline, asOf);

@@ -1,7 +1,7 @@
 // What bronze stage tests share: a PostgreSQL (server or PGlite) with a scratch schema and a client on
 // it, a DuckDB engine, and a scratch local lake; `close()` tears all of it down.
 import pg from "pg";
-import { Engine } from "../../runtime/engine/engine.ts";
+import { Engine, lakeAccess } from "../../runtime/engine/engine.ts";
 import { scratchLake } from "./lake.ts";
 import { testPostgres, type TestPostgres } from "./pg.ts";
 
@@ -19,8 +19,9 @@ export async function bronzeBed(prefix: string): Promise<BronzeBed> {
   const client = new pg.Client(server.url);
   await client.connect();
   const schema = await server.scratchSchema(client, prefix);
-  const engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
   const scratch = await scratchLake();
+  // What a run gives its engine: the lake's table folders, nothing more.
+  const engine = await Engine.create({ memoryLimit: "512MB", threads: 1 }, lakeAccess(scratch.lake));
   return {
     server, client, schema, engine, scratch,
     async close() {

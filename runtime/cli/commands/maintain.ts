@@ -3,7 +3,7 @@
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { loadPipeline } from "../../config/load-pipeline.ts";
-import { Engine } from "../../engine/engine.ts";
+import { Engine, lakeAccess } from "../../engine/engine.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Lake } from "../../lake/lake.ts";
 import { openLake } from "../../lake/open-lake.ts";
@@ -28,7 +28,7 @@ export async function withMaintenance<T>(options: MaintenanceOptions, body: (m: 
   if (unknown.length) throw new ConfigError([`--table: ${unknown.map((n) => `"${n}"`).join(", ")} is not a table of pipeline ${pipeline.name} (tables: ${all.map((t) => t.name).join(", ")})`]);
   const tables = options.table?.length ? all.filter((t) => options.table!.includes(t.name)) : all;
   const lake = await openLake(options.lake);
-  const engine = await Engine.create(pipeline.engine);
+  const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
   const con = await engine.connect();
   try {
     return await body({ lake, con, engine, tables });

@@ -99,7 +99,7 @@ export class QueueRuntime {
 
   /** The instance's DuckDB engine, created on first use and shared by the tasks this instance runs. */
   getEngine(): Promise<Engine> {
-    this.engine ??= import("../../engine/engine.ts").then(({ Engine }) => Engine.create(this.pipeline.engine));
+    this.engine ??= import("../../engine/engine.ts").then(({ Engine, lakeAccess }) => Engine.create(this.pipeline.engine, lakeAccess(this.lake)));
     return this.engine;
   }
 

@@ -22,7 +22,7 @@ function demo() {
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "mallard-demo-"));
-  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
+  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 }, { directories: [tmpdir()] });
 });
 after(async () => {
   await engine.close();

@@ -12,12 +12,13 @@ import { publishTable } from "../../../runtime/lake/tables.ts";
 import { TaskAbandoned } from "../../../runtime/lake/publish-guard.ts";
 import { checkDeltaTable } from "../../helpers/delta-protocol.ts";
 import { currentVersion, publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
+import { tmpdir } from "node:os";
 
 let engine: Engine;
 let scratch: Awaited<ReturnType<typeof scratchLake>>;
 
 before(async () => {
-  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
+  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 }, { directories: [tmpdir()] });
   scratch = await scratchLake();
 });
 after(async () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { check, pipeline, silver, gold, type Check } from "../../../runtime/declare/index.ts";
-import { Engine } from "../../../runtime/engine/engine.ts";
+import { Engine, lakeAccess } from "../../../runtime/engine/engine.ts";
 import { ModelCheckFailed, runModel } from "../../../runtime/stages/model.ts";
 import { currentVersion, publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
 import { stageContext } from "../../helpers/stage-context.ts";
@@ -15,8 +15,9 @@ let scratch: Awaited<ReturnType<typeof scratchLake>>;
 const raw = silver.model("raw", { from: {}, sql: "select 1" });
 
 before(async () => {
-  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
   scratch = await scratchLake();
+  // What a run gives its engine: the lake's table folders, nothing more.
+  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 }, lakeAccess(scratch.lake));
   await publishQuery(engine, scratch.lake, "silver/raw", `
     SELECT range AS id,
            CASE WHEN range = 3 THEN NULL ELSE 'item ' || range END AS name,

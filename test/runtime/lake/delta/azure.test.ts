@@ -28,7 +28,7 @@ describe("Delta tables on Azurite", { timeout: 600_000 }, () => {
   before(async () => {
     azurite = await startAzurite();
     lake = new AzureLake({ connection: { kind: "connectionString", connectionString: azurite.connectionString }, root: `delta-${randomBytes(4).toString("hex")}` });
-    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" });
+    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" }, { directories: [tmpdir()] });
     con = await engine.connect();
     work = await mkdtemp(join(tmpdir(), "mallard-delta-azure-"));
   });

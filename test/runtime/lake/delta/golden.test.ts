@@ -21,7 +21,7 @@ describe("Delta reader on Spark-written golden tables", { skip: !existsSync(GOLD
   let con: DuckDBConnection;
   const lake = new LocalLake(GOLDEN);
   before(async () => {
-    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" });
+    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" }, { directories: [GOLDEN] });
     con = await engine.connect();
   });
   after(async () => {

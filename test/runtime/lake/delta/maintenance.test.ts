@@ -18,6 +18,7 @@ import { definitionActions, projectionOf, uploadDataFile } from "../../../../run
 import { bronzeCompaction, LOAD_ID_TAG } from "../../../../runtime/stages/bronze-table/log.ts";
 import { checkDeltaTable } from "../../../helpers/delta-protocol.ts";
 import { scratchLake } from "../../../helpers/lake.ts";
+import { tmpdir } from "node:os";
 
 const DAY = 86_400_000;
 
@@ -28,7 +29,7 @@ describe("Delta maintenance", () => {
   let dir: string;
   let dispose: () => Promise<void>;
   before(async () => {
-    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" });
+    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" }, { directories: [tmpdir()] });
     con = await engine.connect();
     ({ lake, dir, dispose } = await scratchLake());
   });

@@ -18,6 +18,7 @@ import { parseSchema } from "../../../../runtime/lake/delta/schema.ts";
 import { checkDeltaTable } from "../../../helpers/delta-protocol.ts";
 import { independentView } from "../../../helpers/delta-reader.ts";
 import { scratchLake } from "../../../helpers/lake.ts";
+import { tmpdir } from "node:os";
 
 const EVERY_TYPE = `SELECT
   i::TINYINT AS t_byte, i::SMALLINT AS t_short, i::INTEGER AS t_int, (i * 10000000000)::BIGINT AS t_long,
@@ -40,7 +41,7 @@ describe("Delta writer", () => {
   let dir: string;
   let dispose: () => Promise<void>;
   before(async () => {
-    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" });
+    engine = await Engine.create({ threads: 1, memoryLimit: "512MB" }, { directories: [tmpdir()] });
     con = await engine.connect();
     ({ lake, dir, dispose } = await scratchLake());
   });

@@ -81,7 +81,7 @@ describe("the sample pipeline through the Azure queue equals the local run (Azur
     localLake = new LocalLake(join(work, "lake"));
     azureLake = new AzureLake({ connection: { kind: "connectionString", connectionString: azurite.connectionString }, root: "e2e" });
     queue = new AzureTaskQueue({ kind: "connectionString", connectionString: azurite.connectionString }, "e2e-tasks");
-    engine = await Engine.create({ memoryLimit: "512MB" });
+    engine = await Engine.create({ memoryLimit: "512MB" }, { directories: [tmpdir()] });
   });
 
   after(async () => {

@@ -18,11 +18,12 @@ import { RunRecords } from "../../../../runtime/state/run-records.ts";
 import { Monitor } from "../../../../runtime/telemetry/monitor.ts";
 import { type Azurite, startAzurite } from "../../../helpers/azurite.ts";
 import { executions, publishingRunner, tableOf, tableValue, testPipeline } from "./fixture.ts";
+import { tmpdir } from "node:os";
 
 let azurite: Azurite;
 before(async () => {
   azurite = await startAzurite();
-  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [tmpdir()] });
 });
 after(async () => {
   await engine?.close();

@@ -10,6 +10,7 @@ import { cursorSlice } from "../../../../runtime/sources/incremental.ts";
 import type { Chunk, CursorPosition, ReadRequest } from "../../../../runtime/sources/source.ts";
 import { createPostgresConnector, type PostgresConnector, type PostgresConnectorOptions } from "../../../../runtime/sources/postgres/index.ts";
 import { type TestPostgres, testPostgres, type TestPostgresKind } from "../../../helpers/pg.ts";
+import { tmpdir } from "node:os";
 
 export interface Fixture {
   readonly db: TestPostgres;
@@ -27,7 +28,7 @@ export async function openFixture(kind: TestPostgresKind, options: PostgresConne
   client.on("error", () => {});
   await client.connect();
   await client.query("SET TimeZone = 'UTC'");
-  const engine = await Engine.create({ memoryLimit: "512MB", threads: 2 });
+  const engine = await Engine.create({ memoryLimit: "512MB", threads: 2 }, { directories: [tmpdir()] });
   const connector = createPostgresConnector(db.url, options);
   const keepDir = await mkdtemp(join(engine.workDir, "kept-"));
   return {

@@ -13,9 +13,10 @@ import { cursorSlice } from "../../../../runtime/sources/incremental.ts";
 import { createRestConnector, type RestConnectorOptions } from "../../../../runtime/sources/rest/index.ts";
 import type { CursorPosition, SourceColumn } from "../../../../runtime/sources/source.ts";
 import { type ApiOptions, type ApiRecord, isoAt, startApi, type TestApi } from "../../../helpers/rest-api.ts";
+import { tmpdir } from "node:os";
 
 let engine: Engine;
-before(async () => (engine = await Engine.create({ memoryLimit: "256MB", threads: 1 })));
+before(async () => (engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [tmpdir()] })));
 after(async () => engine.close());
 
 const simple = (n: number, step = 60): ApiRecord[] =>

@@ -13,6 +13,7 @@ import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
 import { bronzeViews } from "../../../../runtime/stages/bronze-table/views.ts";
 import { type ApiRecord, isoAt, startApi, type TestApi } from "../../../helpers/rest-api.ts";
 import { scratchLake } from "../../../helpers/lake.ts";
+import { tmpdir } from "node:os";
 
 let engine: Engine;
 let api: TestApi;
@@ -20,7 +21,7 @@ let records: ApiRecord[];
 const rec = (id: number, minute: number, name = `n${id}`): ApiRecord => ({ json: `{"id":${id},"updated_at":"${isoAt(minute)}","name":${JSON.stringify(name)},"big":${9007199254740993n + BigInt(id)}}`, updatedAt: isoAt(minute) });
 
 before(async () => {
-  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [tmpdir()] });
   api = await startApi({ records: () => records, paginate: "cursor", pageSize: 3 });
 });
 after(async () => {
