@@ -54,14 +54,19 @@ export async function refuseSql(con: DuckDBConnection, snippet: SqlSnippet, visi
   return problems;
 }
 
-const SELECT_START = /^(select|with|from|values|table|\()$/i;
+/** Statements DuckDB parses that are not a query: named in the message when a snippet holds one. */
+const STATEMENTS = new Set([
+  "ALTER", "ANALYZE", "ATTACH", "BEGIN", "CALL", "CHECKPOINT", "COMMIT", "COPY", "CREATE", "DEALLOCATE", "DELETE", "DESCRIBE", "DETACH",
+  "DROP", "EXECUTE", "EXPLAIN", "EXPORT", "IMPORT", "INSERT", "INSTALL", "LOAD", "MERGE", "PIVOT", "PRAGMA", "PREPARE", "RESET", "ROLLBACK",
+  "SET", "SHOW", "SUMMARIZE", "TRUNCATE", "UNPIVOT", "UPDATE", "USE", "VACUUM",
+]);
 
-/** The first statement keyword that is not a SELECT (COPY, ATTACH, SET, PRAGMA…), for the message. */
+/** The first statement that is not a query (COPY, ATTACH, SET, PRAGMA…), for the message. */
 function notSelect(sql: string): string | undefined {
   const withoutComments = sql.replace(/--[^\n]*/g, " ").replace(/\/\*[\s\S]*?\*\//g, " ");
   for (const statement of withoutComments.split(";")) {
-    const word = /^\s*(\(|[A-Za-z_]+)/.exec(statement)?.[1];
-    if (word && !SELECT_START.test(word)) return word.toUpperCase();
+    const word = /^\s*([A-Za-z_]+)/.exec(statement)?.[1]?.toUpperCase();
+    if (word && STATEMENTS.has(word)) return word;
   }
   return undefined;
 }

@@ -1,6 +1,7 @@
 // The pipeline: a name, a schedule and its stages. `pipeline()` checks the structure (names, inputs,
 // cycles, schedule) so a bad declaration fails at load time with one message per problem.
 
+import { CronExpressionParser } from "cron-parser";
 import { ConfigError } from "../errors.ts";
 import { declaredKind } from "./kinds/index.ts";
 import type { Stage } from "./stages.ts";
@@ -36,7 +37,9 @@ export interface Pipeline {
 
 export function pipeline(name: string, args: PipelineArgs): Pipeline {
   const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule), ...checkEngine(args.engine)];
-  problems.push(...checkStages(args.stages));
+  // A JavaScript caller (or one that cast) can leave out what the types require: name the field.
+  if (!Array.isArray(args.stages)) problems.push(`stages: missing (expected the list of the pipeline's stages)`);
+  else problems.push(...checkStages(args.stages));
   if (problems.length) throw new ConfigError(problems.map((p) => `pipeline "${name}": ${p}`));
   return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {} };
 }
@@ -126,11 +129,31 @@ function checkEngine(engine: EngineSettings | undefined): string[] {
 
 const CRON_FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 const CRON_NAMES = /^[A-Za-z]{3}(-[A-Za-z]{3})?(,[A-Za-z]{3}(-[A-Za-z]{3})?)*$/;
+const NCRONTAB = `six fields, seconds first, e.g. "0 */15 * * * *"`;
+const CRON_RANGES = [["second", 0, 59], ["minute", 0, 59], ["hour", 0, 23], ["day", 1, 31], ["month", 1, 12], ["day-of-week", 0, 6]] as const;
 
-function checkSchedule(schedule: string): string[] {
-  // A TypeScript module that ignores the types can pass anything.
-  if (typeof schedule !== "string") return [`schedule: expected an NCRONTAB expression such as "0 */15 * * * *" (got ${schedule === null ? "null" : typeof schedule})`];
+/**
+ * The form Azure's timer trigger accepts (NCRONTAB: no `?`, `L` or `#`), each field's range, then whether
+ * the schedule ever fires (cron-parser): `99 99 99 99 99 99`, `0 0 25 * * *` or `0 0 0 31 2 *` would
+ * otherwise deploy a timer that never runs.
+ */
+function checkSchedule(schedule: unknown): string[] {
+  // A TypeScript module that ignores the types can pass anything, or leave the field out.
+  if (typeof schedule !== "string") return [`schedule: expected an NCRONTAB expression such as "0 */15 * * * *" (${schedule === undefined ? "missing" : `got ${schedule === null ? "null" : typeof schedule}`})`];
   const fields = schedule.trim().split(/\s+/);
-  const ok = fields.length === 6 && fields.every((f, i) => CRON_FIELD.test(f) || (i >= 4 && CRON_NAMES.test(f)));
-  return ok ? [] : [`schedule: "${schedule}" is not an NCRONTAB expression (six fields, seconds first, e.g. "0 */15 * * * *")`];
+  const shaped = fields.length === 6 && fields.every((f, i) => CRON_FIELD.test(f) || (i >= 4 && CRON_NAMES.test(f)));
+  if (!shaped) return [`schedule: "${schedule}" is not an NCRONTAB expression (${NCRONTAB})`];
+  for (const [i, [field, min, max]] of CRON_RANGES.entries()) {
+    // Numbers before a `/` are values; after it, a step (checked by cron-parser below).
+    const values = fields[i].split(",").flatMap((part) => part.split("/")[0].match(/\d+/g) ?? []).map(Number);
+    const wrong = values.find((v) => v < min || v > max);
+    if (wrong !== undefined) return [`schedule: "${schedule}": ${field} ${wrong} is outside ${min}-${max} (${NCRONTAB})`];
+  }
+  try {
+    CronExpressionParser.parse(schedule.trim());
+  } catch (e) {
+    const reason = (e as Error).message.replace(/^Invalid explicit day of month definition$/, "that day never comes in those months");
+    return [`schedule: "${schedule}": ${reason} (${NCRONTAB})`];
+  }
+  return [];
 }

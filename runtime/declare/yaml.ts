@@ -2,7 +2,7 @@
 // same builders as the TypeScript form so both pass the same checks. Stages refer to inputs by name.
 
 import { z } from "zod";
-import { parse as parseYaml, YAMLParseError } from "yaml";
+import { isSeq, LineCounter, parseDocument, YAMLParseError } from "yaml";
 import { pipeline, type Pipeline } from "./pipeline.ts";
 import { secret } from "./secret.ts";
 import { source, type Source } from "./sources.ts";
@@ -40,15 +40,21 @@ export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 /** Parse and validate YAML text; `file` names it in messages. */
 export function pipelineFromYaml(text: string, file: string): Pipeline {
   let raw: unknown;
+  const lines = new LineCounter();
+  let stageLines: (number | undefined)[] = [];
   try {
-    raw = parseYaml(text);
+    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+    if (doc.errors.length) throw doc.errors[0];
+    raw = doc.toJS();
+    const stagesNode = doc.get("stages", true);
+    if (isSeq(stagesNode)) stageLines = stagesNode.items.map((item) => (item as { range?: [number] }).range && lines.linePos((item as { range: [number] }).range[0]).line);
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}` : "";
     throw new ConfigError([`${file}${where}: not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
   }
   const parsed = pipelineFileSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${file}: ${describeIssue(raw, issue)}`));
-  return buildPipeline(parsed.data, file);
+  return buildPipeline(parsed.data, file, stageLines);
 }
 
 /** `stage "orders": incremental.cursor: expected …`, or the plain path outside stages. */
@@ -73,7 +79,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
+function buildPipeline(file: PipelineFile, fileName: string, stageLines: readonly (number | undefined)[]): Pipeline {
   const problems: string[] = [];
   const sources = new Map<string, Source>(
     Object.entries(file.sources).map(([n, s]) => [
@@ -84,10 +90,16 @@ function buildPipeline(file: PipelineFile, fileName: string): Pipeline {
     ]),
   );
   const built = new Map<string, Stage>();
-  const entries = new Map(file.stages.map((value) => {
+  const at = (index: number) => `stages[${index}]${stageLines[index] ? ` at line ${stageLines[index]}` : ""}`;
+  const entries = new Map<string, { form: YamlForm<Stage>; value: unknown; index: number }>();
+  file.stages.forEach((value, index) => {
     const form = YAML_FORMS.find((f) => f.schema.safeParse(value).success)!;
-    return [(value as Record<string, unknown>)[form.key] as string, { form, value }];
-  }));
+    const stageName = (value as Record<string, unknown>)[form.key] as string;
+    const first = entries.get(stageName);
+    // A map by name would keep the last of two; both are named, so the user can pick which to rename.
+    if (first) problems.push(`${fileName}: stage "${stageName}": duplicate name (${at(first.index)} and ${at(index)})`);
+    else entries.set(stageName, { form, value, index });
+  });
   const building = new Set<string>();
 
   const yaml: YamlContext = {

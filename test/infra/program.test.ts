@@ -124,6 +124,18 @@ test("a pipeline `mallard plan` refuses ends the program with the same one-line 
   await assertRefused({ config: { pipeline: file } }, planMessage);
 });
 
+test("model and check SQL that read files, URLs or the secrets file end the program with mallard plan's message", async () => {
+  const file = "test/infra/fixtures/pipelines/reaches-out.yml";
+  const cli = await promisify(execFile)(process.execPath, mallardArgs(["plan", "-c", file])).then(
+    () => assert.fail("mallard plan accepted the pipeline"),
+    (e: { code: number; stderr: string }) => e,
+  );
+  assert.equal(cli.code, 2);
+  const planMessage = cli.stderr.trim().replace(/^error: /, "");
+  assert.match(planMessage, /^9 problems:\n  - stage "secrets": sql: read_text\(\) is refused/);
+  await assertRefused({ config: { pipeline: file } }, planMessage);
+});
+
 async function assertRefused(options: Parameters<typeof recordProgram>[0], message: string | RegExp): Promise<void> {
   let registered = -1;
   const error = await recordProgram(options).then((run) => void (registered = run.resources.length), (e: unknown) => e);

@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { mallardArgs } from "../../helpers/cli.ts";
 
@@ -54,6 +56,19 @@ describe("mallard CLI", () => {
     const r = mallard(["run", "--config", "bad.yml", "--lake", "lake"]);
     assert.equal(r.code, 2);
     assert.equal(r.err, 'error: bad.yml: stage "g": from.missing: unknown input "missing" (stages: g)\n');
+  });
+
+  it("refuses model and check SQL that reads files, URLs or the secrets file before any task runs (exit 2, one line each)", () => {
+    const fixture = fileURLToPath(new URL("../../infra/fixtures/pipelines/reaches-out.yml", import.meta.url));
+    const r = mallard(["run", "--config", fixture, "--lake", "reached-lake"]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^error: 9 problems:\n/);
+    for (const refused of ['"secrets": sql: read_text()', '"listing": sql: glob()', '"any_csv": sql: read_csv()', '"url": sql: read_text()',
+      '"bare_file": sql: reads "mallard.secrets.json"', '"copy_out": sql: COPY is refused', '"attach": sql: ATTACH is refused', '"checked": checks.shadow.sql: read_text()']) {
+      assert.ok(r.err.includes(`  - stage ${refused}`), `${refused} in:\n${r.err}`);
+    }
+    assert.doesNotMatch(r.err, /\n\s+at /, "no stack");
+    assert.equal(existsSync(join(dir, "reached-lake")), false, "no run started: the lake was never touched");
   });
 
   it("exits 2 for a lake address that is not one, without a stack or the string's secrets", () => {

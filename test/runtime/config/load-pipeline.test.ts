@@ -76,6 +76,22 @@ describe("YAML pipelines", () => {
     assert.deepEqual((orders.source as SqlSource).connection, { kind: "secret", name: "shop-db-url" });
   });
 
+  it("refuses two stages of one name, naming both entries and their lines, instead of keeping the last", async () => {
+    await writeFile(join(root, "twice.yml"), yaml(`
+  - silver: clean
+    from: orders
+    sql: select * from orders
+  - gold: clean
+    from: orders
+    sql: select count(*) as n from orders`));
+    assert.deepEqual(await problemsOf("twice.yml"), ['twice.yml: stage "clean": duplicate name (stages[1] at line 14 and stages[2] at line 17)']);
+  });
+
+  it("refuses a schedule out of range, as the TypeScript form does", async () => {
+    await writeFile(join(root, "never.yml"), yaml("").replace('"0 */15 * * * *"', '"0 0 25 * * *"'));
+    assert.deepEqual(await problemsOf("never.yml"), ['never.yml: pipeline "shop": schedule: "0 0 25 * * *": hour 25 is outside 0-23 (six fields, seconds first, e.g. "0 */15 * * * *")']);
+  });
+
   it("names the stage and field of a schema error", async () => {
     await writeFile(join(root, "bad-field.yml"), yaml(`
   - silver: clean
@@ -159,7 +175,7 @@ describe("model SQL checks at load time", () => {
     from: orders
     sql: transformations/sneaky.sql`));
     assert.deepEqual(await problemsOf("sneaky.yml"), [
-      'stage "joined": sql: reads "customers", which is not an input (inputs: orders); add it to from',
+      'stage "joined": sql (transformations/sneaky.sql): reads "customers", which is not an input (inputs: orders); add it to from',
     ]);
   });
 

@@ -62,6 +62,27 @@ describe("pipeline()", () => {
     ]);
   });
 
+  it("refuses schedules whose fields are out of range or never fire, naming the field", () => {
+    const refused = (schedule: string) => problems(() => pipeline("shop", { schedule, stages: [orders] }));
+    assert.deepEqual(refused("99 99 99 99 99 99"), ['pipeline "shop": schedule: "99 99 99 99 99 99": second 99 is outside 0-59 (six fields, seconds first, e.g. "0 */15 * * * *")']);
+    assert.deepEqual(refused("0 0 25 * * *"), ['pipeline "shop": schedule: "0 0 25 * * *": hour 25 is outside 0-23 (six fields, seconds first, e.g. "0 */15 * * * *")']);
+    assert.match(refused("0 0 0 * 1-13 *")[0], /: month 13 is outside 1-12 /);
+    assert.match(refused("0 0 0 * * 7")[0], /: day-of-week 7 is outside 0-6 /);
+    assert.match(refused("0 0 0 31 2 *")[0], /: that day never comes in those months /);
+    for (const ok of ["0 */15 * * * *", "0 30 9 * * Mon-Fri", "0 0 9-17/2 * * 1-5", "*/30 * * * * *", "0 0 0 1 Jan,Jul *", "0 0 0 1 * Mon"]) {
+      assert.doesNotThrow(() => pipeline("shop", { schedule: ok, stages: [orders] }), ok);
+    }
+  });
+
+  it("names the field a TypeScript pipeline left out, instead of failing inside", () => {
+    assert.deepEqual(problems(() => pipeline("shop", { stages: [orders] } as unknown as Parameters<typeof pipeline>[1])), [
+      'pipeline "shop": schedule: expected an NCRONTAB expression such as "0 */15 * * * *" (missing)',
+    ]);
+    assert.deepEqual(problems(() => pipeline("shop", { schedule: "0 0 * * * *" } as unknown as Parameters<typeof pipeline>[1])), [
+      'pipeline "shop": stages: missing (expected the list of the pipeline\'s stages)',
+    ]);
+  });
+
   it("refuses engine settings DuckDB would reject at run time", () => {
     assert.deepEqual(problems(() => pipeline("shop", { schedule: "0 0 * * * *", stages: [orders], engine: { memoryLimit: "lots", threads: 0 } })), [
       'pipeline "shop": engine.memoryLimit: "lots" is not a size such as "1GB" or "512MiB"',

@@ -62,6 +62,19 @@ test("a declaration the checks refuse: every handler fails with the check's mess
   });
 });
 
+test("model and check SQL that reach past their inputs: startFunctions refuses with the CLI's problems, and no handler runs", async () => {
+  await quietly(async () => {
+    const app = startFunctions(await yaml("test/infra/fixtures/pipelines/reaches-out.yml"), noSettings);
+    const checked = await app.checked.then(() => undefined, (e: unknown) => e);
+    assert.ok(checked instanceof ConfigError);
+    assert.equal(checked.problems.length, 9);
+    assert.ok(checked.problems.includes('stage "secrets": sql: read_text() is refused: this SQL reads only its declared inputs (files come in through a source; table functions allowed: range, generate_series, unnest, json_each, json_tree)'));
+    assert.ok(checked.problems.includes('stage "copy_out": sql: COPY is refused: this SQL is one SELECT over its declared inputs'));
+    assert.ok(checked.problems.includes('stage "attach": sql: ATTACH is refused: this SQL is one SELECT over its declared inputs'));
+    await assert.rejects(app.handlers.executor({ runId: "r", task: "secrets" }, context()), (e: Error) => e.message === checked.message);
+  });
+});
+
 test("a declaration the checks accept: handlers go on to build the runtime from the app settings", async () => {
   await quietly(async () => {
     const app = startFunctions(await yaml("test/infra/fixtures/pipelines/invoices.yml"), noSettings);
