@@ -19,7 +19,7 @@ export interface RuleCost {
   largest: { records: number; key: string }[];
 }
 
-/** SQL of a rule's key groups over `source`: n, o (records not linked this run) and the key as text. */
+/** SQL of a rule's key groups over `source`: n, o (records not linked this run) and the key parts k0, k1, …. */
 function groupsSql(source: string, parts: readonly string[], listPart: number, maxBlockRecords?: number): string {
   const isNew = quoteIdent(col.isNew);
   const values = parts.map((p, i) => (i === listPart ? `unnest(list_distinct(list_filter(${p}, x -> x IS NOT NULL)))` : p));
@@ -27,8 +27,7 @@ function groupsSql(source: string, parts: readonly string[], listPart: number, m
   const notNull = parts.map((_, i) => `k${i} IS NOT NULL`).join(" AND ");
   const keys = parts.map((_, i) => `k${i}`).join(", ");
   const cap = maxBlockRecords === undefined ? "" : `HAVING count(*) <= ${maxBlockRecords}`;
-  return `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ${isNew}) AS o,
-      concat_ws(', ', ${parts.map((_, i) => `CAST(k${i} AS VARCHAR)`).join(", ")}) AS key
+  return `SELECT count(*) AS n, count(*) FILTER (WHERE NOT ${isNew}) AS o, ${keys}
     FROM (SELECT ${[...cols, isNew].join(", ")} FROM (${source}) s) WHERE ${notNull} GROUP BY ${keys} ${cap}`;
 }
 
@@ -41,17 +40,24 @@ export async function countPairs(
   options: { onlyNew: boolean; maxBlockRecords?: number; largest?: number },
 ): Promise<{ pairs: number; largest: { records: number; key: string }[] }> {
   const old = options.onlyNew ? "o" : "0";
+  const keys = parts.map((_, i) => `k${i}`);
+  const top = Math.max(1, options.largest ?? 3);
+  // Only the biggest groups get their key as text (a cast per group of a million-group rule cost seconds);
+  // ties go to the larger key hash, so the message is the same on every run.
   const reader = await con.runAndReadAll(`
     WITH g AS (${groupsSql(source, parts, listPart, options.maxBlockRecords)}),
-    p AS (SELECT n, key, (n * (n - 1) - ${old} * (${old} - 1)) // 2 AS pairs FROM g)
-    SELECT (SELECT coalesce(sum(pairs), 0) FROM p) AS total,
-           (SELECT list({'records': n, 'key': key} ORDER BY pairs DESC, key)[1:${options.largest ?? 3}] FROM p WHERE n >= 2) AS largest`);
+    p AS (SELECT n, ${keys.join(", ")}, (n * (n - 1) - ${old} * (${old} - 1)) // 2 AS pairs FROM g),
+    t AS (SELECT coalesce(sum(pairs), 0) AS total,
+                 max_by({'n': n, ${keys.map((k) => `'${k}': ${k}`).join(", ")}}, (pairs, hash(${keys.join(", ")})), ${top})
+                   FILTER (WHERE n >= 2) AS top FROM p)
+    SELECT total, list_transform(coalesce(top, []), x -> {'records': x.n,
+      'key': concat_ws(', ', ${keys.map((k) => `CAST(x.${k} AS VARCHAR)`).join(", ")})}) AS largest FROM t`);
   const row = reader.getRowObjectsJS()[0];
   const largest = ((row.largest ?? []) as { records: bigint | number; key: string }[]).map((g) => ({
     records: Number(g.records),
     key: g.key,
   }));
-  return { pairs: Number(row.total), largest };
+  return { pairs: Number(row.total), largest: options.largest === 0 ? [] : largest };
 }
 
 /** Cost of every rule that this run builds: the prediction rules, and the training rules when training. */

@@ -9,8 +9,9 @@ import { quoteIdent } from "./sql.ts";
 
 /**
  * Pattern counts of about `model.uPairs` random pairs. Records are shuffled by a seeded hash, then each
- * is paired with the records k positions further on for K distinct offsets in 1..⌊(n−1)/2⌋: every
- * record takes part equally, no pair is drawn twice, and the sample is the same on every run.
+ * (or, past uPairs records, each of the first uPairs) is paired with the records k positions further on
+ * for K distinct offsets in 1..⌊(n−1)/2⌋: records take part equally, no pair is drawn twice, and the
+ * sample is the same on every run.
  */
 export async function randomPairPatterns(
   con: DuckDBConnection,
@@ -22,6 +23,9 @@ export async function randomPairPatterns(
   const maxOffset = Math.floor((n - 1) / 2);
   if (maxOffset < 1) return { patterns: [], pairs: 0 };
   const k = Math.min(maxOffset, Math.max(1, Math.ceil(model.uPairs / n)));
+  // With more records than uPairs, one offset would pair every record: only the first of the shuffled
+  // records start a pair, so the sample stays at uPairs (a 1M-record run scored 1M random pairs).
+  const starts = Math.min(n, Math.ceil(model.uPairs / k));
   const offsets = pickOffsets(k, maxOffset, model.seed);
   const rid = quoteIdent(col.rid);
   const perm = quoteIdent(`${unquote(names.pairs)}_perm`);
@@ -36,12 +40,12 @@ export async function randomPairPatterns(
     CREATE OR REPLACE TEMP TABLE ${sample} AS
     SELECT x.l, b.rid AS r
     FROM (SELECT a.rid AS l, (a.pos + o.off) % ${n} AS partner
-          FROM ${perm} a CROSS JOIN (SELECT unnest([${offsets.join(", ")}]) AS off) o) x
+          FROM ${perm} a CROSS JOIN (SELECT unnest([${offsets.join(", ")}]) AS off) o WHERE a.pos < ${starts}) x
     JOIN ${perm} b ON b.pos = x.partner`);
   const from = `${sample} p JOIN ${names.records} l ON l.${rid} = p.l JOIN ${names.records} r ON r.${rid} = p.r`;
   const patterns = await patternCounts(con, model, from);
   await con.run(`DROP TABLE ${sample}; DROP TABLE ${perm}`);
-  return { patterns, pairs: n * k };
+  return { patterns, pairs: starts * k };
 }
 
 /** k distinct offsets in 1..max, spread evenly with a seeded jitter (all of them when k = max). */

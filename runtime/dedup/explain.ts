@@ -13,7 +13,7 @@ import { checkExpressions } from "./expressions.ts";
 import { col, normalise, tableNames, type Model, type TableNames } from "./model.ts";
 import { reusableParams, type DedupParams } from "./params.ts";
 import { scorePairs } from "./predict.ts";
-import { prepareRecords, recordSourceSql } from "./records.ts";
+import { materialiseSource, prepareRecords } from "./records.ts";
 import { columnsOf } from "./run.ts";
 import { quoteDouble, quoteIdent } from "./sql.ts";
 import { train } from "./train.ts";
@@ -85,10 +85,10 @@ export async function explainBlocking(con: DuckDBConnection, options: ExplainOpt
   await checkExpressions(con, model, input, stage);
   const names = tableNames(options.prefix);
   try {
-    const source = recordSourceSql(model, input, undefined, "all");
+    const source = await materialiseSource(con, model, input, names, undefined, "all");
     const saved = reusableParams(model, options.params);
     const costs = await ruleCosts(con, model, source, true);
-    const counts = await prepareRecords(con, input, model, names, stage, undefined, "all");
+    const counts = await prepareRecords(con, source, model, names, stage);
     let params = saved;
     if (params && hasAliases(model)) await useAliases(con, model, names, savedAliases(model, params));
     // Aliases are not learned here: an `aliases` level holds for no pair, so shares err on the low side.
@@ -104,7 +104,7 @@ export async function explainBlocking(con: DuckDBConnection, options: ExplainOpt
     const room = Math.max(0, (model.pairBudget - others) / Math.max(1, over.size));
     const refinable = new Map<number, Awaited<ReturnType<typeof refinements>>>();
     for (const [i, rule] of model.blocking.entries()) {
-      if (over.has(`blocking[${i}]`)) refinable.set(i, await refinements(con, model, source, rule, false));
+      if (over.has(`blocking[${i}]`)) refinable.set(i, await refinements(con, model, `SELECT * FROM ${names.records}`, rule, false));
     }
     const shares = await likelyShares(con, model, names, fractions, refinable);
 

@@ -156,8 +156,9 @@ export function comparedColumns(model: Model): string[] {
 /** Names of the tables a run creates; intermediate ones start with `<prefix>__` and are dropped at the end. */
 export function tableNames(prefix: string) {
   const q = (suffix: string) => quoteIdent(`${prefix}${suffix}`);
-  const intermediate = ["__records", "__pairs", "__scored", "__edges", "__labels", "__labels_next", "__clusters", "__refused", "__aliases"];
+  const intermediate = ["__source", "__records", "__pairs", "__scored", "__edges", "__labels", "__labels_next", "__clusters", "__refused", "__aliases"];
   return {
+    source: q("__source"),
     records: q("__records"),
     pairs: q("__pairs"),
     scored: q("__scored"),

@@ -97,15 +97,30 @@ export interface RecordCounts {
   fresh: number;
 }
 
-/** Create the records table from the record source (see recordSourceSql). */
+/**
+ * Write the record source (see recordSourceSql) to the `source` working table once: the budget counts
+ * every rule over it and the records table is built from it, so prepare expressions and record hashes
+ * are computed once per record. Returns the SELECT that reads it.
+ */
+export async function materialiseSource(
+  con: DuckDBConnection,
+  model: Model,
+  input: string,
+  names: TableNames,
+  previous: PreviousEntities | undefined,
+  scope: LinkScope,
+): Promise<string> {
+  await con.run(`CREATE OR REPLACE TABLE ${names.source} AS ${recordSourceSql(model, input, previous, scope)}`);
+  return `SELECT * FROM ${names.source}`;
+}
+
+/** Create the records table from the record source (a SELECT, see materialiseSource). */
 export async function prepareRecords(
   con: DuckDBConnection,
-  input: string,
+  source: string,
   model: Model,
   names: TableNames,
   stage: string,
-  previous: PreviousEntities | undefined,
-  scope: LinkScope,
 ): Promise<RecordCounts> {
   const keys = [
     ...model.blocking.map((r, i) => `${keySql(r)} AS ${quoteIdent(col.blockKey(i))}`),
@@ -114,11 +129,10 @@ export async function prepareRecords(
   ];
   // Term frequency = share of non-null records holding the value, over all records, old and new. A
   // GROUP BY joined back is 8x faster than count(*) OVER (PARTITION BY …) on 1M records.
-  const rows = preparedRowsSql(model, input);
   const tfComparisons = model.comparisons.filter((c) => c.spec.termFrequency);
   const tfJoins = tfComparisons.map((c, i) => {
     const v = quoteIdent(c.column);
-    return `LEFT JOIN (SELECT ${v} AS v, count(*) / sum(count(*)) OVER () AS tf FROM ${rows}
+    return `LEFT JOIN (SELECT ${v} AS v, count(*) / sum(count(*)) OVER () AS tf FROM (${source})
                        WHERE ${v} IS NOT NULL GROUP BY ${v}) tf${i} ON tf${i}.v = s.${v}`;
   });
   const tfCols = tfComparisons.map((c, i) => `tf${i}.tf AS ${quoteIdent(col.tf(c.name))}`);
@@ -130,7 +144,8 @@ export async function prepareRecords(
   const select = [`hash(s.${quoteIdent(col.id)}) AS ${quoteIdent(col.rid)}`, "s.*", ...keys, ...tfCols, ...dates];
   await con.run(`
     CREATE OR REPLACE TABLE ${names.records} AS
-    SELECT ${select.join(", ")} FROM (${recordSourceSql(model, input, previous, scope)}) s ${tfJoins.join(" ")}`);
+    SELECT ${select.join(", ")} FROM (${source}) s ${tfJoins.join(" ")}`);
+  await con.run(`DROP TABLE IF EXISTS ${names.source}`);
   for (const [i, rule] of model.blocking.entries()) await purgeBlocks(con, names, col.blockKey(i), rule);
   for (const [i, rule] of model.training.entries()) await purgeBlocks(con, names, col.trainKey(i), rule);
   const reader = await con.runAndReadAll(`

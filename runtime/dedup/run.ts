@@ -14,7 +14,7 @@ import { checkExpressions } from "./expressions.ts";
 import { normalise, tableNames } from "./model.ts";
 import { reusableParams, type DedupParams } from "./params.ts";
 import { carryOverLinks, rescorePairs, scorePairs, writeLinks } from "./predict.ts";
-import { prepareRecords, recordSourceSql, type PreviousEntities } from "./records.ts";
+import { materialiseSource, prepareRecords, type PreviousEntities } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 import { writeDeduped } from "./survivor.ts";
 import { train, type TrainingReport } from "./train.ts";
@@ -87,13 +87,18 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
     : undefined;
   const incremental = previous !== undefined && model.incremental && !options.relinkAll;
   const saved = model.train === "once" ? reusableParams(model, options.previous?.params) : undefined;
-  // Every rule is counted on the records as this run will link them, before anything is built.
-  const source = recordSourceSql(model, input, previous, incremental ? "incremental" : "all");
+  // Every rule is counted on the records as this run will link them, before any pair is built.
+  const source = await materialiseSource(con, model, input, names, previous, incremental ? "incremental" : "all");
   const budget = await ruleCosts(con, model, source, saved === undefined);
-  await checkBudget(con, model, source, budget, stage);
+  try {
+    await checkBudget(con, model, source, budget, stage);
+  } catch (error) {
+    await con.run(`DROP TABLE IF EXISTS ${names.source}`);
+    throw error;
+  }
   const budgetMs = clock();
 
-  const counts = await prepareRecords(con, input, model, names, stage, previous, incremental ? "incremental" : "all");
+  const counts = await prepareRecords(con, source, model, names, stage);
   const prepare = clock();
 
   const sessionPairs = budget.training.map((c) => c.pairs);
