@@ -8,6 +8,7 @@ import { queryRows } from "../engine/engine.ts";
 import { quoteIdent, sqlValue } from "../engine/sql.ts";
 import { StageError, describeError } from "../errors.ts";
 import type { CheckResult } from "../state/run-records.ts";
+import { sampleRows } from "./sample.ts";
 
 /** The column added to quarantined rows: names of the checks each row failed. */
 export const FAILED_CHECKS_COLUMN = "_mallard_failed_checks";
@@ -57,13 +58,15 @@ export async function runChecks(con: DuckDBConnection, stage: string, checks: re
 }
 
 async function runCheck(con: DuckDBConnection, check: Check): Promise<CheckResult> {
-  const result = (failingRows: number, detail?: string): CheckResult => ({
-    name: check.name, kind: check.kind, severity: check.severity, passed: failingRows === 0, failingRows, detail,
+  const result = (failingRows: number, detail?: string, sample?: CheckResult["sample"]): CheckResult => ({
+    name: check.name, kind: check.kind, severity: check.severity, passed: failingRows === 0, failingRows, detail, ...(sample?.length ? { sample } : {}),
   });
   const condition = failingRowsCondition(check);
   if (condition) {
     const [{ n }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM model WHERE ${condition}`);
-    return result(Number(n), Number(n) ? `${n} failing rows` : undefined);
+    // The sample costs a query only when something failed.
+    const sample = Number(n) ? await sampleRows(con, `SELECT * FROM model WHERE ${condition}`) : undefined;
+    return result(Number(n), Number(n) ? `${n} failing rows` : undefined, sample);
   }
   switch (check.kind) {
     case "row_count": {
@@ -84,7 +87,8 @@ async function runCheck(con: DuckDBConnection, check: Check): Promise<CheckResul
     }
     case "sql": {
       const [{ n }] = await queryRows<{ n: bigint }>(con, `SELECT count(*) AS n FROM (${check.sql}) AS failing`);
-      return result(Number(n), Number(n) ? `${n} rows returned` : undefined);
+      const sample = Number(n) ? await sampleRows(con, check.sql) : undefined;
+      return result(Number(n), Number(n) ? `${n} rows returned` : undefined, sample);
     }
     default:
       throw new Error(`unhandled check kind ${check.kind}`);

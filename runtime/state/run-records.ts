@@ -18,7 +18,12 @@ export interface CheckResult {
   /** Rows that failed (row checks and unique), or 1 / 0 for table checks. */
   readonly failingRows: number;
   readonly detail?: string;
+  /** A few failing rows (values as text, cut short), for the run report; absent when the check passed. */
+  readonly sample?: readonly SampleRow[];
 }
+
+/** One row of a sample: column → value as text (null stays null). */
+export type SampleRow = Readonly<Record<string, string | null>>;
 
 export interface TaskRecord {
   readonly task: string;
@@ -42,6 +47,33 @@ export interface TaskRecord {
   /** False when another attempt cannot help (bad configuration, a failed quality check). */
   readonly retryable?: boolean;
   readonly note?: string;
+  /** A dedup stage's summary: pairs compared, match probabilities, cluster sizes, largest entities. */
+  readonly dedup?: DedupSummary;
+}
+
+export interface DedupSummary {
+  readonly records: number;
+  readonly candidatePairs: number;
+  readonly links: number;
+  readonly entities: number;
+  /** Pairs compared this run per match-probability bin, equal bins over [0, 1]. */
+  readonly probabilityHistogram: readonly number[];
+  /** Pairs at or above this probability are matches. */
+  readonly threshold: number;
+  /** Links are kept (in `<stage>__links`) at or above this probability. */
+  readonly keptAbove: number;
+  /** Entities per size: `[size, count]`, ascending by size. */
+  readonly clusterSizes: readonly (readonly [number, number])[];
+  readonly largest: readonly MergedEntity[];
+}
+
+export interface MergedEntity {
+  readonly entityId: string;
+  readonly size: number;
+  /** Mean weight each compared column gave the links that joined this entity (positive: evidence for a match). */
+  readonly contributions: Readonly<Record<string, number>>;
+  /** The merged records: the id and the compared columns, as text. */
+  readonly members: readonly SampleRow[];
 }
 
 /** The process a run lives in, when the run cannot outlive it (a local run, a run through the in-process queue). */

@@ -5,6 +5,8 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { SilverDedup } from "../../declare/stages.ts";
 import { runDedup, type DedupParams } from "../../dedup/index.ts";
+import { tableNames } from "../../dedup/model.ts";
+import { describeError } from "../../errors.ts";
 import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
 import { lakePath } from "../../lake/lake.ts";
 import { lineageOf, readTable, tableRoot } from "../../lake/tables.ts";
@@ -13,6 +15,7 @@ import { createSnapshotView } from "../../lake/delta/read.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { registerInputs } from "../inputs.ts";
 import { type PublishedQuery, publishQuery } from "../publish-query.ts";
+import { summariseDedup } from "./summary.ts";
 
 export function dedupParamsPath(stage: string): string {
   return lakePath("_mallard", "state", "dedup", `${stage}.params.json`);
@@ -27,14 +30,23 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
     // their ids: downstream tables join on them.
     const last = await previousRun(con, ctx);
     const previous = ctx.fullRefresh && last ? { params: last.params, entities: last.entities } : last;
+    const prefix = `dedup_${stage.name}`;
+    // The working tables stay until the run report's summary has read the scored pairs from them.
     const result = await runDedup(con, {
       input: stage.from.name,
       spec: stage.spec,
-      prefix: `dedup_${stage.name}`,
+      prefix,
       stage: stage.name,
       previous,
       relinkAll: ctx.fullRefresh,
+      keepIntermediate: true,
     });
+    const m = result.metrics;
+    // The summary only explains the run: if it cannot be made, the run goes on without it.
+    const dedup = await summariseDedup(con, stage, { input: stage.from.name, scored: `${prefix}__scored`, links: result.tables.links, entities: result.tables.entities },
+      { records: m.records, candidatePairs: m.candidatePairs, links: m.links, entities: m.entities })
+      .catch((e: unknown) => void ctx.log(`dedup summary for the run report skipped: ${describeError(e)}`));
+    for (const table of tableNames(prefix).intermediate) await con.run(`DROP TABLE IF EXISTS ${table}`);
     const outputs = [
       { table: result.tables.deduped, name: stage.name },
       { table: result.tables.links, name: `${stage.name}__links` },
@@ -50,9 +62,8 @@ export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<St
     }
     // Parameters trained on older inputs than the published tables' would not match them: kept only with them.
     if (!main!.steppedAside) await lake.writeJson(dedupParamsPath(stage.name), result.params);
-    const m = result.metrics;
     return {
-      rowsIn: m.records, rowsOut: main!.rows, bytes, version: main!.version,
+      rowsIn: m.records, rowsOut: main!.rows, bytes, version: main!.version, dedup: dedup ?? undefined,
       note: `${m.entities.toLocaleString("en-US")} entities from ${m.records.toLocaleString("en-US")} records, ${m.links.toLocaleString("en-US")} links${m.trained ? ", trained" : ""}` +
         (main!.steppedAside ? `; stepped aside: ${main!.steppedAside}` : ""),
     };
