@@ -72,6 +72,15 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/status.ts")).statusCommand,
   },
   {
+    name: "report",
+    description: "write the HTML report of a run (default the newest): DAG, timeline, tasks, checks, schema changes, dedup",
+    common: true,
+    options: (cmd) => cmd
+      .option("--run <id>", "the run (default: the newest)")
+      .option("-o, --out <file>", "write the page here (default: into the lake, _mallard/reports/<pipeline>/<run>.html)"),
+    load: async () => (await import("./commands/report.ts")).reportCommand,
+  },
+  {
     name: "query",
     description: "run SQL over the lake's tables (a view per table; bronze also as <name>__history)",
     common: true,

@@ -8,6 +8,7 @@ import type { QueueRuntime } from "../orchestration/azure/context.ts";
 import { leasedRun, startRun } from "../orchestration/azure/driver.ts";
 import { handleTaskMessage } from "../orchestration/azure/executor.ts";
 import { handlePoisonMessage } from "../orchestration/azure/poison.ts";
+import { readRunReport } from "../report/write.ts";
 
 export type RuntimeProvider = () => Promise<QueueRuntime>;
 
@@ -71,7 +72,9 @@ export function createHandlers(runtime: RuntimeProvider) {
         }
         if (runId) {
           const record = await rt.records.get(rt.pipeline.name, runId);
-          return record ? { status: 200, jsonBody: record } : { status: 404, jsonBody: { error: `no run ${runId} of ${rt.pipeline.name}` } };
+          if (!record) return { status: 404, jsonBody: { error: `no run ${runId} of ${rt.pipeline.name}` } };
+          // A finished run's report is written when it closes (runtime/orchestration/azure/records.ts).
+          return { status: 200, jsonBody: record.status === "running" ? record : { ...record, report: `/api/runs/${runId}/report` } };
         }
         const limit = Math.min(Number(request.query.get("limit") ?? 10) || 10, 100);
         const runs = await rt.records.latest(rt.pipeline.name, limit);
@@ -85,8 +88,29 @@ export function createHandlers(runtime: RuntimeProvider) {
           : { status: 500, jsonBody: { error: "internal error; see the function's logs", invocationId: context.invocationId } };
       }
     },
+
+    /** HTTP GET `runs/{runId}/report`: the run's HTML report, as the executor wrote it into the lake. */
+    async runReport(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+      try {
+        const rt = await runtime();
+        const runId = request.params.runId ?? "";
+        const page = await readRunReport(rt.lake, rt.pipeline.name, runId);
+        if (page !== undefined) return { status: 200, headers: REPORT_HEADERS, body: page };
+        const record = await rt.records.get(rt.pipeline.name, runId);
+        return {
+          status: 404,
+          jsonBody: { error: record ? `run ${runId} has no report yet (${record.status}; written when the run finishes)` : `no run ${runId} of ${rt.pipeline.name}` },
+        };
+      } catch (error) {
+        context.error(`runs report: ${describeError(error)}`);
+        return { status: 500, jsonBody: { error: "internal error; see the function's logs", invocationId: context.invocationId } };
+      }
+    },
   };
 }
+
+/** The run report page's own headers: the page allows no requests and runs only its own script. */
+const REPORT_HEADERS = { "content-type": "text/html; charset=utf-8", "x-content-type-options": "nosniff", "cache-control": "private, max-age=300" };
 
 function parseBody(text: string): { select?: string[] | string; fullRefresh?: boolean } {
   if (!text.trim()) return {};

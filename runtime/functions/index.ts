@@ -1,11 +1,12 @@
 // The Azure Functions (v4 programming model) app of one pipeline. It imports no pipeline: the bundle's
 // entry, generated from the stack's declaration (infra/bundle/declaration.ts), hands it to startFunctions
 // as the imported module or the YAML text.
-// Four functions, all thin over runtime/orchestration/azure:
+// Five functions, all thin over runtime/orchestration/azure:
 //   driver   timer, app setting MALLARD_SCHEDULE when set, else the declaration's schedule
 //   executor storage queue MALLARD_TASK_QUEUE, one task per message
 //   poison   storage queue <MALLARD_TASK_QUEUE>-poison, marks the task's run failed
 //   runs     HTTP GET/POST /api/runs/{runId?}, start a run or read run records
+//   run_report HTTP GET /api/runs/{runId}/report, a finished run's HTML report
 // and one timer `driver_<stage>` per stage that declares its own schedule (a bronze table's `schedule`).
 
 import { app } from "@azure/functions";
@@ -57,5 +58,6 @@ export function startFunctions(declaration: DeclarationSource, env: NodeJS.Proce
   app.storageQueue("executor", { queueName, connection: APP_SETTINGS.queueConnection, handler: handlers.executor });
   app.storageQueue("poison", { queueName: `${queueName}-poison`, connection: APP_SETTINGS.queueConnection, handler: handlers.poison });
   app.http("runs", { methods: ["GET", "POST"], authLevel: "function", route: "runs/{runId?}", handler: handlers.runs });
+  app.http("run_report", { methods: ["GET"], authLevel: "function", route: "runs/{runId}/report", handler: handlers.runReport });
   return { handlers, checked };
 }

@@ -351,5 +351,6 @@ function contentTypeOf(path: string): string {
   if (path.endsWith(".parquet")) return "application/vnd.apache.parquet";
   if (path.endsWith(".json")) return "application/json";
   if (path.endsWith(".csv")) return "text/csv";
+  if (path.endsWith(".html")) return "text/html; charset=utf-8";
   return "application/octet-stream";
 }

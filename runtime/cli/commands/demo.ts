@@ -10,7 +10,7 @@ import { LocalLake } from "../../lake/local-lake.ts";
 import { runLocal } from "../../orchestration/local-runner.ts";
 import { EnvSecretProvider, SecretChain, secretEnvName } from "../../secrets/secrets.ts";
 import { RunDisplay } from "../display.ts";
-import { printSummary } from "./run.ts";
+import { printReport, printSummary } from "./run.ts";
 
 export interface DemoOptions {
   lake: string;
@@ -39,6 +39,7 @@ export async function demoCommand(options: DemoOptions): Promise<number> {
     const secrets = new SecretChain([new EnvSecretProvider({ [secretEnvName("shop-db-url")]: postgres.url })]);
     const record = await runLocal({ pipeline, lake, secrets, projectRoot, onEvent: new RunDisplay().handle, trigger: "demo" });
     printSummary(record, lake.location);
+    await printReport(pipeline, lake, record);
     if (record.status === "succeeded") {
       out.write(`\nEvery table is a Delta table under ${resolve(options.lake)}; query them with\n  npx mallard query --lake ${options.lake} "SELECT * FROM daily_revenue LIMIT 10"\n`);
       out.write(`or open them from Spark, Fabric, Power BI or Polars: see "Reading the lake" in the README.\n`);

@@ -5,7 +5,10 @@ import { RunDisplay, summaryTable } from "../display.ts";
 import type { CommonOptions } from "../main.ts";
 import { commandContext } from "./context.ts";
 import type { RunRecord } from "../../state/run-records.ts";
-import { redact } from "../../errors.ts";
+import { describeError, redact } from "../../errors.ts";
+import type { Pipeline } from "../../declare/pipeline.ts";
+import type { Lake } from "../../lake/lake.ts";
+import { writeRunReport } from "../../report/write.ts";
 
 export interface RunOptions extends CommonOptions {
   select?: string[];
@@ -22,7 +25,18 @@ export async function runCommand(options: RunOptions): Promise<number> {
   const common = { ...ctx, select: options.select, fullRefresh: options.fullRefresh, onEvent: display.handle, trigger: "cli" };
   const record = options.queue ? await runQueued(options, common) : await runLocal({ ...common, concurrency: options.concurrency });
   printSummary(record, ctx.lake.location);
+  await printReport(ctx.pipeline, ctx.lake, record);
   return record.status === "succeeded" ? 0 : 1;
+}
+
+/** Write the run's HTML report into the lake and say where it is; a failure to do so does not change the run's exit code. */
+export async function printReport(pipeline: Pipeline, lake: Lake, record: RunRecord): Promise<void> {
+  try {
+    const { location } = await writeRunReport(pipeline, lake, record);
+    process.stdout.write(`report: ${redact(location)}\n`);
+  } catch (e) {
+    process.stderr.write(`warning: the run report was not written: ${redact(describeError(e))}\n`);
+  }
 }
 
 export function printSummary(record: RunRecord, lakeLocation: string): void {

@@ -3,7 +3,8 @@
 // complete: a task's result is kept in the dispatch state, so a crash between the dispatch write and the
 // run-record write loses nothing.
 
-import { redact } from "../../errors.ts";
+import { describeError, redact } from "../../errors.ts";
+import { writeRunReport } from "../../report/write.ts";
 import type { TaskRecord } from "../../state/run-records.ts";
 import { stageByName } from "../plan.ts";
 import type { QueueRuntime } from "./context.ts";
@@ -58,6 +59,11 @@ export async function finishRun(rt: QueueRuntime, state: DispatchState): Promise
     return { ...r, status, endedAt: rt.now().toISOString(), error };
   });
   if (closedNow) {
+    // The report is a view of the record: a failure to write it is logged, and the run stays as it is.
+    await writeRunReport(rt.pipeline, rt.lake, record).then(
+      (report) => rt.monitor.info(`run report ${report.path}`, { runId: record.runId }),
+      (e: unknown) => rt.monitor.warn(`run report not written: ${describeError(e)}`, { runId: record.runId }),
+    );
     rt.monitor.runFinished(record);
     await rt.monitor.flush();
   }

@@ -94,6 +94,13 @@ describe("Functions handlers", () => {
     assert.equal(status.status, 200);
     assert.equal((status.jsonBody as RunRecord).status, "succeeded");
     assert.deepEqual(await outputs(rt.lake), EXPECTED);
+    // The executor that closed the run wrote its report into the lake; the record links to it.
+    assert.equal((status.jsonBody as { report?: string }).report, `/api/runs/${runId}/report`);
+    const report = await handlers.runReport(http("GET", `/api/runs/${runId}/report`), context("run_report"));
+    assert.equal(report.status, 200);
+    assert.match(String((report.headers as Record<string, string>)["content-type"]), /^text\/html/);
+    assert.match(String(report.body), new RegExp(`<title>[^<]*run ${runId} \\(succeeded\\)</title>`));
+    assert.equal((await handlers.runReport(http("GET", "/api/runs/20990101T000000Z-nope/report"), context("run_report"))).status, 404);
 
     const list = await handlers.runs(http("GET", "/api/runs?limit=5"), context("runs"));
     assert.equal((list.jsonBody as { runs: RunRecord[] }).runs[0].runId, runId);

@@ -44,7 +44,7 @@ test("registers the declared pipeline's functions by the host's names, one timer
     const app = startFunctions(await yaml("test/infra/fixtures/pipelines/invoices.yml"), noSettings);
     await app.checked;
   });
-  assert.deepEqual(names, ["driver", "driver_invoice_lines", "executor", "poison", "runs"]);
+  assert.deepEqual(names, ["driver", "driver_invoice_lines", "executor", "poison", "run_report", "runs"]);
 });
 
 test("a declaration the checks refuse: every handler fails with the check's message, and the runtime is never built", async () => {
