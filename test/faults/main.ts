@@ -11,6 +11,10 @@ import { fuzzDeclarations } from "./fuzz.ts";
 import { killPoints } from "./kill/kill-points.ts";
 import { sourceFaults } from "./source.ts";
 import { deliveryFaults } from "./delivery.ts";
+import { canarySecret } from "./canary.ts";
+import { races } from "./races.ts";
+import { auditGate } from "./audit.ts";
+import { PROJECT_ROOT } from "./bundle.ts";
 import { type ClassResult, table } from "./report.ts";
 import { shopDatabase } from "./shop/database.ts";
 
@@ -31,15 +35,35 @@ try {
   }
   if (wanted("delivery")) results.push(...(await deliveryFaults(azurite.connectionString)));
   if (wanted("source")) results.push(...(await sourceFaults()));
+  if (wanted("lease") || wanted("driver")) results.push(...(await races(azurite.connectionString)));
   if (wanted("fuzz")) results.push(...(await fuzzDeclarations()));
+  if (wanted("canary")) results.push(...(await canarySecret()));
+  if (wanted("audit")) results.push(...(await auditGate(PROJECT_ROOT)));
 } finally {
   await azurite.stop();
 }
 
 console.log(table(results));
 for (const r of results) if (r.note) console.log(`  ${r.name}: ${r.note}`);
-const failures = results.flatMap((r) => r.failures.map((f) => `${r.name}: ${f}`));
+// The figures the issue asks for, checked when the whole suite ran.
+const sum = (match: RegExp, key: "tried" | "survived") => results.filter((r) => match.test(r.name)).reduce((n, r) => n + r[key], 0);
+const figures = {
+  killPointsSurvived: sum(/^SIGKILL/, "survived"),
+  deliveryFaults: `${sum(/^delivery/, "survived")}/${sum(/^delivery/, "tried")}`,
+  sourceFaults: `${sum(/^source/, "survived")}/${sum(/^source/, "tried")}`,
+  leaseAndDrivers: `${sum(/^(lease|two drivers)/, "survived")}/${sum(/^(lease|two drivers)/, "tried")}`,
+  fuzzCases: sum(/^fuzzed/, "tried"),
+  fuzzClear: sum(/^fuzzed/, "survived"),
+  canaryLeaks: sum(/^canary secret: leaks/, "tried") - sum(/^canary secret: leaks/, "survived"),
+  npmAudit: "checked in CI (.github/workflows/test.yml)",
+};
+const short: string[] = [];
+if (only.length === 0) {
+  if (figures.killPointsSurvived < 50) short.push(`only ${figures.killPointsSurvived} kill points survived (at least 50 wanted)`);
+  if (figures.fuzzCases < 1000) short.push(`only ${figures.fuzzCases} fuzzed declarations (at least 1000 wanted)`);
+}
+const failures = [...results.flatMap((r) => r.failures.map((f) => `${r.name}: ${f}`)), ...short];
 if (failures.length) console.log(`\nFAILED (${failures.length}):\n${failures.map((f) => `  ${f}`).join("\n")}`);
-const counts = Object.fromEntries(results.map((r) => [r.name, { tried: r.tried, survived: r.survived }]));
-console.log(JSON.stringify({ ok: failures.length === 0, seconds: Math.round((Date.now() - started) / 1000), classes: counts }));
+const classes = Object.fromEntries(results.map((r) => [r.name, { tried: r.tried, survived: r.survived }]));
+console.log(JSON.stringify({ ok: failures.length === 0, seconds: Math.round((Date.now() - started) / 1000), ...figures, classes }));
 process.exit(failures.length ? 1 : 0);
