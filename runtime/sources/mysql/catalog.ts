@@ -18,7 +18,8 @@ FROM information_schema.COLUMNS
 WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?
 ORDER BY ORDINAL_POSITION`;
 
-// MariaDB only: MySQL has a JSON type, and this table (MySQL 8.0.16+) has no TABLE_NAME column there.
+// MariaDB's JSON. MySQL has a JSON type, and its CHECK_CONSTRAINTS (8.0.16+) has no TABLE_NAME: the query
+// fails there and finds nothing, which is right.
 const JSON_CHECKS_SQL = `
 SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
 WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? AND CHECK_CLAUSE LIKE 'json_valid(%'`;
@@ -27,13 +28,13 @@ WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? AND CHECK_CLAUSE LIKE 'json_valid
  * Columns and types of `table` (`database.table`, or `table` in the connection's database; names
  * compared as the server stores them).
  */
-export async function describeTable(connection: mysql.Connection, table: string, where: string, mariadb: boolean): Promise<ResourceSchema> {
+export async function describeTable(connection: mysql.Connection, table: string, where: string): Promise<ResourceSchema> {
   const parts = splitMysqlTable(table);
   const [database, name] = parts.length === 2 ? parts : [null, parts[0]];
   const found = await run(connection, TABLE_SQL, [database, name]);
   if (found.length === 0) throw new SourceError(`table ${quoteMysqlQualified(parts)} not found in ${where}`);
   const address = [found[0][0]!, found[0][1]!];
-  const jsonColumns = mariadb ? await jsonChecked(connection, address) : new Set<string>();
+  const jsonColumns = await jsonChecked(connection, address);
   const rows = await run(connection, COLUMNS_SQL, address);
   const columns = rows.map(([columnName, dataType, columnType, nullable]) =>
     toSourceColumn({

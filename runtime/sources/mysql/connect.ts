@@ -68,7 +68,7 @@ export async function connect(target: MysqlTarget): Promise<mysql.Connection> {
     for (const sql of SESSION_SQL) await run(connection, sql);
     return connection;
   } catch (error) {
-    connection.destroy();
+    cutConnection(connection);
     throw new SourceError(`cannot connect to ${target.description}: ${reason(error)}`, { cause: scrub(error) });
   }
 }
@@ -84,12 +84,22 @@ export function run(connection: mysql.Connection, sql: string, values: readonly 
   });
 }
 
-/** Close a connection; one that does not close promptly (a query still streaming) is destroyed. */
+/**
+ * Cut a connection now (a result set the reader abandoned). mysql2's `destroy()` only half-closes the
+ * socket, and a server blocked writing rows to a paused reader would wait out net_write_timeout: the
+ * socket itself is destroyed, so the server's next write fails and its query ends.
+ */
+export function cutConnection(connection: mysql.Connection): void {
+  connection.destroy();
+  (connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
+/** Close a connection; one that does not close promptly (a query still streaming) is cut. */
 export async function closeConnection(connection: mysql.Connection, options: { force?: boolean } = {}): Promise<void> {
-  if (options.force) return connection.destroy();
+  if (options.force) return cutConnection(connection);
   const ended = new Promise<void>((resolve) => connection.end(() => resolve()));
   const timeout = new Promise<"timeout">((resolve) => setTimeout(resolve, 2_000, "timeout").unref());
-  if ((await Promise.race([ended, timeout])) === "timeout") connection.destroy();
+  if ((await Promise.race([ended, timeout])) === "timeout") cutConnection(connection);
 }
 
 /** The message of a driver error, redacted, with MySQL's error code. */

@@ -13,7 +13,7 @@ import { columnOf, cursorPosition } from "../incremental.ts";
 import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceConnector, SplitRequest } from "../source.ts";
 import { buildSelect } from "../sql/select.ts";
 import { describeTable } from "./catalog.ts";
-import { closeConnection, connect, type MysqlTarget, parseTarget, reason, run, sourceErrors } from "./connect.ts";
+import { closeConnection, connect, cutConnection, type MysqlTarget, parseTarget, reason, run, sourceErrors } from "./connect.ts";
 import { quoteMysqlIdent, quoteMysqlQualified } from "./identifiers.ts";
 import { MYSQL_SQL } from "./query.ts";
 import { quantilePoints, SAMPLE_ROWS, stepPoints } from "./split.ts";
@@ -55,7 +55,7 @@ export class MysqlConnector implements SourceConnector {
     if (resource.kind !== "table") throw new ConfigError([`${this.where} serves tables, not ${resource.kind}s`]);
     const connection = await this.connection();
     return sourceErrors(`describing table ${resource.table} in ${this.where}`, () =>
-      describeTable(connection, resource.table, this.where, this.options.flavor === "mariadb"));
+      describeTable(connection, resource.table, this.where));
   }
 
   async *read(request: ReadRequest, engine: Engine): AsyncGenerator<Chunk> {
@@ -85,7 +85,7 @@ export class MysqlConnector implements SourceConnector {
         compressionLevel: 1,
         staging: defaultStaging,
         maxRowBytes: this.options.maxRowBytes,
-        stopSource: () => connection.destroy(),
+        stopSource: () => cutConnection(connection),
       });
       for await (const chunk of chunks) {
         const fact = facts.shift();

@@ -5,6 +5,7 @@
 
 import type mysql from "mysql2";
 import type { CsvBlock } from "../csv/chunks.ts";
+import { cutConnection } from "./connect.ts";
 
 const BLOCK_BYTES = 1 << 20;
 /** Blocks waiting for the consumer before the socket pauses, and how few before it resumes. */
@@ -52,7 +53,7 @@ export async function* queryBlocks(connection: mysql.Connection, sql: string, op
       writer.row(row as unknown as readonly (Buffer | null)[]);
     } catch (error) {
       failure = error;
-      connection.destroy();
+      cutConnection(connection);
     }
     if (writer.ready.length >= PAUSE_AT && !paused) {
       paused = true;
@@ -90,7 +91,7 @@ export async function* queryBlocks(connection: mysql.Connection, sql: string, op
     clean = true;
   } finally {
     // Stopped early or failed: the rest of the result set is not wanted; the caller closes the connection.
-    if (!clean && !ended) connection.destroy();
+    if (!clean && !ended) cutConnection(connection);
   }
 }
 
