@@ -32,6 +32,8 @@ export interface ApiOptions {
   ranges?: boolean;
   /** Retry-After value for 429 faults, in seconds. @default 1 */
   retryAfterSeconds?: number;
+  /** Awaited before an API request is answered: a slow API, or one that waits for something else to happen. */
+  hold?: (url: URL) => Promise<void>;
 }
 
 export interface RecordedRequest {
@@ -58,6 +60,12 @@ export async function startApi(options: ApiOptions): Promise<TestApi> {
   let base = "";
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? "/", base);
+    if (!options.hold || url.pathname === "/token") return serve(req, res);
+    options.hold(url).then(() => serve(req, res), (error: Error) => res.writeHead(500).end(error.message));
+  };
+
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
     const at = Date.now();
     const url = new URL(req.url ?? "/", base);
     if (url.pathname === "/token") return token(req, res, at);

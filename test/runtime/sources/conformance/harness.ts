@@ -3,7 +3,8 @@
 // builds the bronze stage that loads it. The scenarios (scenarios.ts) are the same for every source and
 // compare bronze's latest rows with the source's, row for row, after every load.
 
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline, type BronzeTable } from "../../../../runtime/declare/index.ts";
@@ -45,6 +46,13 @@ export interface TypeCase {
   readonly expected: readonly string[];
 }
 
+export interface TypeTable {
+  readonly label: string;
+  create(table: string): Promise<void>;
+  readonly cases: readonly TypeCase[];
+  stage(table: string): BronzeTable;
+}
+
 export interface ConformanceSource {
   readonly name: string;
   /** Why a scenario cannot run on this source (reported as skipped), by scenario. */
@@ -60,8 +68,11 @@ export interface ConformanceSource {
   /** The table's rows as the source holds them, read through its own client, by id. */
   sourceRows(table: string): Promise<Row[]>;
   stage(table: string, options: StageOptions): BronzeTable;
-  /** Every type of the source's type map: a table whose rows hold them (id 1, 2, …), and what bronze must hold. */
-  readonly types: { create(table: string): Promise<void>; cases: readonly TypeCase[]; stage(table: string): BronzeTable };
+  /**
+   * Every type of the source's type map: tables (one per file format for a file drop) whose rows hold them
+   * (id 1, 2, …), and what bronze must hold.
+   */
+  readonly types: readonly TypeTable[];
   close(): Promise<void>;
 }
 
@@ -105,15 +116,20 @@ export async function historyVersions(engine: Engine, lake: Lake, stage: BronzeT
   });
 }
 
-/** Run the stage in a child process that SIGKILLs itself at `crashAt` (a fault point); its exit signal. */
-export async function crashedLoad(stage: BronzeTable, lake: Lake, crashAt: string): Promise<string | null> {
+/**
+ * Run the stage in a child process that SIGKILLs itself at `crashAt` (a fault point). Asynchronous: the
+ * source may be served by this process (a REST API), which must keep answering while the child runs.
+ */
+export async function crashedLoad(stage: BronzeTable, lake: Lake, crashAt: string): Promise<void> {
   const declaration = join(lake.dir, `stage-${stage.name}.json`);
   await writeFile(declaration, JSON.stringify(stage));
-  const child = spawnSync(process.execPath, ["--import", "tsx", "test/fixtures/conformance-child.ts", lake.dir, declaration], {
-    env: { ...process.env, MALLARD_CRASH_AT: crashAt }, encoding: "utf8",
+  const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/conformance-child.ts", lake.dir, declaration], {
+    env: { ...process.env, MALLARD_CRASH_AT: crashAt }, stdio: ["ignore", "ignore", "pipe"],
   });
-  if (child.signal !== "SIGKILL") throw new Error(`the child was not killed at ${crashAt} (exit ${child.status}): ${child.stderr}`);
-  return child.signal;
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  if (signal !== "SIGKILL") throw new Error(`the child was not killed at ${crashAt} (exit ${code}): ${stderr}`);
 }
 
 /** `count` rows from id `from`, sharing `times` distinct whole-minute timestamps (ties across every chunk edge). */

@@ -78,14 +78,15 @@ export async function mariadbSource(): Promise<ConformanceSource> {
         deletes: options.deletes ? "keyScan" : undefined,
       });
     },
-    types: {
+    types: [{
+      label: "the type map",
       cases: TYPES,
       async create(table) {
         await db.sql.query(`CREATE TABLE ${q(table)} (id int PRIMARY KEY, ${TYPES.map((c) => `\`${c.column}\` ${c.sql}`).join(", ")})`);
         await db.sql.query(`INSERT INTO ${q(table)} VALUES (1, ${TYPES.map((c) => c.value).join(", ")}), (2, ${TYPES.map(() => "NULL").join(", ")})`);
       },
       stage: (table) => bronze.table(maria(100), { table: `${db.database}.${table}`, name: `types_${table}`, primaryKey: "id" }),
-    },
+    }],
     close: () => db.close(),
   };
 }

@@ -78,7 +78,8 @@ export async function postgresSource(kind: TestPostgresKind): Promise<Conformanc
         deletes: options.deletes ? "keyScan" : undefined,
       });
     },
-    types: {
+    types: [{
+      label: "the type map",
       cases: TYPES,
       async create(table) {
         await client.query(`DO $$ BEGIN CREATE TYPE ${quoteIdent(schema)}.mood AS ENUM ('sad', 'happy'); EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
@@ -87,7 +88,7 @@ export async function postgresSource(kind: TestPostgresKind): Promise<Conformanc
         await client.query(`INSERT INTO ${q(table)} VALUES (1, ${TYPES.map((c) => c.value).join(", ")}), (2, ${TYPES.map(() => "NULL").join(", ")})`);
       },
       stage: (table) => bronze.table(db(100), { table: `${schema}.${table}`, name: `types_${table}`, primaryKey: "id" }),
-    },
+    }],
     async close() {
       await client.end().catch(() => {});
       await server.close();

@@ -63,7 +63,8 @@ export async function restSource(): Promise<ConformanceSource> {
         deletes: options.deletes ? "keyScan" : undefined,
       });
     },
-    types: {
+    types: [{
+      label: "the type map",
       cases: TYPES,
       async create(table) {
         const mixed = TYPES.map((c) => `"${c.column}":${c.column === "mixed" ? "7" : "null"}`).join(",");
@@ -74,7 +75,7 @@ export async function restSource(): Promise<ConformanceSource> {
         ]);
       },
       stage: (table) => bronze.endpoint(api(table, 100), { name: `types_${table}`, path: "/items", records: "data", paginate, primaryKey: "id" }),
-    },
+    }],
     async close() {
       for (const { api: server } of tables.values()) await server.close();
     },
