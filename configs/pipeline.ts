@@ -32,8 +32,13 @@ const people = silver.dedup("people", {
   compare: {
     first_name: { levels: [{ kind: "exact" }, { kind: "jaroWinkler", threshold: 0.88 }] },
     last_name: { levels: [{ kind: "exact" }, { kind: "jaroWinkler", threshold: 0.88 }] },
-    date_of_birth: { levels: [{ kind: "exact" }, { kind: "dateDifference", max: 1, unit: "year" }] },
-    email: { levels: [{ kind: "sql", sql: "lower(l.email) = lower(r.email)", label: "same address" }] },
+    // Born more than a year apart: two people (a parent and a junior), whatever else agrees.
+    date_of_birth: { levels: [{ kind: "exact" }, { kind: "dateDifference", max: 1, unit: "year" }], conflict: true },
+    // Addresses are made from the name: agreeing on both names, a shared address adds less.
+    email: {
+      levels: [{ kind: "sql", sql: "lower(l.email) = lower(r.email)", label: "same address" }],
+      correlatedWith: ["first_name", "last_name"],
+    },
     city: { levels: [{ kind: "exact" }] },
   },
   survivor: { kind: "mostComplete" },

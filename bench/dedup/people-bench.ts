@@ -86,7 +86,7 @@ async function folderBytes(dir: string): Promise<number> {
 }
 
 async function childMain(people: string, truth: string, memoryLimit: string, threads: number): Promise<void> {
-  const engine = await Engine.create({ memoryLimit, threads });
+  const engine = await Engine.create({ memoryLimit, threads }, { paths: [people, truth] });
   let peakSpill = 0;
   const spill = join(engine.workDir, "spill");
   const poll = setInterval(() => void folderBytes(spill).then((b) => (peakSpill = Math.max(peakSpill, b))), 100);

@@ -281,7 +281,7 @@ export function formatAdvice(a: BlockingAdvice): string {
   const useless = a.rules.filter((r) => r.onlyShare < 0.001 && !r.overBudget && a.rules.length > 1);
   if (useless.length > 0) {
     lines.push("");
-    lines.push(`Rules that find (almost) no match the others miss: ${useless.map((r) => r.field).join(", ")}; dropping them saves their pairs.`);
+    lines.push(`No likely match is found only by ${useless.map((r) => r.field).join(", ")}: one of them can go (drop one, then explain again).`);
   }
   return lines.join("\n");
 }

@@ -2,7 +2,7 @@
 // holds it now and with the stage's saved model (or one trained for the occasion). Reads only; writes nothing.
 
 import { ConfigError } from "../../errors.ts";
-import { Engine } from "../../engine/engine.ts";
+import { Engine, lakeAccess } from "../../engine/engine.ts";
 import { explainBlocking, formatAdvice, type DedupParams } from "../../dedup/index.ts";
 import { registerInputs } from "../../stages/inputs.ts";
 import { dedupParamsPath } from "../../stages/silver-dedup/run.ts";
@@ -26,7 +26,7 @@ export async function dedupCommand(options: DedupOptions): Promise<number> {
   }
   const lake = await openLake(options.lake);
   const params = (await lake.readJson<DedupParams>(dedupParamsPath(stage.name)))?.value;
-  const engine = await Engine.create(pipeline.engine);
+  const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
   try {
     const advice = await engine.withConnection(async (con) => {
       await registerInputs(con, lake, stage.name, stage.inputs);
