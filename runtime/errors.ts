@@ -61,10 +61,39 @@ export class LakeError extends MallardError {
   }
 }
 
-/** Message of any thrown value, with connection-string passwords redacted. */
+/** The task queue cannot be reached or used (a wrong key, no permission, a bad queue name). Exit code 1. */
+export class QueueError extends MallardError {
+  readonly exitCode = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "QueueError";
+  }
+}
+
+/**
+ * Message of any thrown value on one line, with connection-string passwords redacted. A ConfigError keeps
+ * its list of problems, one per line; anything else is one line (see oneLine).
+ */
 export function describeError(error: unknown): string {
+  if (error instanceof ConfigError) return redact(error.message);
   const text = error instanceof Error ? error.message : String(error);
-  return redact(text);
+  return redact(oneLine(text));
+}
+
+/**
+ * A library's message on one line: DuckDB's `LINE 1:` excerpt of the SQL and its caret (the SQL is
+ * Mallard's, not the user's, and can hold literals) and Azure Storage's RequestId/Time trailer are dropped;
+ * what remains (DuckDB's "Candidate bindings", say) is joined with spaces.
+ */
+export function oneLine(text: string): string {
+  const kept: string[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (/^LINE \d+:/.test(line)) break;
+    if (!line || /^\^+$/.test(line) || /^(RequestId|Time):/.test(line)) continue;
+    if (!kept.includes(line)) kept.push(line);
+  }
+  return kept.join(" ");
 }
 
 /** Hide credentials in URLs (`postgres://user:pw@host`) and `password=…` pairs. */

@@ -3,7 +3,7 @@
 // run, and a tick while that run still makes progress starts nothing. A run that stopped making progress
 // for the lease time, or whose process died, is abandoned and a new one starts.
 
-import { ConfigError, describeError } from "../../errors.ts";
+import { ConfigError, describeError, LakeError, MallardError } from "../../errors.ts";
 import { faultPoint } from "../../faults.ts";
 import { type Lake, lakePath, PreconditionFailed } from "../../lake/lake.ts";
 import { newRunId, type RunOwner, type RunRecord } from "../../state/run-records.ts";
@@ -61,7 +61,10 @@ export async function startRun(rt: QueueRuntime, options: StartOptions): Promise
   const { pipeline, lake } = rt;
   const now = rt.now();
   const leaseName = options.lease ?? pipeline.name;
-  const lease = await lake.readJson<Lease>(leasePath(leaseName));
+  // The first lake access of a run: a wrong key or no permission is an expected failure, in one line.
+  const lease = await lake.readJson<Lease>(leasePath(leaseName)).catch((e: unknown) => {
+    throw e instanceof MallardError ? e : new LakeError(`cannot read the lake at ${lake.location}: ${describeError(e)}`, { cause: e });
+  });
   if (lease) {
     const refused = await leaseHeld(rt, lease.value, options.trigger);
     if (refused) return refused;

@@ -6,6 +6,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { type QueueClient, QueueServiceClient } from "@azure/storage-queue";
 import { APP_SETTINGS, DEFAULT_TASK_QUEUE } from "../../declare/deployment.ts";
+import { ConfigError, describeError, QueueError } from "../../errors.ts";
 import { encodeTaskMessage, type TaskMessage } from "./message.ts";
 import { poisonQueueName, type ReceivedMessage, type ReceiveOptions, type SendOptions, type TaskQueue } from "./task-queue.ts";
 
@@ -25,6 +26,10 @@ export class AzureTaskQueue implements TaskQueue {
   readonly poison: QueueClient;
 
   constructor(connection: QueueConnection, readonly name: string = DEFAULT_TASK_QUEUE) {
+    // Refused here in one line; Azure would answer every request with a 400 about "invalid characters".
+    if (!QUEUE_NAME.test(name) || poisonQueueName(name).length > 63) {
+      throw new ConfigError([`queue name "${name}": not an Azure Storage queue name (3 to 56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit; "-poison" is added for the poison queue)`]);
+    }
     const service =
       connection.kind === "connectionString"
         ? QueueServiceClient.fromConnectionString(connection.connectionString)
@@ -34,7 +39,7 @@ export class AzureTaskQueue implements TaskQueue {
   }
 
   async ensure(): Promise<void> {
-    await Promise.all([this.queue.createIfNotExists(), this.poison.createIfNotExists()]);
+    await Promise.all([storage(this.queue, "create", () => this.queue.createIfNotExists()), storage(this.poison, "create", () => this.poison.createIfNotExists())]);
   }
 
   async depth(): Promise<{ tasks: number; poison: number }> {
@@ -45,17 +50,17 @@ export class AzureTaskQueue implements TaskQueue {
 
   async send(message: TaskMessage, options: SendOptions = {}): Promise<void> {
     // messageTimeToLive -1: a queued task never silently expires (the default is 7 days).
-    await this.queue.sendMessage(encodeTaskMessage(message), {
+    await storage(this.queue, "send to", () => this.queue.sendMessage(encodeTaskMessage(message), {
       visibilityTimeout: options.delaySeconds ? Math.ceil(options.delaySeconds) : undefined,
       messageTimeToLive: -1,
-    });
+    }));
   }
 
   async sendPoison(body: string, options: SendOptions = {}): Promise<void> {
-    await this.poison.sendMessage(body, {
+    await storage(this.poison, "send to", () => this.poison.sendMessage(body, {
       visibilityTimeout: options.delaySeconds ? Math.ceil(options.delaySeconds) : undefined,
       messageTimeToLive: -1,
-    });
+    }));
   }
 
   receive(options?: ReceiveOptions): Promise<ReceivedMessage[]> {
@@ -68,10 +73,10 @@ export class AzureTaskQueue implements TaskQueue {
 }
 
 async function receiveFrom(queue: QueueClient, options: ReceiveOptions = {}): Promise<ReceivedMessage[]> {
-  const response = await queue.receiveMessages({
+  const response = await storage(queue, "receive from", () => queue.receiveMessages({
     numberOfMessages: Math.min(options.max ?? 16, 32),
     visibilityTimeout: options.visibilityTimeoutSeconds ?? 300,
-  });
+  }));
   return response.receivedMessageItems.map((item) => {
     let popReceipt = item.popReceipt;
     return {
@@ -87,6 +92,24 @@ async function receiveFrom(queue: QueueClient, options: ReceiveOptions = {}): Pr
       },
     };
   });
+}
+
+/** Lowercase letters, digits and single hyphens, 3 to 63 characters, a letter or digit at each end. */
+const QUEUE_NAME = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * A storage call whose failure (a wrong key, no role, an unreachable account) is an expected failure:
+ * one line naming the queue and what was refused, never the SDK's stack or the connection string.
+ */
+async function storage<T>(queue: QueueClient, what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const status = (e as { statusCode?: unknown }).statusCode;
+    const code = (e as { code?: unknown }).code;
+    const detail = [typeof status === "number" ? `HTTP ${status}` : undefined, typeof code === "string" ? code : undefined].filter(Boolean).join(" ");
+    throw new QueueError(`cannot ${what} the task queue "${queue.name}" at ${queue.url.split("?")[0]}: ${describeError(e)}${detail ? ` (${detail})` : ""}`, { cause: e });
+  }
 }
 
 /** The task queue from the Function App's settings, or undefined when none is configured. */

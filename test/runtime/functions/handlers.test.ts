@@ -156,3 +156,31 @@ describe("Functions handlers", () => {
     assert.equal(projectRoot({ MALLARD_PROJECT_ROOT: "/srv/app" }), "/srv/app");
   });
 });
+
+describe("Functions handlers with a wrong storage key", () => {
+  it("the timer fails with one line naming the lake, and the runs endpoint answers it, with no stack and no key", async () => {
+    const WRONG = Buffer.from("not-the-account-key-not-the-key!").toString("base64");
+    const wrong = azurite.connectionString.replace(/AccountKey=[^;]+/, `AccountKey=${WRONG}`);
+    const rt = await runtimeFromSettings(testPipeline, { MALLARD_LAKE_CONNECTION_STRING: wrong, MALLARD_STORAGE: wrong, MALLARD_TASK_QUEUE: "fn-wrong-key" }, {
+      runTask: fakeRunner({}), monitor: new Monitor({ sink: () => undefined }),
+    });
+    const logs: string[] = [];
+    const context = () => new InvocationContext({ invocationId: "wrong-key", functionName: "driver", logHandler: (_l, ...args) => logs.push(args.join(" ")) });
+    try {
+      const handlers = createHandlers(async () => rt);
+      await assert.rejects(handlers.driver(timer, context()), (e: Error) => {
+        assert.equal(e.name, "LakeError");
+        assert.match(e.message, /^cannot read the lake at http:\/\/127\.0\.0\.1:\d+\/devstoreaccount1: Server failed to authenticate the request\./);
+        assert.doesNotMatch(e.message, /\n|RequestId/);
+        return true;
+      });
+      const response = await handlers.runs(http("POST", "/api/runs", "{}"), context());
+      assert.equal(response.status, 400);
+      const error = (response.jsonBody as { error: string }).error;
+      assert.match(error, /^cannot read the lake at .*: Server failed to authenticate the request\.[^\n]*$/);
+      assert.ok(![error, ...logs].some((text) => text.includes(WRONG)), "no key printed");
+    } finally {
+      await rt.close();
+    }
+  });
+});
