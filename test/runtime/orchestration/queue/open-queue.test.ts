@@ -18,8 +18,8 @@ import { EXPECTED, executions, fakeRunner, outputs, testPipeline } from "../azur
 describe("openTaskQueue", () => {
   it("is in-process for a folder lake and Azure for an Azure lake", async () => {
     assert.ok((await openTaskQueue("./.mallard/lake")) instanceof InProcessTaskQueue);
-    const azurite = await openTaskQueue("UseDevelopmentStorage=true", "q1");
-    assert.ok(azurite instanceof AzureTaskQueue && azurite.name === "q1");
+    const azurite = await openTaskQueue("UseDevelopmentStorage=true", "queue1");
+    assert.ok(azurite instanceof AzureTaskQueue && azurite.name === "queue1");
     const azure = await openTaskQueue("abfss://gold@mallarddev.dfs.core.windows.net/");
     assert.ok(azure instanceof AzureTaskQueue);
     assert.equal(azure.queue.url, "https://mallarddev.queue.core.windows.net/mallard-tasks");
