@@ -72,6 +72,31 @@ describe("bronze.endpoint", () => {
   });
 });
 
+describe("bronze.endpoint deletes", () => {
+  test("a tombstone record drops its key from the latest rows; __history keeps it", async () => {
+    records = [1, 2, 3, 4].map((i) => rec(i, 1));
+    const api_ = source.rest("shop", { baseUrl: `${api.url}/v1`, retry: { backoff: "0.05 seconds" } });
+    const stage = bronze.endpoint(api_, {
+      name: "tombstoned", path: "/orders", records: "data", paginate: { kind: "cursor", field: "meta.next_cursor", param: "after" }, primaryKey: "id",
+      incremental: { cursor: ["updated_at", "id"], param: "updated_since", ordered: true }, deletes: { field: "deleted", equals: true },
+    });
+    const lake = await scratchLake();
+    try {
+      await load(stage, lake);
+      records = [...records.filter((r) => !r.json.includes(`"id":2,`)), { json: `{"id":2,"updated_at":"${isoAt(5)}","deleted":true}`, updatedAt: isoAt(5) }];
+      await load(stage, lake);
+      assert.deepEqual((await latest(stage, lake)).map((r) => r.id), ["1", "3", "4"]);
+      const history = await engine.withConnection(async (con) => {
+        await bronzeViews.register(con, lake.lake, "b", stage, "test");
+        return queryRows<{ id: bigint; deleted: boolean | null }>(con, `SELECT id, _mallard_deleted AS deleted FROM b__history WHERE id = 2 ORDER BY _mallard_deleted NULLS FIRST`);
+      });
+      assert.deepEqual(history.map((r) => [Number(r.id), r.deleted]), [[2, false], [2, true]]);
+    } finally {
+      await lake.dispose();
+    }
+  });
+});
+
 describe("the YAML form", () => {
   const yaml = (stage: string, src = "kind: rest\n    baseUrl: https://api.example.com/v1\n    auth: { kind: bearer, token: { secret: shop-token } }") => `
 name: rest
