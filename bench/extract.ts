@@ -5,14 +5,20 @@
 //   npm run bench                          # 5,000,000 rows, 3 runs of each measurement
 //   npm run bench -- --rows 1000000 --runs 5
 //   npm run bench -- --codecs              # also: connector alone with each Parquet codec
+//   npm run bench -- --variants            # also: connector alone with the options of docs/extraction.md
 //   npm run bench -- --source mariadb      # the same table in MariaDB, against `mariadb --quick` (bench/lib/mariadb.ts)
 //
 // The table (mallard_bench.orders_<rows>, 6 columns) is created in MALLARD_TEST_PG_URL when absent.
-// The machine is shared: every figure is the best of --runs, with the spread (max - min) beside it.
+// The machine is shared: every figure is the best of --runs, with the spread (max - min) beside it. CPU
+// time is steadier than wall time under load, so it is printed too: the PostgreSQL backend's during the
+// limit's COPY (read from /proc, the server being local) and the extraction process's (Node and DuckDB).
+// With two cores the COPY holds one, so the extraction can reach 90 % of the limit only if its own CPU
+// fits on the other: `cpu_bound_ratio` = backend CPU / extraction CPU (capped at 1) is that ceiling.
 
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pg from "pg";
@@ -26,6 +32,7 @@ const { values: args } = parseArgs({
     runs: { type: "string", default: "3" },
     "chunk-rows": { type: "string", default: "1000000" },
     codecs: { type: "boolean", default: false },
+    variants: { type: "boolean", default: false },
     source: { type: "string", default: "postgres" },
   },
 });
@@ -39,6 +46,7 @@ const qualified = `${quoteIdent(schema)}.${quoteIdent(table)}`;
 interface Extraction {
   rows: number;
   seconds: number;
+  cpu_seconds: number;
   peak_rss_mb: number;
   chunks: number;
   bytes: number;
@@ -80,14 +88,28 @@ async function ensureTable(): Promise<void> {
   });
 }
 
+/** CPU seconds (user + system) of a local process, from /proc; undefined when it cannot be read. */
+function processCpu(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 a second)
+  } catch {
+    return undefined;
+  }
+}
+
 /** The limit: the source's COPY of the same SELECT, drained by a Node client into nothing. */
-async function copyLimit(): Promise<{ seconds: number; bytes: number }> {
+async function copyLimit(): Promise<{ seconds: number; bytes: number; backendCpu?: number }> {
   return withClient(async (client) => {
+    const { rows: [{ pid }] } = await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid");
+    const cpuBefore = processCpu(pid);
     const started = performance.now();
     let bytes = 0;
     const stream = client.query(copyTo(`COPY (SELECT * FROM ${qualified}) TO STDOUT (FORMAT csv)`));
     for await (const chunk of stream as AsyncIterable<Buffer>) bytes += chunk.length;
-    return { seconds: (performance.now() - started) / 1000, bytes };
+    const seconds = (performance.now() - started) / 1000;
+    const cpuAfter = processCpu(pid);
+    return { seconds, bytes, backendCpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore };
   });
 }
 
@@ -127,15 +149,15 @@ await ensureTable();
 log(`table ${schema}.${table}: ${rows.toLocaleString()} rows, 6 columns; ${runs} runs each, best and spread`);
 
 // Alternate the two measurements so both see the same background load.
-const copies: { seconds: number; bytes: number }[] = [];
+const copies: { seconds: number; bytes: number; backendCpu?: number }[] = [];
 const extractions: Extraction[] = [];
 for (let i = 0; i < runs; i++) {
   const copy = await copyLimit();
   copies.push(copy);
-  log(`  COPY limit     run ${i + 1}: ${fmt(copy.seconds)} s  (${(copy.bytes / 2 ** 20).toFixed(0)} MB of CSV)`);
+  log(`  COPY limit     run ${i + 1}: ${fmt(copy.seconds)} s  (${(copy.bytes / 2 ** 20).toFixed(0)} MB of CSV)  backend CPU ${copy.backendCpu === undefined ? "n/a" : `${fmt(copy.backendCpu)} s`}`);
   const run = await extraction();
   extractions.push(run);
-  log(`  mallard run    run ${i + 1}: ${fmt(run.seconds)} s  ${Math.round(run.rows / run.seconds).toLocaleString()} rows/s  peak RSS ${run.peak_rss_mb} MB  ${(run.bytes / 2 ** 20).toFixed(0)} MB Parquet in ${run.chunks || Math.ceil(run.rows / Number(args["chunk-rows"]))} chunks`);
+  log(`  mallard run    run ${i + 1}: ${fmt(run.seconds)} s  CPU ${fmt(run.cpu_seconds)} s  ${Math.round(run.rows / run.seconds).toLocaleString()} rows/s  peak RSS ${run.peak_rss_mb} MB  ${(run.bytes / 2 ** 20).toFixed(0)} MB Parquet in ${run.chunks || Math.ceil(run.rows / Number(args["chunk-rows"]))} chunks`);
   if (run.rows !== rows) throw new Error(`extracted ${run.rows} rows, expected ${rows}`);
 }
 
@@ -155,12 +177,42 @@ if (args.codecs) {
   }
 }
 
+/** Connector-alone variants: the options docs/extraction.md records, each against bronze's defaults. */
+const VARIANTS: [string, string[]][] = [
+  ["bronze defaults (zstd 1, 122,880-row groups, DuckDB threads = cores)", []],
+  ["uncompressed", ["--codec", "uncompressed"]],
+  ["snappy", ["--codec", "snappy"]],
+  ["row groups of 1,000,000 rows", ["--row-group-rows", "1000000"]],
+  ["row groups of 30,720 rows", ["--row-group-rows", "30720"]],
+  ["DuckDB threads 1", ["--threads", "1"]],
+  ["one Parquet file per load (chunkRows = rows)", ["--chunk-rows", String(rows)]],
+];
+const variants: Record<string, { seconds: number; cpu_seconds: number; mb: number; peak_rss_mb: number }> = {};
+if (args.variants) {
+  for (const [name, extra] of VARIANTS) {
+    const samples: Extraction[] = [];
+    for (let i = 0; i < runs; i++) samples.push(await extraction(["--mode", "connector", ...extra]));
+    const best = { seconds: Math.min(...samples.map((x) => x.seconds)), cpu_seconds: Math.min(...samples.map((x) => x.cpu_seconds)) };
+    variants[name] = { seconds: Number(fmt(best.seconds)), cpu_seconds: Number(fmt(best.cpu_seconds)), mb: Math.round(samples[0].bytes / 2 ** 20), peak_rss_mb: Math.max(...samples.map((x) => x.peak_rss_mb)) };
+    log(`  variant ${name.padEnd(70)} ${fmt(best.seconds)} s  CPU ${fmt(best.cpu_seconds)} s  ${variants[name].mb} MB  peak RSS ${variants[name].peak_rss_mb} MB`);
+  }
+}
+
 const copy = summary(copies.map((c) => c.seconds));
 const extract = summary(extractions.map((e) => e.seconds));
 const copyRate = rows / copy.best;
 const rate = rows / extract.best;
 const peak = Math.max(...extractions.map((e) => e.peak_rss_mb));
+const backendCpus = copies.flatMap((c) => (c.backendCpu === undefined ? [] : [c.backendCpu]));
+const backendCpu = backendCpus.length ? Math.min(...backendCpus) : undefined;
+const extractionCpu = Math.min(...extractions.map((e) => e.cpu_seconds));
+const cpuBound = backendCpu === undefined ? undefined : Math.min(1, backendCpu / extractionCpu);
 log("");
+log(`load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} (1, 5, 15 min) at the end, on 2 cores shared with other engineers`);
+if (backendCpu !== undefined) {
+  log(`CPU: PostgreSQL backend ${fmt(backendCpu)} s for the COPY; the extraction process ${fmt(extractionCpu)} s (Node + DuckDB); ` +
+    `with one core each, the extraction's ceiling is ${fmt(100 * cpuBound!, 0)}% of the limit`);
+}
 log(`COPY … TO STDOUT limit: ${fmt(copy.best)} s best (spread ${fmt(copy.spread)}), ${Math.round(copyRate).toLocaleString()} rows/s`);
 log(`mallard run (bronze):   ${fmt(extract.best)} s best (spread ${fmt(extract.spread)}), ${Math.round(rate).toLocaleString()} rows/s, ` +
   `${fmt((100 * rate) / copyRate, 0)}% of the limit, peak RSS ${peak} MB`);
@@ -179,4 +231,9 @@ console.log(JSON.stringify({
   parquet_mb: Math.round(extractions[0].bytes / 2 ** 20),
   chunk_rows: Number(args["chunk-rows"]),
   ...(args.codecs ? { codecs } : {}),
+  ...(args.variants ? { variants } : {}),
+  backend_cpu_seconds: backendCpu === undefined ? null : Number(fmt(backendCpu)),
+  extraction_cpu_seconds: Number(fmt(extractionCpu)),
+  cpu_bound_ratio: cpuBound === undefined ? null : Number(fmt(cpuBound, 3)),
+  load_average: Number(loadavg()[0].toFixed(2)),
 }));

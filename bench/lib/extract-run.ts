@@ -3,11 +3,13 @@
 //
 //   node --import tsx bench/lib/extract-run.ts --url <pg url> --table <schema.table> --lake <dir>
 //        [--mode run|connector] [--chunk-rows N] [--codec zstd|snappy|uncompressed|lz4_raw] [--staging fifo|files]
+//        [--compression-level N] [--row-group-rows N] [--threads N]   (connector mode)
 //
 // `run` (the default) goes through runLocal, the code path of `mallard run`: a one-stage pipeline with a
 // full-load bronze table, chunks committed to a local-folder lake. `connector` calls the connector alone
 // (for codec and staging comparisons) and moves each chunk into the lake folder.
 
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdir, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,7 +30,10 @@ const { values: args } = parseArgs({
     mode: { type: "string", default: "run" },
     "chunk-rows": { type: "string", default: "1000000" },
     codec: { type: "string" },
+    "compression-level": { type: "string" },
     staging: { type: "string" },
+    "row-group-rows": { type: "string" },
+    threads: { type: "string" },
   },
 });
 const url = args.url!;
@@ -42,6 +47,7 @@ const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.m
 const started = performance.now();
 const cpuStart = process.cpuUsage();
 let rows = 0;
+let threads: Record<string, number> | undefined;
 let chunks = 0;
 let bytes = 0;
 if (args.mode === "run") {
@@ -58,8 +64,13 @@ if (args.mode === "run") {
   rows = task.rowsOut ?? 0;
   bytes = task.bytes ?? 0;
 } else {
-  const engine = await Engine.create();
-  const connector = createPostgresConnector(url, { codec: args.codec as ChunkCodec | undefined, staging: args.staging as StagingMode | undefined });
+  const engine = await Engine.create({ threads: args.threads === undefined ? undefined : Number(args.threads) });
+  const connector = createPostgresConnector(url, {
+    codec: args.codec as ChunkCodec | undefined,
+    compressionLevel: args["compression-level"] === undefined ? undefined : Number(args["compression-level"]),
+    staging: args.staging as StagingMode | undefined,
+    rowGroupRows: args["row-group-rows"] === undefined ? undefined : Number(args["row-group-rows"]),
+  });
   const out = join(args.lake!, "bronze", "bench", "orders");
   await mkdir(out, { recursive: true });
   const schema = await connector.discover({ kind: "table", table });
@@ -69,10 +80,32 @@ if (args.mode === "run") {
     bytes += chunk.bytes;
   }
   await connector.close();
+  threads = threadCpu();
   await engine.close();
 }
 const seconds = (performance.now() - started) / 1000;
 const cpu = process.cpuUsage(cpuStart);
 clearInterval(sampler);
 const peak = Math.max(sampledPeak, process.resourceUsage().maxRSS * 1024);
-console.log(JSON.stringify({ rows, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, peak_rss_mb: Math.round(peak / 2 ** 20), chunks, bytes }));
+console.log(JSON.stringify({ rows, seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, peak_rss_mb: Math.round(peak / 2 ** 20), chunks, bytes, threads }));
+
+/**
+ * CPU seconds of this process's live threads by name (Linux /proc; connector mode reads it before DuckDB
+ * closes): the main thread is Node's JavaScript, libuv's pool does file and pipe I/O, and DuckDB's
+ * threads carry the name they were started from. Counted since the process started.
+ */
+function threadCpu(): Record<string, number> | undefined {
+  try {
+    const out: Record<string, number> = {};
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const key = tid === String(process.pid) ? "main (JavaScript)" : name;
+      out[key] = Number(((out[key] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100).toFixed(2));
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}

@@ -40,6 +40,8 @@ export interface CsvChunkOptions {
   readonly codec: ChunkCodec;
   /** zstd level (1 is the bronze choice: see docs/extraction.md). */
   readonly compressionLevel?: number;
+  /** Rows per Parquet row group. @default 122880 (DuckDB's) */
+  readonly rowGroupRows?: number;
   readonly staging: StagingMode;
   /** Chunks that may exist at once: streaming, converting, or held by the consumer. @default 2 */
   readonly inFlight?: number;
@@ -161,7 +163,7 @@ async function finishChunk(stage: StagedChunk, rows: number, file: string, lastR
 export function conversionSql(
   csvPath: string,
   parquet: string,
-  options: Pick<CsvChunkOptions, "fieldCount" | "selectList" | "codec" | "compressionLevel" | "maxRowBytes">,
+  options: Pick<CsvChunkOptions, "fieldCount" | "selectList" | "codec" | "compressionLevel" | "maxRowBytes" | "rowGroupRows">,
 ): string {
   const maxRow = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
   const columns = Array.from({ length: options.fieldCount }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
@@ -169,7 +171,7 @@ export function conversionSql(
     `delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false, ` +
     `max_line_size = ${maxRow}, buffer_size = ${maxRow})`;
   return `COPY (SELECT ${options.selectList} FROM ${csv}) TO ${quoteLiteral(parquet)} ` +
-    `(FORMAT parquet, COMPRESSION ${options.codec}${options.compressionLevel === undefined ? "" : `, COMPRESSION_LEVEL ${options.compressionLevel}`}, ROW_GROUP_SIZE 122880)`;
+    `(FORMAT parquet, COMPRESSION ${options.codec}${options.compressionLevel === undefined ? "" : `, COMPRESSION_LEVEL ${options.compressionLevel}`}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 122880})`;
 }
 
 /** Promises of chunks in production order; `next` waits for one to be pushed or for the end. */

@@ -25,6 +25,8 @@ export interface PostgresConnectorOptions {
   readonly codec?: ChunkCodec;
   /** Codec level (zstd). @default 1 with zstd */
   readonly compressionLevel?: number;
+  /** Rows per Parquet row group of a chunk (measured in docs/extraction.md). @default 122880 */
+  readonly rowGroupRows?: number;
   /** How chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
   readonly staging?: StagingMode;
   /** Largest row, as CSV text; a bigger row fails the load with DuckDB's "maximum line size" error. @default 8 MiB */
@@ -166,6 +168,7 @@ export class PostgresConnector implements SourceConnector {
         compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
         staging: this.options.staging ?? defaultStaging,
         maxRowBytes: this.options.maxRowBytes,
+        rowGroupRows: this.options.rowGroupRows,
         stopSource: () => destroySocket(client),
       });
       for await (const chunk of chunks) {
