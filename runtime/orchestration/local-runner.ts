@@ -82,7 +82,9 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
         } else {
           record = await limit(async () => {
             emit({ type: "task-start", task });
-            await records.setTask(pipeline.name, runId, { task: task.id, stage: stage.name, kind: stage.kind, status: "running", startedAt: new Date().toISOString() });
+            // The stage need not wait for its "running" entry; its outcome is written after that one lands.
+            const running = records.setTask(pipeline.name, runId, { task: task.id, stage: stage.name, kind: stage.kind, status: "running", startedAt: new Date().toISOString() });
+            running.catch(() => undefined);
             const ctx: StageContext = {
               pipeline, stage, runId, lake, engine, secrets: options.secrets, projectRoot: options.projectRoot,
               fullRefresh: options.fullRefresh ?? false,
@@ -92,7 +94,11 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
               },
               log: (message) => emit({ type: "task-log", task, message }),
             };
-            return (options.runTask ?? executeTask)(task, ctx);
+            try {
+              return await (options.runTask ?? executeTask)(task, ctx);
+            } finally {
+              await running;
+            }
           });
           crashPoint("local:{task}:after-task", { task: task.id });
         }

@@ -104,7 +104,17 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+interface PendingChange {
+  change: (record: RunRecord) => RunRecord;
+  resolve: (record: RunRecord) => void;
+  reject: (error: unknown) => void;
+}
+
 export class RunRecords {
+  /** Changes waiting for the next write of a record, and the write in flight, by record path. */
+  private readonly waiting = new Map<string, PendingChange[]>();
+  private readonly writing = new Map<string, Promise<void>>();
+
   constructor(private readonly lake: Lake) {}
 
   async create(record: RunRecord): Promise<void> {
@@ -115,12 +125,55 @@ export class RunRecords {
     return (await this.lake.readJson<RunRecord>(runRecordPath(pipeline, runId)))?.value;
   }
 
-  /** Read-modify-write with an ETag condition, retried on a lost race: concurrent task updates all land. */
-  async update(pipeline: string, runId: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
-    return updateJson<RunRecord>(this.lake, runRecordPath(pipeline, runId), (current) => {
-      if (!current) throw new Error(`run ${runId} of ${pipeline} has no record`);
-      return change(current);
+  /**
+   * Read-modify-write with an ETag condition, retried on a lost race: concurrent task updates all land.
+   * Changes made here while a write of the same record is in flight are applied together in the next
+   * one: a run of 250 tasks makes two updates a task, and each write reads, parses and rewrites the whole
+   * record (measured 4 ms of CPU at 250 tasks, and tens of ms when fsync waits on a busy disk). Resolves
+   * once a write holding the change is done, with the record that write left.
+   */
+  update(pipeline: string, runId: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
+    const path = runRecordPath(pipeline, runId);
+    return new Promise<RunRecord>((resolve, reject) => {
+      const batch = this.waiting.get(path);
+      if (batch) return void batch.push({ change, resolve, reject });
+      const changes: PendingChange[] = [{ change, resolve, reject }];
+      this.waiting.set(path, changes);
+      const write = (this.writing.get(path) ?? Promise.resolve()).then(() => {
+        this.waiting.delete(path);
+        return this.apply(path, `run ${runId} of ${pipeline} has no record`, changes);
+      });
+      this.writing.set(path, write);
+      void write.finally(() => {
+        if (this.writing.get(path) === write) this.writing.delete(path);
+      });
     });
+  }
+
+  /** One write applying `changes` in order; a change that throws fails alone. */
+  private async apply(path: string, missing: string, changes: PendingChange[]): Promise<void> {
+    let failures = new Map<PendingChange, unknown>();
+    try {
+      const record = await updateJson<RunRecord>(this.lake, path, (current) => {
+        if (!current) throw new Error(missing);
+        failures = new Map();
+        let next = current;
+        for (const c of changes) {
+          try {
+            next = c.change(next);
+          } catch (error) {
+            failures.set(c, error);
+          }
+        }
+        return next;
+      });
+      for (const c of changes) {
+        if (failures.has(c)) c.reject(failures.get(c));
+        else c.resolve(record);
+      }
+    } catch (error) {
+      for (const c of changes) c.reject(failures.get(c) ?? error);
+    }
   }
 
   async setTask(pipeline: string, runId: string, task: TaskRecord): Promise<RunRecord> {
