@@ -118,7 +118,7 @@ stages:
     }));
 
     // Every file of every lake: Parquet read back as text through DuckDB, the rest as bytes.
-    const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+    const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [work] });
     try {
       for (const lake of lakes) {
         for (const file of await readdir(lake, { recursive: true, withFileTypes: true }).catch(() => [])) {

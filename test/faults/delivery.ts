@@ -6,6 +6,7 @@
 // the right values published and a record that says what happened.
 
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Engine } from "../../runtime/engine/engine.ts";
 import { AzureLake } from "../../runtime/lake/azure-lake.ts";
@@ -45,7 +46,7 @@ class DuplicatingQueue implements TaskQueue {
 }
 
 export async function deliveryFaults(connectionString: string): Promise<ClassResult[]> {
-  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [tmpdir()] });
   const setup = (options: { twice?: boolean; runTask?: TaskRunner; extra?: Partial<QueueRuntimeOptions> } = {}) => {
     const id = randomBytes(4).toString("hex");
     const lake = new AzureLake({ connection: { kind: "connectionString", connectionString }, root: `d-${id}` });

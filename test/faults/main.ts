@@ -24,21 +24,30 @@ const wanted = (name: string) => only.length === 0 || only.some((w) => name.incl
 
 const azurite = await startAzurite();
 const results: ClassResult[] = [];
+/** Run a class; one that cannot run at all is a failed row, and the others still run. */
+async function run(name: string, body: () => Promise<ClassResult[]>): Promise<void> {
+  if (!wanted(name)) return;
+  try {
+    results.push(...(await body()));
+  } catch (e) {
+    results.push({ name, tried: 1, survived: 0, failures: [`could not run: ${(e as Error).message.split("\n")[0]}`] });
+  }
+}
 try {
-  if (wanted("kill")) {
+  await run("kill", async () => {
     const db = await shopDatabase();
     try {
-      results.push(...(await killPoints({ db, azurite: azurite.connectionString })));
+      return await killPoints({ db, azurite: azurite.connectionString });
     } finally {
       await db.close();
     }
-  }
-  if (wanted("delivery")) results.push(...(await deliveryFaults(azurite.connectionString)));
-  if (wanted("source")) results.push(...(await sourceFaults()));
-  if (wanted("lease") || wanted("driver")) results.push(...(await races(azurite.connectionString)));
-  if (wanted("fuzz")) results.push(...(await fuzzDeclarations()));
-  if (wanted("canary")) results.push(...(await canarySecret()));
-  if (wanted("audit")) results.push(...(await auditGate(PROJECT_ROOT)));
+  });
+  await run("delivery", () => deliveryFaults(azurite.connectionString));
+  await run("source", () => sourceFaults());
+  await run("lease and drivers", () => races(azurite.connectionString));
+  await run("fuzz", () => fuzzDeclarations());
+  await run("canary", () => canarySecret());
+  await run("audit", () => auditGate(PROJECT_ROOT));
 } finally {
   await azurite.stop();
 }

@@ -4,6 +4,7 @@
 // code's own delay point (driver:after-lease), must start one run in which every task runs once.
 
 import { randomBytes } from "node:crypto";
+import { tmpdir } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Engine } from "../../runtime/engine/engine.ts";
 import { AzureLake } from "../../runtime/lake/azure-lake.ts";
@@ -19,7 +20,7 @@ import { executions, publishingRunner, tableOf, tableValue, testPipeline } from 
 import { type ClassResult, classResult, tryCase } from "./report.ts";
 
 export async function races(connectionString: string): Promise<ClassResult[]> {
-  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [tmpdir()] });
   const setup = () => {
     const id = randomBytes(4).toString("hex");
     const lake = new AzureLake({ connection: { kind: "connectionString", connectionString }, root: `r-${id}` });

@@ -31,8 +31,8 @@ export async function sourceFaults(): Promise<ClassResult[]> {
   const server = await testPostgres({ kind: "server" });
   const admin = new pg.Client(server.url);
   await admin.connect();
-  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
   const work = await mkdtemp(join(tmpdir(), "mallard-source-"));
+  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [work] });
   const url = (extra = "") => {
     const u = new URL(server.url);
     u.password = PASSWORD; // trust auth ignores it; it must never be printed

@@ -12,7 +12,7 @@
 // name>" for the queue protocol (absent: a local run), FAULT_SELECT (stages of a queue run), MALLARD_CRASH_AT
 // and MALLARD_FAULT_TRACE (faults.ts).
 
-import { Engine } from "../../../runtime/engine/engine.ts";
+import { Engine, lakeAccess } from "../../../runtime/engine/engine.ts";
 import { commit } from "../../../runtime/lake/delta/commit.ts";
 import { readTable } from "../../../runtime/lake/tables.ts";
 import { LocalLake } from "../../../runtime/lake/local-lake.ts";
@@ -76,7 +76,7 @@ async function recoverThroughQueue(): Promise<RunRecord> {
 }
 
 async function digest() {
-  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, lakeAccess(lake));
   try {
     return await digestLake(lake, engine, pipeline);
   } finally {
@@ -86,7 +86,7 @@ async function digest() {
 
 /** Set a table property on every published table, in a commit of its own (Spark's SET TBLPROPERTIES). */
 async function setCheckpointInterval(): Promise<void> {
-  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  const engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, lakeAccess(lake));
   try {
     await engine.withConnection(async (con) => {
       const roots = new Set<string>();

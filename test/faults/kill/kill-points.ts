@@ -83,7 +83,7 @@ async function run(suite: KillSuite, work: string): Promise<ClassResult[]> {
   const base: Scenario = { name: "base", queue: false };
   const baseDir = join(work, "base");
   const built = await start(["base", baseDir], env(base));
-  if (built.code !== 0) throw new Error(`the base run failed: ${built.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (built.code !== 0) throw new Error(`the base run failed: ${lastLines(built.stderr)}`);
   const baseDigest = (JSON.parse(built.stdout) as { after: LakeDigest }).after;
   await suite.db.mutate();
 
@@ -98,7 +98,7 @@ async function run(suite: KillSuite, work: string): Promise<ClassResult[]> {
   await Promise.all(scenarios.map(async (scenario, i) => {
     const trace = join(work, `trace-${i}.ndjson`);
     const clean = await start(["recover", await freshLake(scenario)], env(scenario, { MALLARD_FAULT_TRACE: trace }));
-    if (clean.code !== 0) throw new Error(`the clean ${scenario.name} run failed: ${clean.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+    if (clean.code !== 0) throw new Error(`the clean ${scenario.name} run failed: ${lastLines(clean.stderr)}`);
     const out = JSON.parse(clean.stdout) as { after: LakeDigest; error?: string };
     if (out.error || out.after.broken.length) throw new Error(`the clean ${scenario.name} run: ${out.error ?? out.after.broken.join("; ")}`);
     scenario.reference = out.after;
