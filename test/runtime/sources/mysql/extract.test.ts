@@ -9,7 +9,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Engine } from "../../../../runtime/engine/engine.ts";
+import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
+import { quoteLiteral } from "../../../../runtime/engine/sql.ts";
 import { secretEnvName } from "../../../../runtime/secrets/secrets.ts";
 import { cursorSlice } from "../../../../runtime/sources/incremental.ts";
 import { createMysqlConnector, type MysqlConnector } from "../../../../runtime/sources/mysql/index.ts";
@@ -42,6 +43,31 @@ describe("MariaDB read", () => {
     // Rows after (9, 2^63 - 1 + 8999): group 9 is seq 9000-9999, and seq 60000 is the one row of group 60.
     assert.deepEqual(chunks.map((c) => c.rows), [20_000, 20_000, 11_001]);
     assert.deepEqual(chunks.map((c) => c.lastCursor?.values), [["28", "9223372036854804806"], ["48", "9223372036854824806"], ["60", "9223372036854835807"]]);
+  });
+
+  test("a TIMESTAMP cursor with look-back and a DOUBLE cursor: exact bounds, whatever the server's time zone", async () => {
+    await db.sql.query("CREATE TABLE ticks (id int PRIMARY KEY, at timestamp(6) NULL, score double)");
+    // Inserted at +05:00: the instants are 05:00:00.000001 UTC and on.
+    await db.sql.query("SET time_zone = '+05:00'");
+    await db.sql.query("INSERT INTO ticks VALUES (1, '2026-01-01 10:00:00.000001', 0.1), (2, '2026-01-01 10:00:00.000002', 0.30000000000000004), (3, '2026-01-01 10:30:00', 0.3), (4, NULL, 1e300)");
+    await db.sql.query("SET time_zone = '+00:00'");
+    const schema = await connector.discover({ kind: "table", table: "ticks" });
+    const read = async (columns: string[], after: string[], lookBackSeconds?: number) => {
+      const slice = cursorSlice(schema, { columns, lookBackSeconds }, { columns, values: after });
+      const ids: number[] = [];
+      let last: readonly (string | null)[] | undefined;
+      for await (const chunk of connector.read({ schema, slice, chunkRows: 10, workDir: engine.workDir }, engine)) {
+        last = chunk.lastCursor?.values;
+        const rows = await engine.withConnection((con) => queryRows<{ id: number }>(con, `SELECT id FROM read_parquet(${quoteLiteral(chunk.file)}) ORDER BY id`));
+        ids.push(...rows.map((r) => r.id));
+      }
+      return { ids, last };
+    };
+    assert.deepEqual(await read(["at"], ["2026-01-01 05:00:00.000001"]), { ids: [2, 3], last: ["2026-01-01 05:30:00.000000"] });
+    // Look-back moves the exclusive lower bound to 05:00:00 exactly, then to one microsecond later.
+    assert.deepEqual((await read(["at"], ["2026-01-01 05:30:00.000000"], 1800)).ids, [1, 2, 3]);
+    assert.deepEqual((await read(["at"], ["2026-01-01 05:30:00.000000"], 1799.999999)).ids, [2, 3]);
+    assert.deepEqual(await read(["score"], ["0.3"]), { ids: [2, 4], last: ["1e300"] });
   });
 
   test("stopping after the first chunk ends the server's query and the load", async () => {
