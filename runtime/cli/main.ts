@@ -60,8 +60,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "plan",
-    description: "print the stages in execution order with their inputs",
+    description: "print the stages in execution order with their inputs (or the graph as Mermaid, DOT or JSON)",
     common: true,
+    options: (cmd) => cmd.addOption(new Option("--format <format>", "output format").choices(["text", "mermaid", "dot", "json"]).default("text")),
     load: async () => (await import("./commands/plan.ts")).planCommand,
   },
   {

@@ -49,6 +49,11 @@ figure { margin: 0; } figcaption { font-size: 12px; color: var(--muted); margin-
 .legend span { display: inline-flex; align-items: center; margin-right: 14px; font-size: 12px; color: var(--muted); }
 .legend i { width: 12px; height: 12px; border-radius: 3px; margin-right: 5px; display: inline-block; }
 code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
+button.column { font: 12px ui-monospace, Menlo, Consolas, monospace; margin: 2px; padding: 3px 8px; border: 1px solid var(--line); border-radius: 5px; background: #f0f4f8; cursor: pointer; }
+button.column.active { background: #fcefc7; border-color: #b7860b; }
+.lineage-tree { margin: 8px 0 4px; padding: 8px 12px; background: #fffbea; border-radius: 6px; font-size: 13px; }
+.lineage-tree ul { margin: 4px 0; padding-left: 20px; }
+svg .node.lineage rect { stroke: #b7860b; stroke-width: 3; }
 nav a { color: #bcccdc; margin-right: 14px; font-size: 13px; }
 `;
 

@@ -8,6 +8,7 @@ import { dedupSection } from "./dedup-section.ts";
 import { formatBytes, formatDuration, formatNumber, formatTime } from "./format.ts";
 import { html, type Markup } from "./html.ts";
 import { page } from "./page.ts";
+import { LINEAGE_SCRIPT, lineageSection } from "./lineage-section.ts";
 import { checksTable, runTotals, schemaChangesTable, tasksTable } from "./sections.ts";
 import { STATUS_COLOURS, stageStatus, type StageStatus, tasksOfStage } from "./status.ts";
 import { timelineSvg } from "./timeline.ts";
@@ -27,9 +28,10 @@ ${run.error ? html`<div class="meta error-line">failed at ${run.error.stage}: ${
 <section id="tasks-section"><h2>Tasks</h2><div class="scroll">${tasksTable(run)}</div></section>
 <section id="checks-section"><h2>Checks</h2><div class="scroll">${checksTable(run)}</div></section>
 <section id="schema-section"><h2>Schema changes</h2>${schemaChangesTable(data.schemaChanges)}</section>
+<section id="lineage-section"><h2>Column lineage</h2>${lineageSection(graph, run)}</section>
 <section id="dedup-section"><h2>Dedup</h2>${dedupSection(Object.values(run.tasks))}</section>
 <footer class="muted">Generated ${formatTime(data.generatedAt)} by mallard from the run record in the lake.</footer>`;
-  return page({ title: `${graph.name} run ${run.runId} (${run.status})`, header, body });
+  return page({ title: `${graph.name} run ${run.runId} (${run.status})`, header, body, script: LINEAGE_SCRIPT });
 }
 
 function legend(): Markup {

@@ -8,9 +8,10 @@ import { quoteIdent } from "../engine/sql.ts";
 import { CheckFailed, StageError, describeError } from "../errors.ts";
 import { tableRoot } from "../lake/tables.ts";
 import { FAILED_CHECKS_COLUMN, failedChecksExpression, runChecks } from "../checks/run-checks.ts";
-import type { CheckResult } from "../state/run-records.ts";
+import type { CheckResult, ColumnLineage } from "../state/run-records.ts";
 import type { StageContext, StageOutcome } from "./context.ts";
-import { registerInputs } from "./inputs.ts";
+import { companionViews, registerInputs } from "./inputs.ts";
+import { columnLineage, viewColumns } from "../lineage/columns.ts";
 import { modelSql } from "./model-sql.ts";
 import { publishQuery } from "./publish-query.ts";
 
@@ -32,6 +33,7 @@ export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Prom
     } catch (e) {
       throw new StageError(`stage "${stage.name}": ${stage.sql ? "sql" : "transform"}: ${describeError(e)}`);
     }
+    const lineage = await modelLineage(con, select, stage).catch(() => undefined);
     const checks = await runChecks(con, stage.name, stage.checks);
     const failed = checks.filter((c) => !c.passed && c.severity === "fail");
     if (failed.length) {
@@ -50,7 +52,7 @@ export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Prom
       : undefined;
     const published = await publishQuery(con, ctx, tableRoot(stage.layer, stage.name), keep, inputs);
     return {
-      rowsIn, rowsOut: published.rows, bytes: published.bytes, checks, quarantined: quarantine?.rows ?? 0, version: published.version,
+      rowsIn, rowsOut: published.rows, bytes: published.bytes, checks, quarantined: quarantine?.rows ?? 0, version: published.version, lineage,
       note: published.steppedAside && `stepped aside: ${published.steppedAside}`,
     };
   });
@@ -67,6 +69,13 @@ async function resultQuery(con: DuckDBConnection, ctx: StageContext<SilverModel 
     }
   }
   return modelSql(stage, ctx.projectRoot);
+}
+
+/** Where each output column comes from, for the run report; a query the resolver cannot follow has none. */
+async function modelLineage(con: DuckDBConnection, select: string, stage: SilverModel | GoldModel): Promise<ColumnLineage | undefined> {
+  const views = Object.entries(stage.inputs).flatMap(([view, input]) => [view, ...companionViews(input).map((suffix) => view + suffix)]);
+  const outputs = (await queryRows<{ column_name: string }>(con, "SELECT column_name FROM (DESCRIBE model)")).map((r) => r.column_name);
+  return columnLineage(con, select, await viewColumns(con, views), outputs);
 }
 
 async function countInputs(con: DuckDBConnection, views: readonly string[]): Promise<number> {

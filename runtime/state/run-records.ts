@@ -49,7 +49,11 @@ export interface TaskRecord {
   readonly note?: string;
   /** A dedup stage's summary: pairs compared, match probabilities, cluster sizes, largest entities. */
   readonly dedup?: DedupSummary;
+  /** A model's column lineage: each output column → the input columns (`view.column`) it is computed from. */
+  readonly lineage?: ColumnLineage;
 }
+
+export type ColumnLineage = Readonly<Record<string, readonly string[]>>;
 
 export interface DedupSummary {
   readonly records: number;

@@ -1,15 +1,13 @@
-// `mallard plan`: the DAG in execution order, each stage with its kind and inputs.
+// `mallard plan`: the DAG in execution order, each stage with its kind and inputs; `--format` prints it
+// as Mermaid, Graphviz DOT or JSON instead.
 
 import type { CommonOptions } from "../main.ts";
 import { loadPipeline } from "../../config/load-pipeline.ts";
-import { kindOf } from "../../stages/index.ts";
+import { pipelineGraph } from "../../lineage/graph.ts";
+import { formatPlan, type PlanFormat } from "../../lineage/plan-formats.ts";
 
-export async function planCommand(options: CommonOptions): Promise<number> {
+export async function planCommand(options: CommonOptions & { format?: PlanFormat }): Promise<number> {
   const pipeline = await loadPipeline(options.config, options.projectDir);
-  const out = process.stdout;
-  out.write(`pipeline ${pipeline.name} (schedule ${pipeline.schedule}), ${pipeline.stages.length} stages in execution order:\n`);
-  pipeline.stages.forEach((stage, i) => {
-    out.write(`${String(i + 1).padStart(3)}. ${stage.name.padEnd(24)} ${stage.kind.padEnd(13)} ${kindOf(stage).describe(stage)}\n`);
-  });
+  process.stdout.write(formatPlan(pipelineGraph(pipeline), options.format ?? "text"));
   return 0;
 }

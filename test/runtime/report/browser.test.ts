@@ -1,5 +1,6 @@
 // The report of the sample run in headless Chromium (Debian's `chromium`, which .ci/run installs, driven
-// by playwright-core): the DAG, timeline, check table and dedup section are there and visible, nothing
+// by playwright-core): the DAG, timeline, check table and dedup section are there and visible, a gold
+// column's lineage opens on a click, nothing
 // logs an error, the page makes no request, markup a source sent stays text, and clicking a stage works
 // under the page's script policy. Saves a screenshot (.mallard/test-artifacts/report-sample.png; with
 // MALLARD_UPDATE_DOCS=1 also docs/report-sample.png, the one the README shows).
@@ -62,6 +63,16 @@ describe("run report in Chromium", () => {
     // The page's own script runs under its policy: a click on a stage highlights its task row.
     await page.locator('#dag .node[data-stage="orders_clean"]').click();
     assert.equal(await page.locator('#tasks tr.highlight[data-task="orders_clean"]').count(), 1);
+
+    // Column lineage: a gold column's sources, followed through silver down to bronze, and its stages marked.
+    const column = page.locator('#lineage-section .lineage-stage[data-stage="daily_revenue"] button.column', { hasText: "revenue" });
+    await column.click();
+    const tree = page.locator("#lineage-section .lineage-tree:not([hidden])");
+    assert.equal(await tree.count(), 1);
+    assert.ok(await tree.isVisible());
+    assert.match(await tree.innerText(), /orders_clean\.total[\s\S]*orders\.total/);
+    assert.deepEqual((await page.locator("#dag .node.lineage").evaluateAll((ns) => ns.map((n) => n.getAttribute("data-stage")))).sort(), ["daily_revenue", "orders", "orders_clean"]);
+    await column.click();
 
     await mkdir(join(REPO, ".mallard/test-artifacts"), { recursive: true });
     const shot = join(REPO, ".mallard/test-artifacts/report-sample.png");

@@ -1,6 +1,6 @@
 // Report inputs for tests and the benchmark: a pipeline graph and a run record built in memory, with
 // values a hostile source could send (markup in names, notes and rows).
-import type { PipelineGraph, RunReportData } from "../../../runtime/report/data.ts";
+import type { PipelineGraph, RunReportData, StageNode } from "../../../runtime/report/data.ts";
 import type { RunRecord, TaskRecord } from "../../../runtime/state/run-records.ts";
 
 export const HOSTILE = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">`;
@@ -10,14 +10,18 @@ export function smallGraph(): PipelineGraph {
     name: "shop",
     schedule: "0 */15 * * * *",
     stages: [
-      { name: "orders", kind: "bronze.table", layer: "bronze", inputs: [], description: "shop:public.orders" },
-      { name: "customers", kind: "bronze.table", layer: "bronze", inputs: [], description: "shop:public.customers" },
-      { name: "people", kind: "silver.dedup", layer: "silver", inputs: ["customers"], description: "dedup" },
-      { name: "orders_clean", kind: "silver.model", layer: "silver", inputs: ["orders"], description: "sql" },
-      { name: "revenue", kind: "gold.model", layer: "gold", inputs: ["orders_clean", "people"], description: "sql" },
-      { name: "unselected", kind: "gold.model", layer: "gold", inputs: ["orders_clean"], description: "sql" },
+      node("orders", "bronze.table", "bronze", [], "shop:public.orders"),
+      node("customers", "bronze.table", "bronze", [], "shop:public.customers"),
+      node("people", "silver.dedup", "silver", ["customers"], "dedup"),
+      node("orders_clean", "silver.model", "silver", ["orders"], "sql", { o: "orders" }),
+      node("revenue", "gold.model", "gold", ["orders_clean", "people"], "sql"),
+      node("unselected", "gold.model", "gold", ["orders_clean"], "sql"),
     ],
   };
+}
+
+function node(name: string, kind: string, layer: StageNode["layer"], inputs: string[], description: string, views?: Record<string, string>): StageNode {
+  return { name, kind, layer, inputs, description, views: views ?? Object.fromEntries(inputs.map((i) => [i, i])) };
 }
 
 export function smallRun(): RunRecord {
@@ -41,6 +45,7 @@ export function smallRun(): RunRecord {
           largest: [{ entityId: "e1", size: 3, contributions: { first_name: 5.5, email: -1.25 }, members: [{ id: "1", first_name: HOSTILE, email: null }] }],
         } }, 3, 9),
       "orders_clean": task({ task: "orders_clean", stage: "orders_clean", kind: "silver.model", status: "succeeded", attempt: 1, rowsIn: 100, rowsOut: 95, quarantined: 5, bytes: 4096,
+        lineage: { order_id: ["o.id"], amount: ["o.price", "o.quantity"], [HOSTILE]: ["o.id"], n: [] },
         checks: [
           { name: "not_null(id)", kind: "not_null", severity: "fail", passed: true, failingRows: 0 },
           { name: "accepted_values(status)", kind: "accepted_values", severity: "warn", passed: false, failingRows: 2, detail: "2 failing rows", sample: [{ id: "7", status: HOSTILE }] },

@@ -73,6 +73,16 @@ describe("run report", () => {
     assert.match(page, /aria-label="column contributions for entity e1"/);
   });
 
+  it("lists each model's columns with the tree of their sources", () => {
+    const section = page.slice(page.indexOf('id="lineage-section"'), page.indexOf('id="dedup-section"'));
+    assert.equal(section.match(/<button type="button" class="column"/g)?.length, 4);
+    const start = section.indexOf('id="lineage-orders_clean-1"');
+    const tree = section.slice(start, section.indexOf('class="lineage-tree"', start));
+    assert.match(tree, /^id="lineage-orders_clean-1" data-stages="orders_clean orders" hidden>/);
+    assert.match(tree, /<code>orders\.price<\/code>.*<code>orders\.quantity<\/code>/s);
+    assert.match(section, /no input column/);
+  });
+
   it("prints markup in data as text", () => {
     assert.ok(!page.includes(HOSTILE));
     assert.ok(!page.includes("<img"));

@@ -55,7 +55,10 @@ describe("model checks", () => {
     const { ctx } = model("warned", [check.notNull("name", { severity: "warn" })]);
     const outcome = await runModel(ctx);
     assert.equal(outcome.rowsOut, 10);
-    assert.deepEqual(outcome.checks, [{ name: "not_null(name)", kind: "not_null", severity: "warn", passed: false, failingRows: 1, detail: "1 failing rows" }]);
+    const [{ sample, ...result }] = outcome.checks!;
+    assert.deepEqual(result, { name: "not_null(name)", kind: "not_null", severity: "warn", passed: false, failingRows: 1, detail: "1 failing rows" });
+    // The failing row itself, as text, for the run report.
+    assert.deepEqual(sample?.map((r) => [r.id, r.name, r.amount]), [["3", null, "30"]]);
     assert.equal((await readTable(engine, scratch.lake, "silver/warned")).length, 10);
   });
 
