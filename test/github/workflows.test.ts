@@ -59,14 +59,15 @@ test("every workflow runs Node 22, as Azure Functions does", () => {
   }
 });
 
-test("the gate runs the dependency audit of what ships, the typecheck and `npm test`, with no credential", () => {
+test("the gate runs the dependency audit of what ships, the typecheck, `npm test` and the fault suite, with no credential", () => {
   assert.deepEqual(Object.keys(gate.on), ["workflow_call"]);
   const commands = runs(gate.jobs.test);
   const audit = commands.indexOf("npm audit --omit=dev --audit-level=high");
   assert.ok(audit >= 0, "npm audit --omit=dev --audit-level=high");
   assert.ok(commands.indexOf("npm ci --no-fund") < audit, "the audit reads the installed lock file");
   assert.ok(commands.includes("npm run typecheck"));
-  assert.equal(commands.at(-1), "npm test");
+  assert.equal(commands.at(-1), "npm run test:faults", "the fault suite runs last");
+  assert.equal(commands.at(-2), "npm test");
   assert.deepEqual(gate.permissions, { contents: "read" });
   assert.doesNotMatch(readFileSync(`${DIR}/test.yml`, "utf8"), /secrets\.|ARM_|PULUMI_ACCESS_TOKEN/);
 });
