@@ -134,7 +134,12 @@ async function startPglite(): Promise<{ url: string; stop: () => Promise<void> }
   const child: ChildProcess = spawn(process.execPath, [script], { stdio: ["pipe", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error("embedded PGlite did not start in 60 s")), 60_000);
+    // Generous for a loaded two-core machine; a child that did not start is killed so it cannot keep the
+    // test file alive.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error("embedded PGlite did not start in 180 s"));
+    }, 180_000);
     child.stdout!.on("data", (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
