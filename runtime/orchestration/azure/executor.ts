@@ -107,9 +107,11 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
   const stage = stageByName(rt.pipeline, task.stage);
   const log = rt.monitor.with({ runId: m.runId, task: task.id, attempt });
   log.info(`executor: ${claimed.takeover ? "taking over" : "running"} task ${task.id}`, { dequeueCount: delivery.dequeueCount });
-  await rt.records.setTask(m.pipeline, m.runId, {
+  // The stage need not wait for its "running" entry (a lake round trip); it lands before the outcome's.
+  const running = rt.records.setTask(m.pipeline, m.runId, {
     task: task.id, stage: stage.name, kind: stage.kind, status: "running", attempt, startedAt: rt.now().toISOString(),
   });
+  running.catch(() => undefined);
 
   rt.emit({ type: "task-start", task });
   const connectors = new Map<string, Promise<SourceConnector>>();
@@ -135,6 +137,7 @@ async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, 
   } finally {
     for (const pending of connectors.values()) await pending.then((c) => c.close(), () => undefined);
     await scoped?.close();
+    await running;
   }
   crashPoint("executor:{task}:after-task", { task: task.id });
   log.taskFinished(record);
