@@ -5,6 +5,7 @@
 // with the source table row for row.
 
 import assert from "node:assert/strict";
+import { tmpdir } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { bronze, pipeline, secret, source, type BronzeTable } from "../../../../runtime/declare/index.ts";
 import { pipelineFromYaml } from "../../../../runtime/declare/yaml.ts";
@@ -21,7 +22,8 @@ let secrets: SecretChain;
 
 before(async () => {
   db = await testMariadb("stage");
-  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
+  // The tests' own engine reads the scratch lakes (all under the temp folder) to compare them with the source.
+  engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, { directories: [tmpdir()] });
   secrets = new SecretChain([new EnvSecretProvider({ [secretEnvName("maria-url")]: db.url })]);
   await db.sql.query(`CREATE TABLE \`Event Log\` (
     id bigint unsigned PRIMARY KEY, updated_at datetime(6) NOT NULL, amount decimal(12,2), label varchar(40) CHARACTER SET utf8mb4,

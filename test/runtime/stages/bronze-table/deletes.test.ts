@@ -12,7 +12,6 @@ import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
 import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
 import { registerInputs } from "../../../../runtime/stages/inputs.ts";
 import { bronzeBed, type BronzeBed } from "../../../helpers/bronze-bed.ts";
-import { scratchLake } from "../../../helpers/lake.ts";
 
 let bed: BronzeBed;
 
@@ -31,13 +30,15 @@ function stage(name: string, extra: Partial<Pick<BronzeTable, "partitions" | "de
   });
 }
 
-async function load(s: BronzeTable, lake: Awaited<ReturnType<typeof scratchLake>>) {
+type Lake = BronzeBed["scratch"];
+
+async function load(s: BronzeTable, lake: Lake) {
   const record = await runLocal({ pipeline: pipeline("t", { schedule: "0 0 * * * *", stages: [s] }), lake: lake.lake, secrets: new SecretChain([]), projectRoot: process.cwd() });
   assert.equal(record.status, "succeeded", JSON.stringify(record.tasks));
   return record.tasks[s.name];
 }
 
-async function compare(s: BronzeTable, lake: Awaited<ReturnType<typeof scratchLake>>): Promise<string[]> {
+async function compare(s: BronzeTable, lake: Lake): Promise<string[]> {
   const expected = (await bed.client.query(`SELECT s.k1::text AS k1, s.k2, s.label FROM ${table(s.name)} s ORDER BY s.k1, s.k2`)).rows;
   const actual = await bed.engine.withConnection(async (con) => {
     await registerInputs(con, lake.lake, "test", { t: s });
@@ -55,8 +56,9 @@ describe("deletes: keyScan", () => {
       const name = partitioned ? "parted" : "plain";
       await bed.client.query(`CREATE TABLE ${table(name)} (k1 bigint, k2 text, updated_at timestamptz NOT NULL, label text, PRIMARY KEY (k1, k2))`);
       await bed.client.query(`INSERT INTO ${table(name)} SELECT g, 'x' || (g % 3), '2026-01-01'::timestamptz + g * interval '1 second', 'r' || g FROM generate_series(1, 200) g`);
-      const lake = await scratchLake();
-      try {
+      // The bed's lake (its engine may read only that one); each test has its own tables.
+      const lake = bed.scratch;
+      {
         const s = stage(name, { deletes: "keyScan", partitions: partitioned ? { kind: "chunks", column: "k1", count: 3 } : undefined });
         await load(s, lake);
         await bed.client.query(`DELETE FROM ${table(name)} WHERE k1 % 5 = 0`);
@@ -66,8 +68,6 @@ describe("deletes: keyScan", () => {
         assert.ok(!(await compare(s, lake)).includes("_mallard_deleted"), "the latest view has no tombstone column");
         const third = await load(s, lake);
         assert.doesNotMatch(String(third.note), /deleted/);
-      } finally {
-        await lake.dispose();
       }
     });
   }
@@ -75,8 +75,8 @@ describe("deletes: keyScan", () => {
   it("without deletes, a deleted row stays in bronze-latest", async () => {
     await bed.client.query(`CREATE TABLE ${table("kept")} (k1 bigint, k2 text, updated_at timestamptz NOT NULL, label text, PRIMARY KEY (k1, k2))`);
     await bed.client.query(`INSERT INTO ${table("kept")} VALUES (1, 'a', now(), 'one'), (2, 'b', now(), 'two')`);
-    const lake = await scratchLake();
-    try {
+    const lake = bed.scratch;
+    {
       const s = stage("kept");
       await load(s, lake);
       await bed.client.query(`DELETE FROM ${table("kept")} WHERE k1 = 1`);
@@ -86,8 +86,6 @@ describe("deletes: keyScan", () => {
         return queryRows(con, "SELECT k1::VARCHAR AS k1 FROM t ORDER BY t.k1");
       });
       assert.deepEqual(rows, [{ k1: "1" }, { k1: "2" }]);
-    } finally {
-      await lake.dispose();
     }
   });
 });
