@@ -29,7 +29,8 @@ const nameArb = fc.oneof(
 /** Any YAML value, for a field given the wrong type. */
 const wrongArb = fc.oneof(
   fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.string({ maxLength: 20 }),
-  fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 3 }),
+  fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 }), // Spread into a plain object: fast-check's dictionaries have no prototype, which no module or JSON makes.
+  fc.dictionary(fc.string({ maxLength: 5 }), fc.integer(), { maxKeys: 3 }).map((d) => ({ ...d })),
 );
 
 const scheduleArb = fc.oneof(
