@@ -122,6 +122,8 @@ export function expectationMaximisation(
   let lambda = start.lambda;
   const isConditioned = conditioned(uGiven);
   const total = patterns.reduce((a, p) => a + p.count, 0);
+  // No pairs (a sample that drew none): nothing to learn, and λ = 0/0 would poison the prior.
+  if (total <= 0) return { m, u, uGiven, lambda, iterations: 0, converged: true };
   for (let iteration = 1; iteration <= options.maxIterations; iteration++) {
     const post = new Map<Pattern, number>();
     let matched = 0;

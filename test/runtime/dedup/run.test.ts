@@ -180,3 +180,21 @@ test("an empty input and a single record give empty links and one entity per rec
     }
   });
 });
+
+test("training rules count at their sampled size: a loose training rule is sampled, not refused", async () => {
+  await withDuckDB(async (con) => {
+    await load(con, "people", base);
+    // surname builds 2 pairs; training on dob (4 pairs) and surname (2), sampled to 1 pair each: 4 in all.
+    const loose: DedupSpec = { ...spec, blocking: ["surname"], pairBudget: 4, training: { blocking: ["dob", "surname"], sessionPairs: 1 } };
+    const result = await runDedup(con, { input: "people", spec: loose, prefix: "t" });
+    assert.deepEqual(result.metrics.budget.training.map((c) => [c.field, c.pairs, c.built]), [
+      ["training.blocking[0]", 4, 1],
+      ["training.blocking[1]", 2, 1],
+    ]);
+    // Counted in full, the same rules are over the budget.
+    await assert.rejects(
+      runDedup(con, { input: "people", spec: { ...loose, training: { blocking: ["dob", "surname"], sessionPairs: 10 } }, prefix: "u", stage: "people" }),
+      /would build 8 pairs, over the pair budget of 4/,
+    );
+  });
+});
