@@ -9,6 +9,7 @@ import { leasedRun, startRun } from "../orchestration/azure/driver.ts";
 import { handleTaskMessage } from "../orchestration/azure/executor.ts";
 import { handlePoisonMessage } from "../orchestration/azure/poison.ts";
 import { readRunReport } from "../report/write.ts";
+import { tableLocations } from "../query/locations.ts";
 
 export type RuntimeProvider = () => Promise<QueueRuntime>;
 
@@ -55,7 +56,8 @@ export function createHandlers(runtime: RuntimeProvider) {
 
     /**
      * HTTP `runs/{runId?}`: POST starts a run (body or query: `select`, `fullRefresh`), 202 with its id or
-     * 409 while another is active; GET with an id returns that run's record, without one the latest runs.
+     * 409 while another is active; GET with an id returns that run's record, without one the latest runs
+     * and every table's Delta address and version (what Fabric, Synapse, Databricks or Power BI open).
      */
     async runs(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
       try {
@@ -78,8 +80,8 @@ export function createHandlers(runtime: RuntimeProvider) {
         }
         const limit = Math.min(Number(request.query.get("limit") ?? 10) || 10, 100);
         const runs = await rt.records.latest(rt.pipeline.name, limit);
-        const [leased, queue] = await Promise.all([leasedRun(rt.lake, rt.pipeline.name), rt.queue.depth()]);
-        return { status: 200, jsonBody: { pipeline: rt.pipeline.name, leasedRun: leased, queue, runs } };
+        const [leased, queue, tables] = await Promise.all([leasedRun(rt.lake, rt.pipeline.name), rt.queue.depth(), tableLocations(rt.lake, rt.pipeline)]);
+        return { status: 200, jsonBody: { pipeline: rt.pipeline.name, leasedRun: leased, queue, runs, tables } };
       } catch (error) {
         // A user-caused problem is a 400 with its message; anything else a 500 without internals.
         context.error(`runs: ${describeError(error)}`);

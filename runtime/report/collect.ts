@@ -4,7 +4,7 @@
 import type { Pipeline } from "../declare/pipeline.ts";
 import { ConfigError } from "../errors.ts";
 import type { Lake } from "../lake/lake.ts";
-import { readBronzeState } from "../state/bronze-state.ts";
+import { readBronzeStateAlone } from "../stages/bronze-table/state.ts";
 import { RunRecords, type RunRecord } from "../state/run-records.ts";
 import { pipelineGraph, type RunReportData, type StageSchemaChange } from "./data.ts";
 
@@ -25,7 +25,7 @@ async function schemaChangesOf(pipeline: Pipeline, lake: Lake, runId: string): P
   const changes: StageSchemaChange[] = [];
   for (const stage of pipeline.stages) {
     if (stage.kind !== "bronze.table") continue;
-    const { state } = await readBronzeState(lake, stage.name);
+    const { state } = await readBronzeStateAlone(lake, stage);
     for (const change of state?.schemaChanges ?? []) if (change.runId === runId) changes.push({ stage: stage.name, ...change });
   }
   return changes;

@@ -17,7 +17,7 @@ import { LocalLake } from "../../runtime/lake/local-lake.ts";
 import { runLocal } from "../../runtime/orchestration/local-runner.ts";
 import { EnvSecretProvider, SecretChain, secretEnvName } from "../../runtime/secrets/secrets.ts";
 import { bronzeViews } from "../../runtime/stages/bronze-table/views.ts";
-import { readBronzeState } from "../../runtime/state/bronze-state.ts";
+import { readBronzeTable } from "../../runtime/stages/bronze-table/state.ts";
 import type { RunRecord } from "../../runtime/state/run-records.ts";
 import { testPostgres } from "../helpers/pg.ts";
 import { type ClassResult, classResult, tryCase } from "./report.ts";
@@ -65,7 +65,7 @@ export async function sourceFaults(): Promise<ClassResult[]> {
       return JSON.stringify(got) === JSON.stringify(want) ? undefined : `bronze holds ${JSON.stringify(got)}, the source ${JSON.stringify(want)}`;
     };
     /** The committed batches and checkpoint, to tell "nothing changed" from "something half-changed". */
-    const state = async () => JSON.stringify((await readBronzeState(lake, "events")).state?.batches.map((b) => [b.loadId, b.rows, b.checkpointAfter]) ?? null);
+    const state = async () => JSON.stringify((await engine.withConnection((con) => readBronzeTable(lake, con, stage))).state?.batches.map((b) => [b.loadId, b.rows, b.checkpointAfter]) ?? null);
     return { schema, lake, run, differs, state };
   };
 

@@ -1,7 +1,11 @@
 // What bronze stage tests share: a PostgreSQL (server or PGlite) with a scratch schema and a client on
 // it, a DuckDB engine, and a scratch local lake; `close()` tears all of it down.
 import pg from "pg";
+import type { BronzeTable } from "../../runtime/declare/stages.ts";
 import { Engine, lakeAccess } from "../../runtime/engine/engine.ts";
+import type { Lake } from "../../runtime/lake/lake.ts";
+import type { BronzeState } from "../../runtime/state/bronze-state.ts";
+import { readBronzeTable } from "../../runtime/stages/bronze-table/state.ts";
 import { scratchLake } from "./lake.ts";
 import { testPostgres, type TestPostgres } from "./pg.ts";
 
@@ -31,4 +35,9 @@ export async function bronzeBed(prefix: string): Promise<BronzeBed> {
       await scratch.dispose();
     },
   };
+}
+
+/** A bronze stage's committed state, as its table's Delta log carries it. */
+export async function bronzeState(engine: Engine, lake: Lake, stage: BronzeTable): Promise<BronzeState | undefined> {
+  return (await engine.withConnection((con) => readBronzeTable(lake, con, stage))).state;
 }

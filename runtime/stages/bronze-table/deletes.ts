@@ -13,13 +13,15 @@ import { join } from "node:path";
 import type { BronzeTable } from "../../declare/stages.ts";
 import { queryRows } from "../../engine/engine.ts";
 import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
-import { lakePath } from "../../lake/lake.ts";
-import { readBronzeState } from "../../state/bronze-state.ts";
+import { dataFilePath } from "../../lake/delta/actions.ts";
+import { uploadBronzeFile } from "../../state/bronze-files.ts";
 import type { ResourceSchema, SourceConnector } from "../../sources/source.ts";
 import type { StageContext } from "../context.ts";
 import { commitBronze } from "./commit.ts";
-import { bronzeRoot, loadDateFolder, newLoadId } from "./paths.ts";
-import { DELETED_COLUMN, registerBronze } from "./views.ts";
+import { DELETED_COLUMN } from "./log.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { registerBronze } from "./register-views.ts";
+import { readBronze } from "./state.ts";
 
 /** Keys per Parquet file of the scan (they are small: a few bytes each). */
 const SCAN_CHUNK_ROWS = 2_000_000;
@@ -34,7 +36,7 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
   const { stage, engine, lake } = ctx;
   // The state before the scan: tombstones are committed only over it, so keys a load committed while
   // the scan ran (which the scan could not see) are never taken for deleted ones.
-  const { state } = await readBronzeState(lake, stage.name);
+  const { state } = await readBronze(ctx);
   if (!state) return 0;
   const dir = await mkdtemp(join(engine.workDir, "keyscan-"));
   try {
@@ -53,7 +55,7 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
       ? `SELECT ${key} FROM read_parquet([${files.map(quoteLiteral).join(", ")}])`
       : `SELECT ${key} FROM ${quoteIdent(view)} WHERE false`;
     const count = await engine.withConnection(async (con) => {
-      await registerBronze(con, lake, view, stage);
+      await registerBronze(con, lake, view, stage, "key scan");
       const [row] = await queryRows<{ Count: bigint }>(con,
         `COPY (SELECT ${key}, true AS ${quoteIdent(DELETED_COLUMN)} FROM (SELECT ${key} FROM ${quoteIdent(view)} EXCEPT ${sourceKeys})) ` +
           `TO ${quoteLiteral(tombstones)} (FORMAT parquet, COMPRESSION zstd)`);
@@ -61,11 +63,12 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
     });
     if (count === 0) return 0;
     const loadId = `${newLoadId()}-00000`;
-    const path = lakePath(bronzeRoot(stage), loadDateFolder(loadId), `${loadId}.parquet`);
-    const object = await lake.putFile(tombstones, path);
+    const add = await engine.withConnection((con) =>
+      uploadBronzeFile(lake, con, bronzeRoot(stage), state.columns, { localFile: tombstones, loadId, loadDate: loadDateOf(loadId), name: `${loadId}.parquet`, deletes: true }));
     await commitBronze(ctx, {
+      adds: [add],
       batches: [{
-        loadId, runId: ctx.runId, mode: "incremental", files: [path], rows: count, bytes: object.size,
+        loadId, runId: ctx.runId, mode: "incremental", files: [dataFilePath(bronzeRoot(stage), add.path)], rows: count, bytes: add.size,
         committedAt: new Date().toISOString(), checkpointAfter: state.checkpoint, deletes: true,
       }],
       columns: state.columns,

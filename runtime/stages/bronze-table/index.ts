@@ -1,11 +1,10 @@
 // The run side of `bronze.table`: one task, or for a partitioned table parallel extraction tasks and then
 // the table's own task, which commits them all; models read it as latest-per-key and `__history`.
-// Files here: run.ts (one-task load), partitions.ts, commit.ts, schema.ts (columns, evolution), sweep.ts,
-// paths.ts, views.ts.
+// Files here: run.ts (one-task load), partitions.ts, commit.ts, state.ts, migrate.ts, schema.ts (columns, evolution), sweep.ts,
+// paths.ts, log.ts, views.ts (register-views.ts).
 
 import { describeResource } from "../../declare/sources.ts";
 import { partitionTasks, type BronzeTable } from "../../declare/stages.ts";
-import { readBronzeState } from "../../state/bronze-state.ts";
 import type { StageKindModule } from "../kind.ts";
 import { bronzeViews } from "./views.ts";
 
@@ -31,7 +30,8 @@ export const bronzeTable: StageKindModule<BronzeTable> = {
       stage.incremental ? ` incremental on (${stage.incremental.cursor.join(", ")})` : stage.resource.kind === "files" && stage.resource.load === "incremental" ? " new files" : " full load"}`,
 
   async status(stage, lake) {
-    const { state } = await readBronzeState(lake, stage.name);
+    // Loaded on demand: the Delta reader needs DuckDB (for checkpoints), which `mallard plan` never loads.
+    const { state } = await (await import("./state.ts")).readBronzeStateAlone(lake, stage);
     const rows = state?.batches.reduce((n, b) => n + b.rows, 0) ?? 0;
     const position = state?.ledger ? `${state.ledger.filter((f) => !f.partial).length.toLocaleString("en-US")} files loaded`
       : !stage.incremental ? "full load each run"

@@ -7,6 +7,9 @@ import type { AddFile } from "../../lake/delta/actions.ts";
 /** The partition column: the date (UTC) of the load. Prefixed so it never clashes with a source column. */
 export const LOAD_DATE_COLUMN = "_load_date";
 
+/** The column a deleted key's row carries (key-scan tombstones, an API's tombstone records): in the table of a stage with `deletes`. */
+export const DELETED_COLUMN = "_mallard_deleted";
+
 /** `add.tags` key: the time-sortable id of the load a file holds (the newest one, for a compacted file). */
 export const LOAD_ID_TAG = "mallard.loadId";
 

@@ -9,13 +9,16 @@ import type { BronzeTable } from "../../declare/stages.ts";
 import { ConfigError, StageError } from "../../errors.ts";
 import { crashPoint } from "../../faults.ts";
 import { lakePath, PreconditionFailed } from "../../lake/lake.ts";
-import { readBronzeState, type SchemaChange } from "../../state/bronze-state.ts";
+import { type AddFile, dataFilePath } from "../../lake/delta/actions.ts";
+import { uploadBronzeFile } from "../../state/bronze-files.ts";
+import type { SchemaChange } from "../../state/bronze-state.ts";
 import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from "../../sources/source.ts";
 import { commitBronze } from "./commit.ts";
 import { prepareBronzeLoad, stageSlice } from "./schema.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
+import { readBronze } from "./state.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
-import { bronzeRoot, loadDateFolder, newLoadId } from "./paths.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
 import { DEFAULT_CHUNK_ROWS, mergeWarnings, schemaNotes } from "./run.ts";
 import { cursorSlice } from "../../sources/incremental.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
@@ -39,7 +42,8 @@ interface PartitionPlan {
 
 interface PartitionManifest {
   readonly index: number;
-  readonly files: readonly string[];
+  /** The `add` actions of the files it uploaded (stats read where each file was written). */
+  readonly files: readonly AddFile[];
   readonly rows: number;
   readonly bytes: number;
   /** Values the source changed to store them, for the run record. */
@@ -52,16 +56,16 @@ interface PartitionManifest {
  * (an incremental read comes in cursor order) or from the range's start (a full read has no order).
  */
 interface PartitionProgress {
-  /** Ranges of this task done; their files are in `files`. */
+  /** Ranges of this task done; their files (`add` actions) are in `files`. */
   readonly ranges: number;
-  readonly files: readonly string[];
+  readonly files: readonly AddFile[];
   readonly rows: number;
   readonly bytes: number;
   /** Files numbered so far (new uploads take the next numbers, so none overwrites a recorded file). */
   readonly parts: number;
   readonly warnings: readonly string[];
   /** The range in progress: what it uploaded and the position that reaches (undefined: not resumable). */
-  readonly current?: { readonly files: readonly string[]; readonly rows: number; readonly bytes: number; readonly position?: CursorPosition };
+  readonly current?: { readonly files: readonly AddFile[]; readonly rows: number; readonly bytes: number; readonly position?: CursorPosition };
 }
 
 const runFolder = (stage: string, runId: string) => lakePath("_mallard", "state", "bronze", `${stage}.runs`, runId);
@@ -84,13 +88,13 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
   let progress: PartitionProgress = found ?? { ranges: 0, files: [], rows: 0, bytes: 0, parts: 0, warnings: [] };
   const resumedAfter = found ? found.rows + (found.current?.position ? found.current.rows : 0) : 0;
   let read = 0;
-  const folder = loadDateFolder(plan.loadId);
+  const loadDate = loadDateOf(plan.loadId);
   const ranges = rangesOf(plan, stage, partition);
   for (let r = progress.ranges; r < ranges.length; r++) {
     // Resume inside the range after the last recorded chunk's position (no look-back: those rows are in);
     // without a position its recorded files are dropped (orphans the sweep removes) and the range is re-read.
     const resume = progress.current?.position && stage.incremental ? progress.current : undefined;
-    let current = resume ?? { files: [], rows: 0, bytes: 0 };
+    let current: NonNullable<PartitionProgress["current"]> = resume ?? { files: [], rows: 0, bytes: 0 };
     const rangeSlice = resume && stage.incremental
       ? cursorSlice(plan.schema, { columns: stage.incremental.cursor }, resume.position, plan.until, (c) => connector.refuseCursor?.(c))
       : slice;
@@ -105,11 +109,12 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
       if (chunk.warnings?.length) progress = { ...progress, warnings: [...progress.warnings, ...chunk.warnings] };
       if (chunk.rows === 0) continue;
       const part = progress.parts;
-      const path = lakePath(bronzeRoot(stage), folder, `${plan.loadId}-p${partition.index}-${String(part).padStart(5, "0")}.parquet`);
-      const object = await lake.putFile(chunk.file, path);
+      const name = `${plan.loadId}-p${partition.index}-${String(part).padStart(5, "0")}.parquet`;
+      const add = await ctx.engine.withConnection((con) =>
+        uploadBronzeFile(lake, con, bronzeRoot(stage), plan.columns, { localFile: chunk.file, loadId: plan.loadId, loadDate, name, deletes: stage.deletes !== undefined }));
       crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: `${stage.name}#${partition.index}`, chunk: part + 1 });
       read += chunk.rows;
-      current = { files: [...current.files, path], rows: current.rows + chunk.rows, bytes: current.bytes + object.size, position: chunk.lastCursor };
+      current = { files: [...current.files, add], rows: current.rows + chunk.rows, bytes: current.bytes + add.size, position: chunk.lastCursor };
       progress = { ...progress, parts: part + 1, current };
       await lake.writeJson(progressPath, progress);
     }
@@ -134,7 +139,7 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   const { stage, lake } = ctx;
   const plan = (await lake.readJson<PartitionPlan>(lakePath(runFolder(stage.name, ctx.runId), "plan.json")))?.value;
   // Taken over after it committed (and removed the plan): report what it committed instead of failing.
-  const committed = plan ? undefined : (await readBronzeState(lake, stage.name)).state?.batches.find((b) => b.runId === ctx.runId);
+  const committed = plan ? undefined : (await readBronze(ctx)).state?.batches.find((b) => b.runId === ctx.runId);
   if (committed) {
     return {
       rowsIn: committed.rows, rowsOut: committed.rows, bytes: committed.bytes,
@@ -150,10 +155,12 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   }
   const rows = manifests.reduce((n, m) => n + m.rows, 0);
   const bytes = manifests.reduce((n, m) => n + m.bytes, 0);
-  const before = (await readBronzeState(lake, stage.name)).state?.checkpoint;
+  const before = (await readBronze(ctx)).state?.checkpoint;
+  const adds = manifests.flatMap((m) => m.files);
   const state = await commitBronze(ctx, {
+    adds,
     batches: [{
-      loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: manifests.flatMap((m) => m.files), rows, bytes,
+      loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: adds.map((a) => dataFilePath(bronzeRoot(stage), a.path)), rows, bytes,
       committedAt: new Date().toISOString(), checkpointAfter: plan.until,
     }],
     columns: plan.columns,
@@ -166,7 +173,7 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   });
   // The run's plan and manifests have done their job; files of abandoned partition runs go after the grace period.
   for await (const object of lake.list(runFolder(stage.name, ctx.runId))) await lake.delete(object.path);
-  await sweepOrphanBatches(lake, stage, state);
+  await sweepOrphanBatches(lake, stage, (await readBronze(ctx)).snapshot);
   const deleted = wantsKeyScan(stage, { fullRefresh: plan.mode === "full", loadedBefore: true })
     ? await scanDeletedKeys(ctx, await ctx.connector(stage.source), plan.schema)
     : undefined;

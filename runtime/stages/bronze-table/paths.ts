@@ -21,3 +21,8 @@ export function newLoadId(): string {
 export function loadDateFolder(loadId: string): string {
   return `${LOAD_DATE_COLUMN}=${loadId.slice(0, 4)}-${loadId.slice(4, 6)}-${loadId.slice(6, 8)}`;
 }
+
+/** `2026-11-24` from a load id: its `_load_date` partition. */
+export function loadDateOf(loadId: string): string {
+  return `${loadId.slice(0, 4)}-${loadId.slice(4, 6)}-${loadId.slice(6, 8)}`;
+}

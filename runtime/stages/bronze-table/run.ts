@@ -4,30 +4,33 @@
 
 import type { BronzeTable } from "../../declare/stages.ts";
 import { crashPoint } from "../../faults.ts";
-import { lakePath } from "../../lake/lake.ts";
-import { type BronzeBatch, currentBatches, readBronzeState, type SchemaChange } from "../../state/bronze-state.ts";
+import { type AddFile, dataFilePath } from "../../lake/delta/actions.ts";
+import { uploadBronzeFile } from "../../state/bronze-files.ts";
+import { type BronzeBatch, currentBatches, type SchemaChange } from "../../state/bronze-state.ts";
 import type { CursorPosition, FileLedger } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { commitBronze } from "./commit.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
+import { readBronze } from "./state.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
-import { bronzeRoot, loadDateFolder, newLoadId } from "./paths.ts";
+import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
 import { isIncremental, prepareBronzeLoad, stageSlice } from "./schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
 
 export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
-  const { connector, schema, state, evolution, after: before } = await prepareBronzeLoad(ctx);
+  const { connector, schema, state, snapshot, evolution, after: before } = await prepareBronzeLoad(ctx);
   const slice = stageSlice(stage, connector, schema, before);
   const changes = schemaNotes(evolution.change);
-  await sweepOrphanBatches(lake, stage, state);
+  await sweepOrphanBatches(lake, stage, snapshot);
 
   const incremental = isIncremental(stage) && !ctx.fullRefresh;
   // The first load of an incremental table commits chunk by chunk (resumable); a full load or a full
   // refresh commits all its chunks at once, so readers never see half a snapshot.
   const commitEachChunk = incremental;
   const pending: BronzeBatch[] = [];
+  const pendingAdds: AddFile[] = [];
   let rows = 0;
   let bytes = 0;
   let checkpoint: CursorPosition | undefined = before;
@@ -39,7 +42,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const fresh = schema.ledger ? state?.ledger === undefined : !before;
   let first = true;
   const loadId = newLoadId();
-  const folder = loadDateFolder(loadId);
+  const loadDate = loadDateOf(loadId);
   const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir }, ctx.engine);
   let part = 0;
   for await (const chunk of chunks) {
@@ -48,11 +51,12 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     warnings.push(...chunk.warnings ?? []);
     if (chunk.rows === 0) continue;
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
-    const path = lakePath(bronzeRoot(stage), folder, `${batchId}.parquet`);
-    const object = await lake.putFile(chunk.file, path);
+    const add = await ctx.engine.withConnection((con) =>
+      uploadBronzeFile(lake, con, bronzeRoot(stage), evolution.columns, { localFile: chunk.file, loadId: batchId, loadDate, name: `${batchId}.parquet`, deletes: stage.deletes !== undefined }));
+    const path = dataFilePath(bronzeRoot(stage), add.path);
     crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: stage.name, chunk: part });
     rows += chunk.rows;
-    bytes += object.size;
+    bytes += add.size;
     const batch: BronzeBatch = {
       loadId: batchId,
       runId: ctx.runId,
@@ -61,7 +65,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       mode: commitEachChunk && !(first && fresh) ? "incremental" : "full",
       files: [path],
       rows: chunk.rows,
-      bytes: object.size,
+      bytes: add.size,
       committedAt: new Date().toISOString(),
       checkpointAfter: chunk.lastCursor,
     };
@@ -69,7 +73,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     if (chunk.lastCursor) checkpoint = chunk.lastCursor;
     if (commitEachChunk) {
       await commitBronze(ctx, {
-        batches: [batch], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger,
+        batches: [batch], adds: [add], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger,
         expected: { checkpoint: committedBefore, ledger: committedLedger },
       });
       committedLedger = ledger;
@@ -78,6 +82,7 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       ctx.log(`${stage.name}: committed ${rows.toLocaleString()} rows`);
     } else {
       pending.push(batch);
+      pendingAdds.push(add);
     }
     first = false;
   }
@@ -87,12 +92,12 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       ? [{ ...pending[0], mode: "full", files: pending.flatMap((b) => b.files), rows, bytes, checkpointAfter: checkpoint }]
       : [{ loadId: `${loadId}-00000`, runId: ctx.runId, mode: "full", files: [], rows: 0, bytes: 0, committedAt: new Date().toISOString() }];
     await commitBronze(ctx, {
-      batches: merged, columns: evolution.columns, dropped: evolution.dropped, change: evolution.change,
+      batches: merged, adds: pendingAdds, columns: evolution.columns, dropped: evolution.dropped, change: evolution.change,
       checkpoint: stage.incremental ? checkpoint : undefined, ledger,
     });
   } else if (evolution.change || !state || ledger !== committedLedger) {
     // Schema only (nothing new, the first load's schema, or files that held no rows): the checkpoint is what this load last committed.
-    await commitBronze(ctx, { batches: [], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
+    await commitBronze(ctx, { batches: [], adds: [], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
   }
   const outcome = await committedByRun(ctx, { rows, bytes, before });
   const deleted = wantsKeyScan(stage, { fullRefresh: ctx.fullRefresh, loadedBefore: state !== undefined }) ? await scanDeletedKeys(ctx, connector, schema) : undefined;
@@ -138,7 +143,7 @@ async function committedByRun(
   ctx: StageContext<BronzeTable>,
   attempt: { rows: number; bytes: number; before: CursorPosition | undefined },
 ): Promise<Pick<StageOutcome, "rowsIn" | "rowsOut" | "bytes" | "checkpointBefore">> {
-  const batches = currentBatches((await readBronzeState(ctx.lake, ctx.stage.name)).state);
+  const batches = currentBatches((await readBronze(ctx)).state);
   const first = batches.findIndex((b) => b.runId === ctx.runId);
   const mine = first === -1 ? [] : batches.slice(first).filter((b) => b.runId === ctx.runId && !b.deletes);
   const rows = mine.reduce((n, b) => n + b.rows, 0);

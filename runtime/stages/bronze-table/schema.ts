@@ -7,7 +7,9 @@ import type { BronzeTable } from "../../declare/stages.ts";
 import { describeResource } from "../../declare/sources.ts";
 import { ConfigError, SchemaChanged } from "../../errors.ts";
 import { durationSeconds } from "../../declare/duration.ts";
-import { type BronzeState, readBronzeState } from "../../state/bronze-state.ts";
+import type { Snapshot } from "../../lake/delta/replay.ts";
+import type { BronzeState } from "../../state/bronze-state.ts";
+import { readBronze } from "./state.ts";
 import { LOAD_DATE_COLUMN } from "./log.ts";
 import { compareSchemas } from "../../sources/schema-compare.ts";
 import { cursorSlice, type CursorSlice } from "../../sources/incremental.ts";
@@ -18,6 +20,8 @@ export interface BronzeLoad {
   readonly connector: SourceConnector;
   readonly schema: ResourceSchema;
   readonly state: BronzeState | undefined;
+  /** The table's latest version (undefined: never committed). */
+  readonly snapshot: Snapshot | undefined;
   readonly evolution: Evolution;
   /** The checkpoint an incremental load starts after (undefined: a full load, or the first one). */
   readonly after: CursorPosition | undefined;
@@ -31,7 +35,7 @@ export function isIncremental(stage: BronzeTable): boolean {
 export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise<BronzeLoad> {
   const { stage } = ctx;
   const connector = await ctx.connector(stage.source);
-  const { state } = await readBronzeState(ctx.lake, stage.name);
+  const { state, snapshot } = await readBronze(ctx);
   // A file drop loading new files reads only those its ledger does not hold; a full refresh starts the ledger afresh.
   const ledger = stage.resource.kind === "files" && stage.resource.load === "incremental" ? (ctx.fullRefresh ? [] : state?.ledger ?? []) : undefined;
   const discovered = await connector.discover(stage.resource, ctx.fullRefresh ? undefined : state?.columns, { engine: ctx.engine, ledger });
@@ -44,7 +48,7 @@ export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise
   }
   const evolution = evolveSchema(stage, state, schema, ctx.fullRefresh, ctx.runId);
   const after = stage.incremental && !ctx.fullRefresh ? state?.checkpoint : undefined;
-  return { connector, schema, state, evolution, after };
+  return { connector, schema, state, snapshot, evolution, after };
 }
 
 /** The slice an incremental stage reads: after the checkpoint (less the look-back), up to `until`. */

@@ -1,18 +1,21 @@
-// Remove Parquet files a crashed load uploaded but never committed. Only files older than a grace
-// period are touched, so a load in flight on another instance keeps its files.
+// Remove Parquet files a crashed load uploaded but never committed: no version of the table names them
+// (neither live nor removed). Only files older than a grace period are touched, so a load in flight on
+// another instance keeps its files. Vacuum removes the same files; the sweep just does it sooner.
 
 import type { BronzeTable } from "../../declare/stages.ts";
 import { type Lake, sortableIdTime } from "../../lake/lake.ts";
-import type { BronzeState } from "../../state/bronze-state.ts";
+import type { Snapshot } from "../../lake/delta/replay.ts";
 import { bronzeRoot } from "./paths.ts";
 
 const GRACE_MS = 6 * 3_600_000;
 
-export async function sweepOrphanBatches(lake: Lake, stage: BronzeTable, state: BronzeState | undefined, now = Date.now()): Promise<number> {
-  const committed = new Set(state?.batches.flatMap((b) => b.files) ?? []);
+export async function sweepOrphanBatches(lake: Lake, stage: BronzeTable, snapshot: Snapshot | undefined, now = Date.now()): Promise<number> {
+  const root = bronzeRoot(stage);
+  const named = new Set([...(snapshot?.files.keys() ?? []), ...(snapshot?.tombstones.keys() ?? [])].map((p) => decodeURIComponent(p)));
   let removed = 0;
-  for await (const object of lake.list(bronzeRoot(stage))) {
-    if (committed.has(object.path)) continue;
+  for await (const object of lake.list(root)) {
+    const relative = object.path.slice(root.length + 1);
+    if (named.has(relative) || relative.startsWith("_delta_log/") || relative.startsWith("_mallard/")) continue;
     if (!object.path.endsWith(".parquet")) continue;
     // Batch files are named by their time-sortable load id; any other name is not a batch and stays.
     const written = sortableIdTime(object.path.slice(object.path.lastIndexOf("/") + 1));

@@ -15,7 +15,8 @@ import { createSnapshotView, liveFilePaths } from "../../../runtime/lake/delta/r
 import type { LocalLake } from "../../../runtime/lake/local-lake.ts";
 import { readTable } from "../../../runtime/lake/tables.ts";
 import { bronzeViews } from "../../../runtime/stages/bronze-table/views.ts";
-import { currentBatches, readBronzeState } from "../../../runtime/state/bronze-state.ts";
+import { currentBatches } from "../../../runtime/state/bronze-state.ts";
+import { readBronzeTable } from "../../../runtime/stages/bronze-table/state.ts";
 import { RunRecords } from "../../../runtime/state/run-records.ts";
 
 export interface TableDigest {
@@ -60,7 +61,7 @@ export async function digestLake(lake: LocalLake, engine: Engine, pipeline: Pipe
       tables[root] = digestRows(await queryRows(con, "SELECT * FROM __digest"));
     }
     for (const stage of pipeline.stages.filter((s): s is BronzeTable => s.kind === "bronze.table")) {
-      const { state } = await readBronzeState(lake, stage.name);
+      const { state } = await readBronzeTable(lake, con, stage);
       if (!state) continue;
       for (const batch of state.batches) for (const file of batch.files) if (!existsSync(join(lake.root, file))) broken.push(`bronze ${stage.name} batch ${batch.loadId} names a missing file ${file}`);
       const view = `digest_${stage.name}`;

@@ -12,6 +12,9 @@ import { AzureTaskQueue } from "../../../runtime/orchestration/queue/azure-queue
 import { createHandlers } from "../../../runtime/functions/handlers.ts";
 import { projectRoot, runtimeFromSettings } from "../../../runtime/functions/instance.ts";
 import type { RunRecord } from "../../../runtime/state/run-records.ts";
+import { Engine } from "../../../runtime/engine/engine.ts";
+import { overwriteTable } from "../../../runtime/lake/delta/overwrite.ts";
+import type { TableLocation } from "../../../runtime/query/locations.ts";
 import { Monitor } from "../../../runtime/telemetry/monitor.ts";
 import { type Azurite, startAzurite } from "../../helpers/azurite.ts";
 import { EXPECTED, fakeRunner, outputs, testPipeline } from "../orchestration/azure/fixture.ts";
@@ -105,6 +108,19 @@ describe("Functions handlers", () => {
     const list = await handlers.runs(http("GET", "/api/runs?limit=5"), context("runs"));
     assert.equal((list.jsonBody as { runs: RunRecord[] }).runs[0].runId, runId);
     assert.deepEqual((list.jsonBody as { queue: unknown }).queue, { tasks: 0, poison: 0 });
+  });
+
+  it("GET /api/runs lists every written table's Delta address and latest version, for outside readers", async () => {
+    const engine = await Engine.create({ threads: 1, memoryLimit: "256MB" });
+    try {
+      for (const n of [1, 2]) await engine.withConnection((con) => overwriteTable(rt.lake, con, { root: "gold/g", query: `SELECT ${n} AS n`, workDir: engine.workDir }));
+    } finally {
+      await engine.close();
+    }
+    const list = await handlers.runs(http("GET", "/api/runs"), context("runs"));
+    const tables = (list.jsonBody as { tables: TableLocation[] }).tables;
+    assert.deepEqual(tables.find((t) => t.name === "g"), { name: "g", stage: "g", path: rt.lake.externalPath("gold/g"), format: "delta", version: 1 });
+    assert.ok(!tables.some((t) => t.name === "m"), "a table never written is not listed");
   });
 
   it("the timer starts the next run; a redelivered executor message for a finished task does nothing", async () => {

@@ -11,13 +11,12 @@ import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
 import { planTasks } from "../../../../runtime/orchestration/plan.ts";
 import { InProcessTaskQueue } from "../../../../runtime/orchestration/queue/memory-queue.ts";
 import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
-import { readBronzeState } from "../../../../runtime/state/bronze-state.ts";
 import { registerInputs } from "../../../../runtime/stages/inputs.ts";
 import { TaskAbandoned } from "../../../../runtime/lake/publish-guard.ts";
 import type { Source } from "../../../../runtime/declare/sources.ts";
 import type { SourceConnector } from "../../../../runtime/sources/source.ts";
 import { commitBronzePartitions, runBronzePartition } from "../../../../runtime/stages/bronze-table/partitions.ts";
-import { bronzeBed, type BronzeBed } from "../../../helpers/bronze-bed.ts";
+import { bronzeBed, type BronzeBed, bronzeState } from "../../../helpers/bronze-bed.ts";
 import { stageContext } from "../../../helpers/stage-context.ts";
 
 let bed: BronzeBed;
@@ -69,7 +68,7 @@ async function assertAllEqual(expectedRows: number) {
   assert.equal(whole.length, expectedRows);
   assert.deepEqual(await rows(stages.chunks), whole);
   assert.deepEqual(await rows(stages.ranges), whole);
-  const checkpoints = await Promise.all(Object.values(stages).map(async (s) => (await readBronzeState(scratch.lake, s.name)).state?.checkpoint));
+  const checkpoints = await Promise.all(Object.values(stages).map(async (s) => (await bronzeState(engine, scratch.lake, s))?.checkpoint));
   assert.deepEqual(checkpoints[1], checkpoints[0]);
   assert.deepEqual(checkpoints[2], checkpoints[0]);
 }
@@ -87,7 +86,7 @@ describe("partitioned bronze", () => {
     assert.equal(record.tasks["by_chunks"].rowsOut, 3000);
     assert.ok(Number(record.tasks["by_chunks#0"].rowsOut) > 0 && Number(record.tasks["by_chunks#2"].rowsOut) > 0);
     await assertAllEqual(3000);
-    const { state } = await readBronzeState(scratch.lake, "by_chunks");
+    const state = await bronzeState(engine, scratch.lake, stages.chunks);
     assert.equal(state!.batches.length, 1, "all partitions committed as one batch");
   });
 
@@ -123,9 +122,9 @@ describe("partitioned bronze", () => {
       await client.query(`UPDATE ${quoteIdent(schema)}.t SET updated_at = '2026-03-01 00:00:00+00' WHERE id <= 10`);
       const stale = ctxOf("20260101T000000Z-stale", false);
       for (const index of [0, 1]) await runBronzePartition(stale, { index, count: 2 });
-      const committedBefore = (await readBronzeState(scratch.lake, "retaken")).state;
+      const committedBefore = (await bronzeState(engine, scratch.lake, stage));
       await assert.rejects(commitBronzePartitions(stale, 2), (e: unknown) => e instanceof TaskAbandoned);
-      assert.deepEqual((await readBronzeState(scratch.lake, "retaken")).state, committedBefore, "nothing committed");
+      assert.deepEqual((await bronzeState(engine, scratch.lake, stage)), committedBefore, "nothing committed");
     } finally {
       for (const c of opened) await c.close();
     }

@@ -9,9 +9,8 @@ import { queryRows } from "../../../../runtime/engine/engine.ts";
 import { quoteIdent } from "../../../../runtime/engine/sql.ts";
 import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
 import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
-import { readBronzeState } from "../../../../runtime/state/bronze-state.ts";
 import { registerInputs } from "../../../../runtime/stages/inputs.ts";
-import { bronzeBed, type BronzeBed } from "../../../helpers/bronze-bed.ts";
+import { bronzeBed, type BronzeBed, bronzeState } from "../../../helpers/bronze-bed.ts";
 
 let bed: BronzeBed;
 let server: BronzeBed["server"];
@@ -116,10 +115,10 @@ describe("bronze.table incremental from PostgreSQL", () => {
         env: { ...process.env, MALLARD_CRASH_AT: crashAt }, encoding: "utf8",
       });
     const stage = eventsStage({ name: "events" });
-    const { state: before } = await readBronzeState(scratch.lake, "events");
+    const before = await bronzeState(engine, scratch.lake, eventsStage());
     // Killed after uploading chunk 3 but before committing it, then after committing chunk 5.
     assert.equal(child("bronze:events:after-upload:3").signal, "SIGKILL");
-    const { state: afterCrash } = await readBronzeState(scratch.lake, "events");
+    const afterCrash = await bronzeState(engine, scratch.lake, eventsStage());
     assert.equal(afterCrash!.batches.length, before!.batches.length + 2, "chunks 1-2 committed, chunk 3 not");
     assert.equal(child("bronze:events:after-commit:5").signal, "SIGKILL");
     const resumed = child("");
@@ -146,7 +145,7 @@ describe("bronze.table incremental from PostgreSQL", () => {
     const added = await load(stage);
     assert.equal(added.status, "succeeded", added.error);
     assert.match(added.note ?? "", /new columns: Note Ü/);
-    const { state } = await readBronzeState(scratch.lake, "events");
+    const state = await bronzeState(engine, scratch.lake, eventsStage());
     assert.ok(state!.columns.some((c) => c.name === "Note Ü"));
     assert.equal(state!.schemaChanges.at(-1)!.added[0].name, "Note Ü");
     await compare(stage);
@@ -165,7 +164,7 @@ describe("bronze.table incremental from PostgreSQL", () => {
     const refused = await load(stage);
     assert.equal(refused.status, "failed");
     assert.match(refused.error ?? "", /stage "events": .*column "label" changed from text to integer.*checkpoint is unchanged/);
-    const { state: after } = await readBronzeState(scratch.lake, "events");
+    const after = await bronzeState(engine, scratch.lake, eventsStage());
     assert.deepEqual(after!.checkpoint, state!.checkpoint, "the checkpoint did not move");
     assert.equal(after!.batches.length, state!.batches.length, "nothing was committed");
 
