@@ -5,7 +5,7 @@
 import { DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { EngineSettings } from "../declare/pipeline.ts";
 import { type EngineAccess, lockDown } from "./sandbox.ts";
 import { quoteLiteral } from "./sql.ts";
@@ -79,6 +79,15 @@ export async function queryRows<T = Record<string, unknown>>(con: DuckDBConnecti
 /** Write the result of a query to a Parquet file with Mallard's codec choice for the layer. */
 export async function copyToParquet(con: DuckDBConnection, query: string, file: string, codec: ParquetCodec = "zstd"): Promise<void> {
   await con.run(`COPY (${query}) TO ${quoteLiteral(file)} (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 122880)`);
+}
+
+/**
+ * The engine's work folder, from a connection: the one folder (besides those it was given) a locked-down
+ * engine may write, so a helper that has only the connection writes its temporary files there.
+ */
+export async function workDirOf(con: DuckDBConnection): Promise<string> {
+  const [{ t }] = await queryRows<{ t: string }>(con, "SELECT current_setting('temp_directory') AS t");
+  return dirname(t);
 }
 
 export type ParquetCodec = "zstd" | "snappy" | "uncompressed";

@@ -6,9 +6,8 @@
 
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { copyToParquet } from "../engine/engine.ts";
+import { copyToParquet, workDirOf } from "../engine/engine.ts";
 import { quoteLiteral } from "../engine/sql.ts";
 import { type Lake, lakePath } from "./lake.ts";
 import { type Action, type AddFile, encodePath } from "./delta/actions.ts";
@@ -38,7 +37,7 @@ export async function migratePublishedTable(lake: Lake, con: DuckDBConnection, r
   if (log.commits.size > 0) return false;
   const pointer = (await lake.readJson<LegacyPointer>(pointerPath))?.value;
   if (!pointer) return false;
-  const work = await mkdtemp(join(tmpdir(), "mallard-migrate-"));
+  const work = await mkdtemp(join(await workDirOf(con), "migrate-"));
   try {
     const local = await lake.localFiles(pointer.files);
     const source = `SELECT * FROM read_parquet([${local.map(quoteLiteral).join(", ")}], union_by_name = true)`;

@@ -4,7 +4,6 @@
 import type { Pipeline } from "../declare/pipeline.ts";
 import { ConfigError } from "../errors.ts";
 import type { Lake } from "../lake/lake.ts";
-import { readBronzeStateAlone } from "../stages/bronze-table/state.ts";
 import { RunRecords, type RunRecord } from "../state/run-records.ts";
 import { pipelineGraph, type RunReportData, type StageSchemaChange } from "./data.ts";
 
@@ -25,6 +24,8 @@ async function schemaChangesOf(pipeline: Pipeline, lake: Lake, runId: string): P
   const changes: StageSchemaChange[] = [];
   for (const stage of pipeline.stages) {
     if (stage.kind !== "bronze.table") continue;
+    // Loaded on demand: the Delta reader needs DuckDB, which the Azure driver (which writes reports) never loads.
+    const { readBronzeStateAlone } = await import("../stages/bronze-table/state.ts");
     const { state } = await readBronzeStateAlone(lake, stage);
     for (const change of state?.schemaChanges ?? []) if (change.runId === runId) changes.push({ stage: stage.name, ...change });
   }

@@ -6,10 +6,9 @@
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
-import { queryRows } from "../../engine/engine.ts";
+import { queryRows, workDirOf } from "../../engine/engine.ts";
 import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
 import { crashPoint } from "../../faults.ts";
 import { type Lake, lakePath, PreconditionFailed } from "../lake.ts";
@@ -67,7 +66,8 @@ export interface LastCheckpoint {
  * at an older one). The checkpoint appears whole or not at all; writing the same one twice is harmless.
  */
 export async function writeCheckpoint(lake: Lake, con: DuckDBConnection, root: string, version: number, state: TableState, now = Date.now()): Promise<LastCheckpoint> {
-  const work = await mkdtemp(join(tmpdir(), "mallard-checkpoint-"));
+  // In the engine's work folder: a locked-down engine writes nowhere else.
+  const work = await mkdtemp(join(await workDirOf(con), "checkpoint-"));
   try {
     const actionsFile = join(work, "actions.ndjson");
     const out = createWriteStream(actionsFile);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { bronze, pipeline, source, type BronzeTable } from "../../../../runtime/declare/index.ts";
-import { queryRows } from "../../../../runtime/engine/engine.ts";
+import { Engine, lakeAccess, queryRows } from "../../../../runtime/engine/engine.ts";
 import { quoteIdent } from "../../../../runtime/engine/sql.ts";
 import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
 import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
@@ -40,13 +40,15 @@ async function load(s: BronzeTable, lake: Lake) {
 
 async function compare(s: BronzeTable, lake: Lake): Promise<string[]> {
   const expected = (await bed.client.query(`SELECT s.k1::text AS k1, s.k2, s.label FROM ${table(s.name)} s ORDER BY s.k1, s.k2`)).rows;
-  const actual = await bed.engine.withConnection(async (con) => {
+  // Each test has its own lake; an engine reads only the lake it was given (the bed's is another one).
+  const engine = await Engine.create({ threads: 1, memoryLimit: "256MB" }, lakeAccess(lake.lake));
+  const actual = await engine.withConnection(async (con) => {
     await registerInputs(con, lake.lake, "test", { t: s });
     const rows = await queryRows(con, `SELECT k1::VARCHAR AS k1, k2, label FROM t ORDER BY t.k1, t.k2`);
     const columns = await queryRows<{ column_name: string }>(con, "DESCRIBE SELECT * FROM t");
     assert.deepEqual(rows, expected);
     return columns.map((c) => c.column_name);
-  });
+  }).finally(() => engine.close());
   return actual;
 }
 
@@ -81,10 +83,11 @@ describe("deletes: keyScan", () => {
       await load(s, lake);
       await bed.client.query(`DELETE FROM ${table("kept")} WHERE k1 = 1`);
       await load(s, lake);
-      const rows = await bed.engine.withConnection(async (con) => {
+      const engine = await Engine.create({ threads: 1, memoryLimit: "256MB" }, lakeAccess(lake.lake));
+      const rows = await engine.withConnection(async (con) => {
         await registerInputs(con, lake.lake, "test", { t: s });
         return queryRows(con, "SELECT k1::VARCHAR AS k1 FROM t ORDER BY t.k1");
-      });
+      }).finally(() => engine.close());
       assert.deepEqual(rows, [{ k1: "1" }, { k1: "2" }]);
     }
   });
