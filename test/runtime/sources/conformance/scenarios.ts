@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
 import { quoteIdent } from "../../../../runtime/engine/sql.ts";
-import { readBronzeState } from "../../../../runtime/state/bronze-state.ts";
+import { readBronzeStateAlone } from "../../../../runtime/stages/bronze-table/state.ts";
 import { bronzeViews } from "../../../../runtime/stages/bronze-table/views.ts";
 import { scratchLake } from "../../../helpers/lake.ts";
 import { canonical, type ConformanceSource, crashedLoad, historyVersions, type Lake, latestRows, load, rowsOf } from "./harness.ts";
@@ -126,9 +126,9 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
       await source.insert(t, rowsOf(1, 400, { times: 7 }));
       const stage = source.stage(t, { name: `crash_${t}`, incremental: true, chunkRows: 50 });
       await crashedLoad(stage, lake, `bronze:${stage.name}:after-upload:3`);
-      const { state: afterUpload } = await readBronzeState(lake.lake, stage.name);
+      const { state: afterUpload } = await readBronzeStateAlone(lake.lake, stage);
       await crashedLoad(stage, lake, `bronze:${stage.name}:after-commit:2`);
-      const { state: afterCommit } = await readBronzeState(lake.lake, stage.name);
+      const { state: afterCommit } = await readBronzeStateAlone(lake.lake, stage);
       assert.ok((afterCommit?.batches.length ?? 0) > (afterUpload?.batches.length ?? 0), "the second child committed chunks before it died");
       const finished = await load(stage, lake);
       assert.equal(finished.status, "succeeded", finished.error);
@@ -151,7 +151,7 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
       assert.equal(second.status, "succeeded", second.error);
       assert.match(second.note ?? "", /new columns: extra/);
       await same(stage, t, true);
-      const { state } = await readBronzeState(lake.lake, stage.name);
+      const { state } = await readBronzeStateAlone(lake.lake, stage);
       assert.deepEqual(state!.schemaChanges.at(-1)?.added.map((c) => c.name), ["extra"]);
     });
 
