@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
+import { Engine, lakeAccess, queryRows } from "../../../../runtime/engine/engine.ts";
 import { quoteIdent } from "../../../../runtime/engine/sql.ts";
 import { readBronzeStateAlone } from "../../../../runtime/stages/bronze-table/state.ts";
 import { bronzeViews } from "../../../../runtime/stages/bronze-table/views.ts";
@@ -22,8 +22,9 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
 
     before(async () => {
       source = await open();
-      engine = await Engine.create({ memoryLimit: "256MB", threads: 1 });
       lake = await scratchLake();
+      // What a run gives its engine: the lake's table folders.
+      engine = await Engine.create({ memoryLimit: "256MB", threads: 1 }, lakeAccess(lake.lake));
     });
     after(async () => {
       await source?.close();
