@@ -82,6 +82,15 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./commands/report.ts")).reportCommand,
   },
   {
+    name: "overview",
+    description: "write the pipeline overview page: the last runs' durations and rows, gold freshness, failing checks over time",
+    common: true,
+    options: (cmd) => cmd
+      .addOption(new Option("-n, --runs <n>", "runs to show").argParser(positiveInt).default(30))
+      .option("-o, --out <file>", "write the page here (default: into the lake, _mallard/reports/<pipeline>/index.html)"),
+    load: async () => (await import("./commands/overview.ts")).overviewCommand,
+  },
+  {
     name: "query",
     description: "run SQL over the lake's tables (a view per table; bronze also as <name>__history)",
     common: true,

@@ -8,16 +8,18 @@ import type { PipelineGraph, StageNode } from "./data.ts";
 import { html, type Markup } from "./html.ts";
 import { tasksOfStage } from "./status.ts";
 
-interface SourceNode {
+/** A column of a table: its stage, the table (the stage's own, or a companion such as `people__entities`), the column. */
+interface ColumnRef {
   readonly stage: string;
-  /** The table it is a column of: the stage's own, or a companion (`people__entities`). */
   readonly table: string;
   readonly column: string;
-  readonly sources: readonly SourceNode[];
 }
 
-/** Far enough for any real pipeline; stops a malformed record from recursing forever. */
-const MAX_DEPTH = 32;
+interface Origins {
+  /** The columns it comes from that no recorded lineage explains further (bronze columns, dedup outputs). */
+  readonly columns: ReadonlyMap<string, ColumnRef>;
+  readonly stages: ReadonlySet<string>;
+}
 
 export function lineageSection(graph: PipelineGraph, run: RunRecord): Markup {
   const stages = new Map(graph.stages.map((s) => [s.name, s]));
@@ -25,16 +27,34 @@ export function lineageSection(graph: PipelineGraph, run: RunRecord): Markup {
   const models = graph.stages.filter((s) => lineageOf(s.name)).sort((a, b) => layerOrder(a) - layerOrder(b));
   if (!models.length) return html`<p class="empty">No model in this run recorded its column lineage.</p>`;
 
-  const resolve = (stage: StageNode, source: string, depth: number): SourceNode => {
+  const refOf = (stage: StageNode, source: string): ColumnRef => {
     const dot = source.indexOf(".");
     const view = dot < 0 ? source : source.slice(0, dot);
     const column = dot < 0 ? "" : source.slice(dot + 1);
     const input = stage.views[view] ?? companionOwner(stage, view);
-    const target = input ? stages.get(input) : undefined;
-    if (!target) return { stage: view, table: view, column, sources: [] };
-    const table = stage.views[view] ? target.name : `${target.name}${view.slice(view.indexOf("__"))}`;
-    const upstream = table === target.name && depth < MAX_DEPTH ? lineageOf(target.name)?.[column] ?? [] : [];
-    return { stage: target.name, table, column, sources: upstream.map((s) => resolve(target, s, depth + 1)) };
+    if (!input || !stages.has(input)) return { stage: view, table: view, column };
+    return { stage: input, table: stage.views[view] ? input : `${input}${view.slice(view.indexOf("__"))}`, column };
+  };
+  // Memoised per column: a wide pipeline shares its upstream columns, and each is followed once.
+  const memo = new Map<string, Origins>();
+  const originsOf = (ref: ColumnRef): Origins => {
+    const key = `${ref.table}.${ref.column}`;
+    const known = memo.get(key);
+    if (known) return known;
+    memo.set(key, { columns: new Map(), stages: new Set([ref.stage]) }); // a cycle ends here
+    const stage = stages.get(ref.stage);
+    const upstream = stage && ref.table === stage.name ? lineageOf(stage.name)?.[ref.column] : undefined;
+    const columns = new Map<string, ColumnRef>();
+    const involved = new Set<string>([ref.stage]);
+    if (!upstream?.length || !stage) columns.set(key, ref);
+    else for (const source of upstream) {
+      const o = originsOf(refOf(stage, source));
+      for (const [k, c] of o.columns) columns.set(k, c);
+      for (const s of o.stages) involved.add(s);
+    }
+    const result = { columns, stages: involved };
+    memo.set(key, result);
+    return result;
   };
 
   const blocks = models.map((stage) => {
@@ -43,19 +63,19 @@ export function lineageSection(graph: PipelineGraph, run: RunRecord): Markup {
     return html`<div class="lineage-stage" data-stage="${stage.name}"><h3>${stage.name} <span class="muted">${stage.kind}</span></h3>
 <div class="columns">${columns.map((c, i) => html`<button type="button" class="column" data-target="${`lineage-${stage.name}-${i}`}">${c}</button>`)}</div>
 ${columns.map((c, i) => {
-  const tree = lineage[c].map((s) => resolve(stage, s, 1));
-  const involved = new Set<string>([stage.name]);
-  const walk = (n: SourceNode) => { involved.add(n.stage); n.sources.forEach(walk); };
-  tree.forEach(walk);
-  return html`<div class="lineage-tree" id="${`lineage-${stage.name}-${i}`}" data-stages="${[...involved].join(" ")}" hidden>
-<div><code>${stage.name}.${c}</code> is computed from:</div>${tree.length ? sourceList(tree) : html`<p class="empty">no input column (a constant or a row count)</p>`}</div>`;
+  const direct = lineage[c].map((s) => refOf(stage, s));
+  const origins = originsOf({ stage: stage.name, table: stage.name, column: c });
+  const fromOrigins = [...origins.columns.values()].filter((o) => !(o.table === stage.name && o.column === c));
+  return html`<div class="lineage-tree" id="${`lineage-${stage.name}-${i}`}" data-stages="${[...origins.stages].join(" ")}" hidden>
+${direct.length ? html`<div><code>${stage.name}.${c}</code> is computed from ${columnList(direct)}</div>
+<div>which come from ${columnList(fromOrigins)}</div>` : html`<p class="empty">no input column (a constant or a row count)</p>`}</div>`;
 })}</div>`;
   });
-  return html`<p class="muted">Click a column to see the input columns it is computed from, down to bronze (from DuckDB's parse of each model's SQL; filters and join keys are not counted).</p>${blocks}`;
+  return html`<p class="muted">Click a column to see the input columns it is computed from, and where those come from at the start of the pipeline (from DuckDB's parse of each model's SQL; filters and join keys are not counted).</p>${blocks}`;
 }
 
-function sourceList(nodes: readonly SourceNode[]): Markup {
-  return html`<ul>${nodes.map((n) => html`<li><code>${n.table}.${n.column}</code>${n.sources.length ? sourceList(n.sources) : ""}</li>`)}</ul>`;
+function columnList(refs: readonly ColumnRef[]): Markup {
+  return html`<ul>${refs.map((r) => html`<li><code>${r.table}.${r.column}</code> <span class="muted">${r.stage !== r.table ? r.stage : ""}</span></li>`)}</ul>`;
 }
 
 /** `people__entities` is a companion of the input read as `people`. */
