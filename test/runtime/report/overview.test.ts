@@ -1,0 +1,32 @@
+// The overview over records in memory: a bar per run, gold freshness against a freshness check, failing
+// checks per run, and markup in data as text.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { escapeHtml } from "../../../runtime/report/html.ts";
+import { goldFreshness, renderOverview, type OverviewData } from "../../../runtime/report/overview.ts";
+import { HOSTILE, smallGraph, smallRun } from "./fixtures.ts";
+
+function data(): OverviewData {
+  const older = { ...smallRun(), runId: "20261124T090000Z-older", status: "succeeded" as const, error: undefined };
+  // revenue: failed in the newest run, last published an hour before "now" by the older run.
+  const tasks = { ...older.tasks, revenue: { ...older.tasks.revenue, status: "succeeded" as const, error: undefined, endedAt: "2026-11-24T09:00:30Z" } };
+  return {
+    graph: smallGraph(), runs: [smallRun(), { ...older, tasks }], generatedAt: "2026-11-24T10:00:30Z",
+    expectations: { revenue: 1800 },
+  };
+}
+
+describe("overview", () => {
+  it("judges each gold table's last publish against its expectation", () => {
+    assert.deepEqual(goldFreshness(data()).map((f) => [f.stage, f.state, f.ageSeconds]), [["revenue", "stale", 3600], ["unselected", "never published", undefined]]);
+  });
+
+  it("draws a bar per run, links each run's report, and shows failing checks over time as text-safe markup", () => {
+    const page = renderOverview(data());
+    assert.equal(page.match(/<svg class="chart durations"[\s\S]*?<\/svg>/)?.[0].match(/<rect /g)?.length, 2);
+    assert.match(page, /<a href="20261124T100000Z-abc123\.html">/);
+    assert.match(page, /<span class="badge failed">stale<\/span>/);
+    assert.match(page, /orders_clean · accepted_values\(status\)/);
+    assert.ok(!page.includes(HOSTILE) && page.includes(escapeHtml(HOSTILE)));
+  });
+});
