@@ -122,7 +122,9 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
       ...progress, ranges: r + 1, files: [...progress.files, ...current.files], rows: progress.rows + current.rows,
       bytes: progress.bytes + current.bytes, current: undefined,
     };
-    await lake.writeJson(progressPath, progress);
+    // A range that delivered nothing is not worth a write (a `range` split may have thousands): a resumed
+    // task reads it again, for nothing, from the last range that did.
+    if (current.files.length) await lake.writeJson(progressPath, progress);
   }
   const { files, rows, bytes, warnings } = progress;
   await lake.writeJson(manifestPath, { index: partition.index, files, rows, bytes, ...(warnings.length ? { warnings } : {}) } satisfies PartitionManifest);
