@@ -125,7 +125,7 @@ async function typeTables(folder: string, drops: (chunkRows: number) => ReturnTy
       async create(table) {
         await mkdir(join(folder, table), { recursive: true });
         const path = join(folder, table, "a.parquet");
-        const engine = await Engine.create({ memoryLimit: "128MB", threads: 1 });
+        const engine = await Engine.create({ memoryLimit: "128MB", threads: 1 }, { directories: [join(folder, table)] });
         try {
           await engine.withConnection((con) => con.run(
             `COPY (SELECT 1 AS id, 7::INTEGER AS i4, 12.5::DECIMAL(12,2) AS dec, '2026-01-01 10:00:00+00'::TIMESTAMPTZ AS tstz, DATE '2026-01-01' AS day, '\\x00\\xFF'::BLOB AS bytes, 'x' AS text ` +

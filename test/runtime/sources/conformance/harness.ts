@@ -98,8 +98,6 @@ export function canonical(rows: readonly Row[], extra: boolean): Row[] {
 export async function latestRows(engine: Engine, lake: Lake, stage: BronzeTable, extra: boolean): Promise<Row[]> {
   return engine.withConnection(async (con) => {
     await bronzeViews.register(con, lake.lake, "b", stage, "conformance");
-    // Timestamps with a time zone print in the session's: UTC, as the rows are written.
-    await con.run("SET TimeZone = 'UTC'");
     const rows = await queryRows<{ id: bigint | number; updatedAt: string; name: string | null; amount: string | null; extra?: string | null }>(con,
       `SELECT id, strftime(updated_at::TIMESTAMP, '%Y-%m-%d %H:%M:%S') AS "updatedAt", name, CAST(amount AS DECIMAL(12,2))::VARCHAR AS amount` +
         `${extra ? ", extra" : ""} FROM b ORDER BY id`);

@@ -165,7 +165,6 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
         assert.equal(done.status, "succeeded", `${types.label}: ${done.error}`);
         await engine.withConnection(async (con) => {
           await bronzeViews.register(con, lake.lake, "typed", stage, "conformance");
-          await con.run("SET TimeZone = 'UTC'");
           const described = await queryRows<{ column_name: string; column_type: string }>(con, `DESCRIBE typed`);
           const typeOf = new Map(described.map((d) => [d.column_name, d.column_type]));
           for (const c of types.cases) {
