@@ -29,6 +29,15 @@ export interface PostgresSourceArgs extends SqlSourceArgs {}
  */
 export interface MysqlSourceArgs extends SqlSourceArgs {}
 
+/**
+ * A SQL Server or Azure SQL database. `connection`: `sqlserver://user:password@host:1433/database` for a
+ * SQL login, `sqlserver://<server>.database.windows.net/<database>` for Microsoft Entra ID (the Function
+ * App's managed identity in Azure, `az login` locally; `?authentication=managed-identity&clientId=<id>` for
+ * a user-assigned identity). TLS is on and the certificate verified unless `?encrypt=false` or
+ * `?trustServerCertificate=true`.
+ */
+export interface SqlServerSourceArgs extends SqlSourceArgs {}
+
 interface SqlSourceFields {
   readonly name: string;
   readonly connection: SecretRef | string;
@@ -44,12 +53,17 @@ export interface MysqlSource extends SqlSourceFields {
   readonly kind: "mysql" | "mariadb";
 }
 
+/** A SQL Server or Azure SQL database (runtime/sources/mssql/). */
+export interface SqlServerSource extends SqlSourceFields {
+  readonly kind: "sqlserver";
+}
+
 /** Every source kind. Adding one: its declaration here, its connector under runtime/sources/<kind>/. */
-export type Source = PostgresSource | MysqlSource | RestSource | FilesSource;
+export type Source = PostgresSource | MysqlSource | SqlServerSource | RestSource | FilesSource;
 export type SourceKind = Source["kind"];
 
 /** Sources whose resources are tables (read with SQL). */
-export type SqlSource = PostgresSource | MysqlSource;
+export type SqlSource = PostgresSource | MysqlSource | SqlServerSource;
 
 /** A table (or view) of a SQL source, as the source names it. @example { kind: "table", table: "public.orders" } */
 export interface TableResource {
@@ -104,6 +118,10 @@ export const source = {
   /** A MariaDB database (10.3 or later; UUID needs 10.7, INET4 10.10), read through `mysql2`. */
   mariadb(name: string, args: MysqlSourceArgs): MysqlSource {
     return sql("mariadb", name, args);
+  },
+  /** A SQL Server (2016 or later) or Azure SQL database, read through `mssql` (tedious). */
+  sqlserver(name: string, args: SqlServerSourceArgs): SqlServerSource {
+    return sql("sqlserver", name, args);
   },
   /** A REST API serving JSON; its endpoints are read with `bronze.endpoint`. See runtime/declare/rest.ts. */
   rest(name: string, args: RestSourceArgs): RestSource {

@@ -19,7 +19,7 @@ const stageSchema = z.union(YAML_FORMS.map((form) => form.schema) as unknown as 
 
 const sourceSchema = z.discriminatedUnion("kind", [
   z.strictObject({
-    kind: z.enum(["postgres", "mysql", "mariadb"]),
+    kind: z.enum(["postgres", "mysql", "mariadb", "sqlserver"]),
     connection: secretValue,
     chunkRows: z.number().int().positive().optional(),
   }),

@@ -27,6 +27,10 @@ const OPENERS: { [K in Source["kind"]]: Opener<Extract<Source, { kind: K }>> } =
   },
   mysql: (source, secrets) => openMysql(source, secrets),
   mariadb: (source, secrets) => openMysql(source, secrets),
+  sqlserver: async (source, secrets) => {
+    const { createMssqlConnector } = await import("./mssql/index.ts");
+    return createMssqlConnector(await connection(source, secrets), { name: source.name });
+  },
   rest: async (source, secrets) => {
     const { openRestSource } = await import("./rest/open.ts");
     return openRestSource(source, secrets);

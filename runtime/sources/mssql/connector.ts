@@ -1,0 +1,130 @@
+// The SQL Server / Azure SQL source connector: discover a table from sys.columns, and read it with one
+// SELECT (statement-consistent; Azure SQL's default read-committed snapshot never blocks writers), every
+// value the server's exact text, streamed into the shared CSV-to-Parquet chunk pipeline.
+
+import type { ConnectionPool } from "mssql";
+import type { Resource } from "../../declare/sources.ts";
+import type { Engine } from "../../engine/engine.ts";
+import { ConfigError, SourceError } from "../../errors.ts";
+import { csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
+import { defaultStaging } from "../csv/staging.ts";
+import { cursorPosition } from "../incremental.ts";
+import type { Chunk, ReadRequest, ResourceSchema, SourceColumn, SourceConnector } from "../source.ts";
+import { buildSelect } from "../sql/select.ts";
+import { entraCredential, mssqlConfig, type MssqlTarget, parseMssqlTarget } from "./connect.ts";
+import { parseMssqlTable, quoteMssqlQualified } from "./identifiers.ts";
+import { MSSQL_SQL, mssqlString } from "./query.ts";
+import { mssqlBlocks } from "./stream.ts";
+import { type MssqlColumnInfo, mssqlDuckType, mssqlSelectList, mssqlTypeName, refuseCursor } from "./types.ts";
+
+export interface MssqlConnectorOptions {
+  /** The declared source's name, for messages. */
+  readonly name?: string;
+  /** Largest row, as CSV text. @default 8 MiB */
+  readonly maxRowBytes?: number;
+}
+
+/** The catalog query: each column's base type (an alias type reads as the type it is made of). */
+export function columnsSql(address: readonly string[]): string {
+  return `SELECT c.name, TYPE_NAME(c.system_type_id) AS type, c.max_length, c.precision, c.scale, c.is_nullable ` +
+    `FROM sys.columns c WHERE c.object_id = OBJECT_ID(${mssqlString(quoteMssqlQualified(address))}) ORDER BY c.column_id`;
+}
+
+/** Bronze columns of a table as the catalog describes them; a type with no DuckDB counterpart is refused, naming the column. */
+export function columnsOf(rows: readonly MssqlColumnInfo[], label: string): SourceColumn[] {
+  return rows.map((row) => {
+    const duckType = mssqlDuckType(row);
+    const sourceType = mssqlTypeName(row);
+    if (!duckType) throw new SourceError(`${label}: column "${row.name}" has type ${sourceType}, which Mallard does not read; store it as text with columns: { "${row.name}": "text" }`);
+    return { name: row.name, sourceType, duckType, nullable: row.nullable };
+  });
+}
+
+export function createMssqlConnector(connection: string, options: MssqlConnectorOptions = {}): MssqlConnector {
+  return new MssqlConnector(parseMssqlTarget(connection), options);
+}
+
+export class MssqlConnector implements SourceConnector {
+  readonly where: string;
+  readonly refuseCursor = refuseCursor;
+  private pool: Promise<ConnectionPool> | undefined;
+
+  constructor(private readonly target: MssqlTarget, private readonly options: MssqlConnectorOptions = {}) {
+    this.where = `SQL Server ${options.name ? `source "${options.name}" at ` : ""}${target.description}`;
+  }
+
+  async discover(resource: Resource): Promise<ResourceSchema> {
+    if (resource.kind !== "table") throw new ConfigError([`${this.where} serves tables, not ${resource.kind}s`]);
+    const address = parseMssqlTable(resource.table);
+    const label = quoteMssqlQualified(address);
+    const pool = await this.connection();
+    const result = await this.sourceErrors(`describing table ${resource.table}`, () => pool.request().query(columnsSql(address)));
+    const rows = (result.recordset as { name: string; type: string; max_length: number; precision: number; scale: number; is_nullable: boolean }[])
+      .map((r) => ({ name: r.name, type: r.type, maxLength: r.max_length, precision: r.precision, scale: r.scale, nullable: r.is_nullable }));
+    if (rows.length === 0) throw new SourceError(`table ${label} does not exist in ${this.where} (or the login cannot see it)`);
+    return { label, address, columns: columnsOf(rows, label) };
+  }
+
+  async *read(request: ReadRequest, engine: Engine): AsyncGenerator<Chunk> {
+    if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
+    const query = buildSelect(request, MSSQL_SQL);
+    const pool = await this.connection();
+    const sqlRequest = pool.request();
+    const cursors: (readonly (string | null)[] | undefined)[] = [];
+    try {
+      const blocks = mssqlBlocks(sqlRequest, query.sql, {
+        groupRows: request.chunkRows,
+        cursorIndexes: request.slice ? query.cursorIndexes : [],
+        maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
+      }, cursors);
+      const chunks = csvToParquetChunks(blocks, engine, {
+        workDir: request.workDir,
+        fieldCount: query.columns.length,
+        selectList: mssqlSelectList(query.columns),
+        codec: "zstd",
+        compressionLevel: 1,
+        staging: defaultStaging,
+        maxRowBytes: this.options.maxRowBytes,
+        stopSource: () => sqlRequest.cancel(),
+      });
+      for await (const chunk of chunks) {
+        const cursor = cursors.shift();
+        yield {
+          file: chunk.file,
+          rows: chunk.rows,
+          bytes: chunk.bytes,
+          lastCursor: request.slice && cursor ? cursorPosition(request.slice, cursor) : undefined,
+        };
+      }
+    } catch (error) {
+      if (error instanceof SourceError) throw error;
+      throw new SourceError(`extracting ${request.schema.label} from ${this.where}: ${(error as Error).message}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pending = this.pool;
+    this.pool = undefined;
+    const pool = await pending?.catch(() => undefined);
+    await pool?.close();
+  }
+
+  private async sourceErrors<T>(what: string, body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (error) {
+      throw new SourceError(`${what} in ${this.where}: ${(error as Error).message}`);
+    }
+  }
+
+  /** One pool per run, opened on first use. */
+  private connection(): Promise<ConnectionPool> {
+    this.pool ??= (async () => {
+      const mssql = (await import("mssql")).default;
+      const credential = this.target.authentication === "sql" ? undefined : await entraCredential(this.target);
+      return this.sourceErrors("connecting", () => new mssql.ConnectionPool(mssqlConfig(this.target, credential)).connect());
+    })();
+    this.pool.catch(() => (this.pool = undefined));
+    return this.pool;
+  }
+}

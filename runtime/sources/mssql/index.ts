@@ -1,0 +1,1 @@
+export { createMssqlConnector, MssqlConnector, type MssqlConnectorOptions } from "./connector.ts";
