@@ -3,7 +3,7 @@
 // unknown stage is one line and exit 2.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -22,6 +22,9 @@ before(async () => {
   // 300 people: four first names, two surnames, 40 birth years.
   const rows = Array.from({ length: 300 }, (_, i) => `${i},${["ana", "bob", "eve", "max"][i % 4]},${["smith", "jones"][Math.floor(i / 4) % 2]},19${50 + (i % 40)}-01-01`);
   await writeFile(join(dir, "drop", "people.csv"), `id,first_name,surname,dob\n${rows.join("\n")}\n`);
+  // Older than a folder drop's settle time (30 s): a file written just now may still be being written.
+  const settled = new Date(Date.now() - 3_600_000);
+  await utimes(join(dir, "drop", "people.csv"), settled, settled);
   await writeFile(join(dir, "people.yml"), `
 name: people
 schedule: "0 0 * * * *"
