@@ -10,12 +10,16 @@ import { csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging } from "../csv/staging.ts";
 import { cursorPosition } from "../incremental.ts";
 import type { Chunk, ReadRequest, ResourceSchema, SourceColumn, SourceConnector } from "../source.ts";
+import { driverErrors, driverText } from "../driver-errors.ts";
 import { buildSelect } from "../sql/select.ts";
 import { entraCredential, mssqlConfig, type MssqlTarget, parseMssqlTarget } from "./connect.ts";
 import { parseMssqlTable, quoteMssqlQualified } from "./identifiers.ts";
 import { MSSQL_SQL, mssqlString } from "./query.ts";
 import { mssqlBlocks } from "./stream.ts";
 import { type MssqlColumnInfo, mssqlDuckType, mssqlSelectList, mssqlTypeName, refuseCursor } from "./types.ts";
+
+/** tedious's messages, redacted and without quoted rows, like every database source's. */
+const mssqlErrors = driverErrors((error) => driverText(error instanceof Error ? error.message : String(error)));
 
 export interface MssqlConnectorOptions {
   /** The declared source's name, for messages. */
@@ -109,12 +113,8 @@ export class MssqlConnector implements SourceConnector {
     await pool?.close();
   }
 
-  private async sourceErrors<T>(what: string, body: () => Promise<T>): Promise<T> {
-    try {
-      return await body();
-    } catch (error) {
-      throw new SourceError(`${what} in ${this.where}: ${(error as Error).message}`);
-    }
+  private sourceErrors<T>(what: string, body: () => Promise<T>): Promise<T> {
+    return mssqlErrors.sourceErrors(`${what} in ${this.where}`, body);
   }
 
   /** One pool per run, opened on first use. */

@@ -4,6 +4,7 @@
 
 import mysql from "mysql2";
 import { redact, SourceError } from "../../errors.ts";
+import { driverErrors, driverText } from "../driver-errors.ts";
 
 /**
  * Session settings every value's text depends on: TIMESTAMP shown in UTC, utf8mb4 for every text
@@ -108,24 +109,7 @@ export function reason(error: unknown): string {
   if (!(error instanceof Error)) return redact(String(error));
   const e = error as Error & { code?: string; sqlMessage?: string };
   const text = e.sqlMessage ? `${e.sqlMessage} (${e.code})` : e.message || e.code || e.name;
-  // DuckDB's CSV errors quote the offending row: data does not belong in logs.
-  const lines = text.split("\n").filter((line) => !/^\s*Original Line:/.test(line)).join("\n");
-  return redact(lines.length > 1_000 ? `${lines.slice(0, 1_000)}…` : lines);
+  return driverText(text);
 }
 
-/** A copy of an error that is safe to keep as a `cause`: message redacted, no driver internals. */
-export function scrub(error: unknown): Error {
-  const copy = new Error(reason(error));
-  copy.name = error instanceof Error ? error.name : "Error";
-  return copy;
-}
-
-/** Run `body`, turning driver errors into a SourceError prefixed with `what`. */
-export async function sourceErrors<T>(what: string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof SourceError) throw error;
-    throw new SourceError(`${what}: ${reason(error)}`, { cause: scrub(error) });
-  }
-}
+export const { scrub, sourceErrors } = driverErrors(reason);

@@ -4,6 +4,7 @@
 
 import pg from "pg";
 import { redact, SourceError } from "../../errors.ts";
+import { driverErrors, driverText } from "../driver-errors.ts";
 
 /**
  * Session settings the type mapping relies on: timestamps in ISO form and UTC, bytea as hex, floats with
@@ -58,27 +59,10 @@ export function reason(error: unknown): string {
   const parts = [error.message || pgError.code || error.name];
   if (pgError.detail) parts.push(`(${pgError.detail})`);
   if (pgError.hint) parts.push(`hint: ${pgError.hint}`);
-  // DuckDB's CSV errors quote the offending row: data does not belong in logs, and it can be megabytes.
-  const text = parts.join(" ").split("\n").filter((line) => !/^\s*Original Line:/.test(line)).join("\n");
-  return redact(text.length > 1_000 ? `${text.slice(0, 1_000)}…` : text);
+  return driverText(parts.join(" "));
 }
 
-/** A copy of an error that is safe to keep as a `cause`: message redacted, no driver internals. */
-function scrub(error: unknown): Error {
-  const copy = new Error(reason(error));
-  copy.name = error instanceof Error ? error.name : "Error";
-  return copy;
-}
-
-/** Run `body`, turning driver errors into a SourceError prefixed with `what` (a table, an action). */
-export async function sourceErrors<T>(what: string, body: () => Promise<T>): Promise<T> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof SourceError) throw error;
-    throw new SourceError(`${what}: ${reason(error)}`, { cause: scrub(error) });
-  }
-}
+export const { scrub, sourceErrors } = driverErrors(reason);
 
 /** Cut a client's connection now (a COPY the reader abandoned): the server ends the backend's query. */
 export function destroySocket(client: pg.Client): void {
