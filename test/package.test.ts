@@ -89,7 +89,8 @@ describe("the packed package", () => {
     const undeclared = new Set<string>();
     for (const file of (await filesUnder(join(installed, "dist"))).filter((f) => f.endsWith(".js"))) {
       const code = await readFile(file, "utf8");
-      for (const [, specifier] of code.matchAll(/(?:from|import\(|require\()\s*"([^"./][^"]*)"/g)) {
+      // A specifier is a package name (and a subpath): minified code has strings ending in "from" too.
+      for (const [, specifier] of code.matchAll(/(?:\bfrom|\bimport\(|\brequire\()\s*"((?:@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(?:\/[\w.\/-]*)?)"/g)) {
         if (specifier.startsWith("node:") || builtins.has(specifier.split("/")[0])) continue;
         const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
         if (!(name in manifest.dependencies)) undeclared.add(`${name} (${file.slice(installed.length + 1)})`);

@@ -21,7 +21,8 @@ import { loadBundle, type LoadedBundle, type RegisteredFunction } from "./bundle
 const queue = (queueName: string): RegisteredFunction => ({ trigger: "queueTrigger", queueName, connection: "MALLARD_STORAGE" });
 const timer = (schedule: string): RegisteredFunction => ({ trigger: "timerTrigger", schedule });
 const RUNS: RegisteredFunction = { trigger: "httpTrigger", methods: ["GET", "POST"], authLevel: "function", route: "runs/{runId?}" } as RegisteredFunction;
-const ALWAYS = { executor: queue("mallard-tasks"), poison: queue("mallard-tasks-poison"), runs: RUNS };
+const RUN_REPORT = { trigger: "httpTrigger", methods: ["GET"], authLevel: "function", route: "runs/{runId}/report" };
+const ALWAYS = { executor: queue("mallard-tasks"), poison: queue("mallard-tasks-poison"), runs: RUNS, run_report: RUN_REPORT };
 
 interface Deployed {
   resources: RecordedResource[];
@@ -52,7 +53,7 @@ const instances = (resources: RecordedResource[]) => one(resources, "azure-nativ
 
 let sample: Deployed;
 
-test("the sample with the dev stack's settings: its resources, and its bundle registers its four functions and opens DuckDB", async () => {
+test("the sample with the dev stack's settings: its resources, and its bundle registers its five functions and opens DuckDB", async () => {
   sample = await deploy("configs/pipeline.ts", { "shop-db-url": SECRET_VALUES["shop-db-url"] });
   const { resources, app, zipFiles: files } = sample;
   const web = one(resources, "azure-native:web:WebApp");

@@ -158,7 +158,8 @@ export class PostgresConnector implements SourceConnector {
       const codec = this.options.codec ?? BRONZE_CODEC.codec;
       // A numeric(p,s) NaN is stored as NULL (a DECIMAL has none; a typmod'd numeric holds no infinity).
       // Spotting "NaN" in a block costs a byte search; only then is the snapshot counted, for the run record.
-      const decimals = query.columns.filter((c) => !c.asText && /^DECIMAL\(/.test(c.duckType));
+      // Scalar columns only: an array's elements are not columns of the read to count over.
+      const decimals = query.columns.filter((c) => !c.asText && /^DECIMAL\(\d+,\s*\d+\)$/.test(c.duckType));
       const spotted = { nonFinite: false };
       const chunks = csvToParquetChunks(decimals.length ? spotNonFinite(blocks, spotted) : blocks, engine, {
         workDir: request.workDir,

@@ -187,5 +187,5 @@ test("the real runtime's bundle of a pipeline `mallard plan` refuses registers i
 
   const app = await loadBundle(bundle.zipPath);
   assert.equal(app.checked, planMessage);
-  assert.deepEqual(Object.keys(app.functions).sort(), ["driver", "executor", "poison", "runs"], "still registered, so /api/runs can say why");
+  assert.deepEqual(Object.keys(app.functions).sort(), ["driver", "executor", "poison", "run_report", "runs"], "still registered, so /api/runs can say why");
 });

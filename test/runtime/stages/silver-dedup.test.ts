@@ -7,6 +7,7 @@ import { after, before, test } from "node:test";
 import { pipeline, silver } from "../../../runtime/declare/index.ts";
 import type { DedupSpec } from "../../../runtime/declare/dedup.ts";
 import { Engine } from "../../../runtime/engine/engine.ts";
+import { lakeAccess } from "../../../runtime/engine/sandbox.ts";
 import { normalise } from "../../../runtime/dedup/model.ts";
 import { buildParams } from "../../../runtime/dedup/params.ts";
 import { dedupParamsPath, runSilverDedup } from "../../../runtime/stages/silver-dedup/run.ts";
@@ -16,8 +17,9 @@ import { stageContext } from "../../helpers/stage-context.ts";
 let engine: Engine;
 let scratch: Awaited<ReturnType<typeof scratchLake>>;
 before(async () => {
-  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 });
   scratch = await scratchLake();
+  // The sandboxed engine reads only the lake it is given, as the runner's does.
+  engine = await Engine.create({ memoryLimit: "512MB", threads: 1 }, lakeAccess(scratch.lake));
 });
 after(async () => {
   await engine.close();
