@@ -4,17 +4,15 @@
 // trained model. Rules over the pair budget get refinements that fit, each with the matches it keeps.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { checkDedupArgs, type DedupSpec } from "../declare/dedup.ts";
-import { ConfigError } from "../errors.ts";
+import type { DedupSpec } from "../declare/dedup.ts";
 import { hasAliases, savedAliases, useAliases } from "./aliases.ts";
 import { rulePairsFrom, sharesKey } from "./blocking.ts";
 import { refinements, ruleCosts, ruleText, type RuleCost } from "./budget.ts";
-import { checkExpressions } from "./expressions.ts";
-import { col, normalise, tableNames, type Model, type TableNames } from "./model.ts";
+import { col, type Model, type TableNames } from "./model.ts";
 import { reusableParams, type DedupParams } from "./params.ts";
 import { scorePairs } from "./predict.ts";
 import { materialiseSource, prepareRecords } from "./records.ts";
-import { columnsOf } from "./run.ts";
+import { checkedModel } from "./run.ts";
 import { quoteDouble, quoteIdent } from "./sql.ts";
 import { train } from "./train.ts";
 
@@ -76,14 +74,7 @@ const DEFAULT_SAMPLE = 100_000;
 const MAX_SAMPLE_TOTAL = 1_000_000;
 
 export async function explainBlocking(con: DuckDBConnection, options: ExplainOptions): Promise<BlockingAdvice> {
-  const stage = options.stage ?? options.prefix;
-  const input = quoteIdent(options.input);
-  const columns = await columnsOf(con, input);
-  const problems = checkDedupArgs(stage, options.spec, columns);
-  if (problems.length > 0) throw new ConfigError(problems);
-  const model = normalise(options.spec, columns);
-  await checkExpressions(con, model, input, stage);
-  const names = tableNames(options.prefix);
+  const { stage, input, model, names } = await checkedModel(con, options);
   try {
     const source = await materialiseSource(con, model, input, names, undefined, "all");
     const saved = reusableParams(model, options.params);

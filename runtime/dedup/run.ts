@@ -71,15 +71,8 @@ export interface DedupRunResult {
 }
 
 export async function runDedup(con: DuckDBConnection, options: DedupRunOptions): Promise<DedupRunResult> {
-  const stage = options.stage ?? options.prefix;
-  const input = quoteIdent(options.input);
   const clock = timer();
-  const columns = await columnsOf(con, input);
-  const problems = checkDedupArgs(stage, options.spec, columns);
-  if (problems.length > 0) throw new ConfigError(problems);
-  const model = normalise(options.spec, columns);
-  await checkExpressions(con, model, input, stage);
-  const names = tableNames(options.prefix);
+  const { stage, input, model, names } = await checkedModel(con, options);
 
   const entities = options.previous?.entities;
   const previous: PreviousEntities | undefined = entities
@@ -168,6 +161,21 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
       timings: { budget: budgetMs, prepare, train: trainMs, block, predict, cluster, output },
     },
   };
+}
+
+/**
+ * The stage's spec checked against its input's columns and normalised, its expressions tried on the
+ * input: what a dedup run and the blocking advisor both start from.
+ */
+export async function checkedModel(con: DuckDBConnection, options: { input: string; spec: DedupSpec; prefix: string; stage?: string }) {
+  const stage = options.stage ?? options.prefix;
+  const input = quoteIdent(options.input);
+  const columns = await columnsOf(con, input);
+  const problems = checkDedupArgs(stage, options.spec, columns);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const model = normalise(options.spec, columns);
+  await checkExpressions(con, model, input, stage);
+  return { stage, input, model, names: tableNames(options.prefix) };
 }
 
 export async function columnsOf(con: DuckDBConnection, table: string): Promise<string[]> {
