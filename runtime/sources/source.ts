@@ -34,6 +34,11 @@ export interface ResourceSchema {
   readonly files?: readonly DiscoveredFile[];
   /** A file source that keeps a ledger: the one the read starts from (files gone from the drop dropped). Chunks carry it forward. */
   readonly ledger?: FileLedger;
+  /**
+   * A file source: files left for a later run because they changed within the settle time (they may still
+   * be being written), so a run that loads none of them says why rather than nothing.
+   */
+  readonly settling?: { readonly files: number; readonly seconds: number };
 }
 
 /** A file of a file source as listed: its path under the source's folder, its size and last change (ms since 1970). */

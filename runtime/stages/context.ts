@@ -42,6 +42,8 @@ export interface StageOutcome {
   readonly checkpointBefore?: CursorPosition | null;
   readonly checkpointAfter?: CursorPosition | null;
   readonly version?: string;
+  /** A file drop: files it left for the next run because they changed within the settle time. */
+  readonly settling?: number;
   readonly note?: string;
   readonly dedup?: DedupSummary;
   readonly lineage?: ColumnLineage;

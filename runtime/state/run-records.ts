@@ -46,6 +46,8 @@ export interface TaskRecord {
   readonly error?: string;
   /** False when another attempt cannot help (bad configuration, a failed quality check). */
   readonly retryable?: boolean;
+  /** A file drop: files it left for the next run because they changed within the settle time. */
+  readonly settling?: number;
   readonly note?: string;
   /** A dedup stage's summary: pairs compared, match probabilities, cluster sizes, largest entities. */
   readonly dedup?: DedupSummary;

@@ -44,11 +44,13 @@ export class FilesConnector implements SourceConnector {
     if (!context) throw new SourceError(`${this.where}: reading ${files.pattern} needs the run's engine`);
     const listed = await this.list(files);
     const ledger = context.ledger && pruneLedger(context.ledger, listed);
-    const settle = (files.settle ? durationSeconds(files.settle) : this.source.folder !== undefined ? FOLDER_SETTLE_SECONDS : 0) * 1000;
+    const settleSeconds = files.settle ? durationSeconds(files.settle) : this.source.folder !== undefined ? FOLDER_SETTLE_SECONDS : 0;
     const now = Date.now();
-    const todo = listed
-      .filter((f) => !(ledger && isLoaded(ledger, f)) && now - f.modified >= settle)
+    const unloaded = listed.filter((f) => !(ledger && isLoaded(ledger, f)));
+    const todo = unloaded
+      .filter((f) => now - f.modified >= settleSeconds * 1000)
       .sort((a, b) => a.modified - b.modified || (a.path < b.path ? -1 : 1));
+    let settling = unloaded.length - todo.length;
     const dir = await mkdtemp(join(context.engine.workDir, "drop-"));
     const found: DiscoveredFile[] = [];
     await context.engine.withConnection(async (con) => {
@@ -56,6 +58,7 @@ export class FilesConnector implements SourceConnector {
         const local = join(dir, `${i}${extensionOf(file.path)}`);
         if (!(await this.drop.stage(file, local))) {
           await rm(local, { force: true });
+          settling++;
           continue; // still being written: the next run takes it
         }
         const skip = ledger ? rowsLoaded(ledger, file) : 0;
@@ -88,6 +91,7 @@ export class FilesConnector implements SourceConnector {
       columns,
       files: found,
       ledger,
+      ...(settling ? { settling: { files: settling, seconds: settleSeconds } } : {}),
     };
   }
 

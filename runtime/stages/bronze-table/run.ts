@@ -100,15 +100,24 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     await commitBronze(ctx, { batches: [], adds: [], columns: evolution.columns, dropped: evolution.dropped, change: evolution.change, checkpoint, ledger, expected: { checkpoint, ledger: committedLedger } });
   }
   const outcome = await committedByRun(ctx, { rows, bytes, before });
+  const settling = schema.settling;
   const deleted = wantsKeyScan(stage, { fullRefresh: ctx.fullRefresh, loadedBefore: state !== undefined }) ? await scanDeletedKeys(ctx, connector, schema) : undefined;
   return {
     ...outcome,
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
+    ...(settling ? { settling: settling.files } : {}),
     note: [
       ...changes, ...rejected, ...mergeWarnings(warnings),
+      ...(settling ? [settlingNote(settling)] : []),
       ...(deleted ? [`${deleted.toLocaleString("en-US")} keys deleted in the source: tombstones written`] : []),
     ].join("; ") || undefined,
   };
+}
+
+/** `2 files changed in the last 30 s left to settle: the next run takes them` */
+export function settlingNote(settling: { files: number; seconds: number }): string {
+  const files = settling.files === 1 ? "1 file" : `${settling.files.toLocaleString("en-US")} files`;
+  return `${files} changed in the last ${settling.seconds} s left to settle (settle: "${settling.seconds} seconds"): the next run takes ${settling.files === 1 ? "it" : "them"}`;
 }
 
 /** Chunks' warnings for the run record, counts of the same warning added up: `amount: 2 NaN values stored as NULL`. */
