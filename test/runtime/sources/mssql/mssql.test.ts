@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Engine, queryRows } from "../../../../runtime/engine/engine.ts";
 import { ConfigError, SourceError } from "../../../../runtime/errors.ts";
+import { BlockWriter } from "../../../../runtime/sources/csv/blocks.ts";
 import { type CsvBlock, csvToParquetChunks } from "../../../../runtime/sources/csv/chunks.ts";
 import { defaultStaging } from "../../../../runtime/sources/csv/staging.ts";
 import { cursorSlice } from "../../../../runtime/sources/incremental.ts";
@@ -15,7 +16,6 @@ import { mssqlConfig, parseMssqlTarget } from "../../../../runtime/sources/mssql
 import { columnsOf, columnsSql } from "../../../../runtime/sources/mssql/connector.ts";
 import { parseMssqlTable, quoteMssqlIdent } from "../../../../runtime/sources/mssql/identifiers.ts";
 import { MSSQL_SQL } from "../../../../runtime/sources/mssql/query.ts";
-import { csvLine } from "../../../../runtime/sources/mssql/stream.ts";
 import { type MssqlColumnInfo, mssqlSelectExpression, mssqlSelectList, refuseCursor } from "../../../../runtime/sources/mssql/types.ts";
 import type { ResourceSchema } from "../../../../runtime/sources/source.ts";
 import { buildSelect } from "../../../../runtime/sources/sql/select.ts";
@@ -186,8 +186,12 @@ describe("SQL Server text into DuckDB (the chunk pipeline)", () => {
       "23:59:59.9999999", "6F9619FF-8B86-D011-B42D-00C04FC964FF", "naïve \"quoted\", ✓\nline", "", "00FF10", "42", "123456789",
     ];
     const nulls = row.map((_, i) => (i === 0 || i === 17 ? row[i] : null));
+    // Written by the shared block writer, as the connector's stream writes them.
     async function* blocks(): AsyncGenerator<CsvBlock> {
-      yield { data: Buffer.from(csvLine(row) + csvLine(nulls), "utf8"), rows: 2, chunkEnd: true };
+      const writer = new BlockWriter({ groupRows: 2, cursorIndexes: [], maxRowBytes: 1 << 20 });
+      writer.row(row);
+      writer.row(nulls);
+      yield* writer.ready;
     }
     const chunks = csvToParquetChunks(blocks(), engine, {
       workDir: engine.workDir, fieldCount: columns.length, selectList: mssqlSelectList(columns), codec: "zstd", staging: defaultStaging, stopSource: () => undefined,
