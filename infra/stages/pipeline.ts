@@ -1,5 +1,5 @@
-// What the pipeline itself needs, whatever its stages: the driver's timer schedule (an app setting) and an
-// alert when one of its runs fails.
+// What the pipeline itself needs, whatever its stages: the driver's timer schedule (an app setting), an
+// alert when one of its runs fails, and its webhooks' URLs in Key Vault (they are secrets).
 
 import type { Pipeline } from "../../runtime/declare/index.ts";
 import { kqlString, noNeeds, type StageNeeds } from "./needs.ts";
@@ -8,6 +8,7 @@ import { SCHEDULE_SETTINGS, TELEMETRY } from "../../runtime/declare/deployment.t
 export function pipelineNeeds(pipeline: Pipeline): StageNeeds {
   return {
     ...noNeeds,
+    secrets: (pipeline.notify?.webhooks ?? []).map((hook) => hook.url),
     appSettings: { [SCHEDULE_SETTINGS.pipeline]: pipeline.schedule },
     alerts: [{
       key: "run-failed",

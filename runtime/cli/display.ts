@@ -50,6 +50,10 @@ export class RunDisplay {
         if (this.timer) clearInterval(this.timer);
         this.redraw();
         break;
+      case "notice":
+        // After the run's lines: printed below them, never redrawn.
+        this.out.write(`${this.live ? "" : `${new Date().toISOString()} `}${event.level === "warn" ? "warning: " : ""}${redact(event.message)}\n`);
+        return;
     }
     if (this.live) this.redraw();
   };

@@ -14,6 +14,8 @@ interface CheckBase {
   /** Name shown in run records. Defaults to the kind and its columns, e.g. `not_null(id)`. */
   readonly name: string;
   readonly severity: Severity;
+  /** For a `warn` check: notify (pipeline `notify`) when more rows than this fail. @default the pipeline's `notify.warnAbove` */
+  readonly notifyAbove?: number;
 }
 
 /** Checks that judge one row at a time and so can quarantine (`drop`). */
@@ -37,11 +39,17 @@ interface CheckOptions {
   /** @default "fail" */
   severity?: Severity;
   name?: string;
+  /**
+   * A `warn` check notifies (through the pipeline's `notify` webhooks) when more rows than this fail.
+   * @default the pipeline's `notify.warnAbove` (0)
+   */
+  notifyAbove?: number;
 }
 
 const base = (kind: string, detail: string, options: CheckOptions | undefined) => ({
   name: options?.name ?? `${kind}(${detail})`,
   severity: options?.severity ?? ("fail" as Severity),
+  ...(options?.notifyAbove !== undefined ? { notifyAbove: options.notifyAbove } : {}),
 });
 
 export const check = {
@@ -76,11 +84,11 @@ export const check = {
    * @example check.sql("no_negative_totals", "select * from model where total < 0", { severity: "warn" })
    */
   sql(name: string, sql: string, options?: Omit<CheckOptions, "name">): Check {
-    return { kind: "sql", sql, name, severity: options?.severity ?? "fail" };
+    return { kind: "sql", sql, ...base("sql", "", { ...options, name }) };
   },
   /** A row-level boolean condition that must hold; rows where it is false fail (and can be dropped). */
   expect(name: string, condition: string, options?: Omit<CheckOptions, "name">): Check {
-    return { kind: "sql_row", condition, name, severity: options?.severity ?? "fail" };
+    return { kind: "sql_row", condition, ...base("sql_row", "", { ...options, name }) };
   },
 };
 

@@ -22,6 +22,8 @@ export const APP_SETTINGS = {
   engineMemoryLimit: "MALLARD_ENGINE_MEMORY_LIMIT",
   /** Standard Application Insights setting. */
   appInsights: "APPLICATIONINSIGHTS_CONNECTION_STRING",
+  /** Set by App Service on every Function App: its default host name, for links to the runs API. */
+  siteHostname: "WEBSITE_HOSTNAME",
 } as const;
 
 /**

@@ -15,3 +15,4 @@ export { parseDuration, type Duration } from "./duration.ts";
 export type {
   SilverDedupArgs, DedupSpec, Comparison, ComparisonLevel, BlockingRule, SurvivorRule, NullHandling, DedupTrainingArgs,
 } from "./dedup.ts";
+export { webhook, NOTIFY_EVENTS, type NotifyArgs, type NotifyEvent, type NotifySettings, type Webhook, type WebhookArgs, type WebhookFormat, type WebhookRetry } from "./notify.ts";

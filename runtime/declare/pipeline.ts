@@ -4,6 +4,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { ConfigError } from "../errors.ts";
 import { declaredKind } from "./kinds/index.ts";
+import { checkNotify, notifySettings, type NotifyArgs, type NotifySettings } from "./notify.ts";
 import type { Stage } from "./stages.ts";
 
 export interface EngineSettings {
@@ -24,6 +25,11 @@ export interface PipelineArgs {
   /** Every stage of the pipeline; inputs must be listed too. */
   stages: readonly Stage[];
   engine?: EngineSettings;
+  /**
+   * Webhooks to Teams or Slack on a failed run, a warn check crossing its threshold, a stale gold table or
+   * reconciliation drift. @example { webhooks: [webhook.teams({ url: secret("teams-alerts-url") })] }
+   */
+  notify?: NotifyArgs;
 }
 
 export interface Pipeline {
@@ -33,15 +39,17 @@ export interface Pipeline {
   /** Stages in execution order (inputs before the stages that read them). */
   readonly stages: readonly Stage[];
   readonly engine: EngineSettings;
+  /** Absent when the pipeline declares no notifications. */
+  readonly notify?: NotifySettings;
 }
 
 export function pipeline(name: string, args: PipelineArgs): Pipeline {
-  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule), ...checkEngine(args.engine)];
+  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule), ...checkEngine(args.engine), ...checkNotify(args.notify)];
   // A JavaScript caller (or one that cast) can leave out what the types require: name the field.
   if (!Array.isArray(args.stages)) problems.push(`stages: missing (expected the list of the pipeline's stages)`);
   else problems.push(...checkStages(args.stages));
   if (problems.length) throw new ConfigError(problems.map((p) => `pipeline "${name}": ${p}`));
-  return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {} };
+  return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {}, ...(args.notify ? { notify: notifySettings(args.notify) } : {}) };
 }
 
 /** Inputs of a stage by view name (a bronze table has none). */

@@ -12,6 +12,7 @@ import { name } from "./yaml-fields.ts";
 import { filesSourceFromYaml, filesSourceSchema } from "./files-yaml.ts";
 import { restSourceFromYaml, restSourceSchema, secretValue } from "./rest-yaml.ts";
 import { ConfigError } from "../errors.ts";
+import { NOTIFY_EVENTS, webhook, type NotifyArgs, type NotifyEvent } from "./notify.ts";
 
 // A stage entry is the first kind's form it matches, in registry order. (A `.transform` that tags the
 // entry with its form would change which messages zod's union reports, so the form is found again below.)
@@ -33,6 +34,17 @@ export const pipelineFileSchema = z.strictObject({
   engine: z.strictObject({ memoryLimit: z.string().optional(), threads: z.number().int().positive().optional(), tempDirectory: z.string().optional() }).optional(),
   sources: z.record(z.string(), sourceSchema),
   stages: z.array(stageSchema).min(1),
+  notify: z.strictObject({
+    // Only `{ secret: name }`: a webhook URL is a credential and never sits in the file.
+    webhooks: z.array(z.strictObject({
+      format: z.enum(["teams", "slack"]),
+      url: z.strictObject({ secret: z.string().regex(/^[A-Za-z0-9-]+$/, "letters, digits and dashes") }),
+      name: z.string().optional(),
+      on: z.array(z.enum(NOTIFY_EVENTS as [NotifyEvent, ...NotifyEvent[]])).min(1).optional(),
+    })),
+    warnAbove: z.number().int().min(0).optional(),
+    retry: z.strictObject({ maxAttempts: z.number().int().optional(), totalSeconds: z.number().optional() }).optional(),
+  }).optional(),
 });
 
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
@@ -134,9 +146,15 @@ function buildPipeline(file: PipelineFile, fileName: string, stageLines: readonl
   const stages = [...entries.keys()].map((n) => build(n, `stage "${n}"`)).filter((s): s is Stage => s !== undefined);
   if (problems.length) throw new ConfigError([...new Set(problems)]);
   try {
-    return pipeline(file.name, { schedule: file.schedule, stages, engine: file.engine });
+    return pipeline(file.name, { schedule: file.schedule, stages, engine: file.engine, notify: notifyFromYaml(file.notify) });
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(e.problems.map((p) => `${fileName}: ${p}`));
     throw e;
   }
+}
+
+function notifyFromYaml(notify: PipelineFile["notify"]): NotifyArgs | undefined {
+  if (!notify) return undefined;
+  const webhooks = notify.webhooks.map((w) => webhook[w.format]({ url: secret(w.url.secret), name: w.name, on: w.on }));
+  return { webhooks, warnAbove: notify.warnAbove, retry: notify.retry };
 }

@@ -18,6 +18,8 @@ import { executeTask } from "./execute-task.ts";
 import { planTasks, stageByName, type Task } from "./plan.ts";
 import { abandonDeadRuns, thisProcess } from "./run-owner.ts";
 import { crashPoint } from "../faults.ts";
+import type { NotifyContext } from "../notify/notify-run.ts";
+import { runReportPath } from "../report/write.ts";
 
 export type RunEvent =
   | { readonly type: "run-start"; readonly runId: string; readonly tasks: readonly Task[] }
@@ -26,7 +28,9 @@ export type RunEvent =
   | { readonly type: "task-end"; readonly task: Task; readonly record: TaskRecord }
   | { readonly type: "run-end"; readonly record: RunRecord }
   /** An earlier run whose process died, marked abandoned before this one starts. */
-  | { readonly type: "run-abandoned"; readonly record: RunRecord };
+  | { readonly type: "run-abandoned"; readonly record: RunRecord }
+  /** Something outside the run's tasks happened (a notification sent or not); it changes nothing in the run. */
+  | { readonly type: "notice"; readonly level: "info" | "warn"; readonly message: string };
 
 export interface LocalRunOptions {
   readonly pipeline: Pipeline;
@@ -44,6 +48,8 @@ export interface LocalRunOptions {
   readonly connect?: (source: Source, secrets: SecretChain, lake: Lake) => Promise<SourceConnector>;
   /** Runs one task. @default executeTask */
   readonly runTask?: (task: Task, ctx: StageContext) => Promise<TaskRecord>;
+  /** Backoff of webhook retries (tests shorten it). */
+  readonly notifyDelivery?: NotifyContext["delivery"];
 }
 
 export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
@@ -126,9 +132,24 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
       error: failed ? { stage: failed.stage, message: failed.error ?? "failed" } : undefined,
     }));
     emit({ type: "run-end", record: final });
+    await notify(options, final, emit);
     return final;
   } finally {
     for (const pending of connectors.values()) await pending.then((c) => c.close(), () => undefined);
     await engine.close();
   }
+}
+
+/** The pipeline's webhooks, after the run is closed: whatever they answer, the run stays as recorded. */
+async function notify(options: LocalRunOptions, record: RunRecord, emit: (event: RunEvent) => void): Promise<void> {
+  if (!options.pipeline.notify?.webhooks.length) return;
+  // Loaded only by pipelines that declare webhooks.
+  const { notifyRunFinished } = await import("../notify/notify-run.ts");
+  await notifyRunFinished({
+    pipeline: options.pipeline, lake: options.lake, secrets: options.secrets,
+    log: (level, message) => emit({ type: "notice", level, message }),
+    // `mallard run` writes the report there as soon as the run returns.
+    reportLink: options.lake.externalPath(runReportPath(options.pipeline.name, record.runId)),
+    delivery: options.notifyDelivery,
+  }, record);
 }

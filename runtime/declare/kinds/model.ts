@@ -9,17 +9,18 @@ import { columns, duration, name } from "../yaml-fields.ts";
 import { yamlForm, type DeclaredKind } from "./kind.ts";
 
 const severity = z.enum(["warn", "drop", "fail"]).optional();
+const notifyAbove = z.number().int().min(0).optional();
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 
 const checkSchema = z.union([
-  z.strictObject({ notNull: z.string(), severity, name: z.string().optional() }),
-  z.strictObject({ unique: columns, severity, name: z.string().optional() }),
-  z.strictObject({ acceptedValues: z.strictObject({ column: z.string(), values: z.array(scalar).min(1) }), severity, name: z.string().optional() }),
-  z.strictObject({ range: z.strictObject({ column: z.string(), min: z.union([z.number(), z.string()]).optional(), max: z.union([z.number(), z.string()]).optional() }), severity, name: z.string().optional() }),
-  z.strictObject({ rowCount: z.strictObject({ min: z.number().int().optional(), max: z.number().int().optional() }), severity, name: z.string().optional() }),
-  z.strictObject({ freshness: z.strictObject({ column: z.string(), maxAge: duration }), severity, name: z.string().optional() }),
-  z.strictObject({ sql: z.string(), name: z.string(), severity }),
-  z.strictObject({ expect: z.string(), name: z.string(), severity }),
+  z.strictObject({ notNull: z.string(), severity, notifyAbove, name: z.string().optional() }),
+  z.strictObject({ unique: columns, severity, notifyAbove, name: z.string().optional() }),
+  z.strictObject({ acceptedValues: z.strictObject({ column: z.string(), values: z.array(scalar).min(1) }), severity, notifyAbove, name: z.string().optional() }),
+  z.strictObject({ range: z.strictObject({ column: z.string(), min: z.union([z.number(), z.string()]).optional(), max: z.union([z.number(), z.string()]).optional() }), severity, notifyAbove, name: z.string().optional() }),
+  z.strictObject({ rowCount: z.strictObject({ min: z.number().int().optional(), max: z.number().int().optional() }), severity, notifyAbove, name: z.string().optional() }),
+  z.strictObject({ freshness: z.strictObject({ column: z.string(), maxAge: duration }), severity, notifyAbove, name: z.string().optional() }),
+  z.strictObject({ sql: z.string(), name: z.string(), severity, notifyAbove }),
+  z.strictObject({ expect: z.string(), name: z.string(), severity, notifyAbove }),
 ]);
 type CheckEntry = z.infer<typeof checkSchema>;
 
@@ -64,13 +65,13 @@ export function modelKind<S extends SilverModel | GoldModel>(key: string, build:
 }
 
 function toCheck(entry: CheckEntry): Check {
-  const options = { severity: entry.severity as Severity | undefined, name: entry.name };
+  const options = { severity: entry.severity as Severity | undefined, name: entry.name, notifyAbove: entry.notifyAbove };
   if ("notNull" in entry) return check.notNull(entry.notNull, options);
   if ("unique" in entry) return check.unique(entry.unique, options);
   if ("acceptedValues" in entry) return check.acceptedValues(entry.acceptedValues.column, entry.acceptedValues.values, options);
   if ("range" in entry) return check.range(entry.range.column, entry.range, options);
   if ("rowCount" in entry) return check.rowCount(entry.rowCount, options);
   if ("freshness" in entry) return check.freshness(entry.freshness.column, entry.freshness.maxAge as Duration, options);
-  if ("sql" in entry) return check.sql(entry.name, entry.sql, { severity: options.severity });
-  return check.expect(entry.name, entry.expect, { severity: options.severity });
+  if ("sql" in entry) return check.sql(entry.name, entry.sql, { severity: options.severity, notifyAbove: options.notifyAbove });
+  return check.expect(entry.name, entry.expect, { severity: options.severity, notifyAbove: options.notifyAbove });
 }

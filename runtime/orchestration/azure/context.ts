@@ -14,6 +14,7 @@ import type { Task } from "../plan.ts";
 import { Monitor } from "../../telemetry/monitor.ts";
 import type { TaskQueue } from "../queue/task-queue.ts";
 import { DispatchStore } from "./dispatch-state.ts";
+import type { NotifyContext } from "../../notify/notify-run.ts";
 
 export interface RetryPolicy {
   /** Attempts per task, the first included, before it fails for good. @default 3 */
@@ -51,6 +52,8 @@ export interface QueueRuntimeOptions {
   /** Runs one task. @default executeTask, the same code the local runner uses */
   runTask?: TaskRunner;
   now?: () => Date;
+  /** Backoff of webhook retries (tests shorten it). */
+  notifyDelivery?: NotifyContext["delivery"];
 }
 
 export type TaskRunner = (task: Task, ctx: StageContext, attempt: number) => Promise<TaskRecord>;
@@ -77,6 +80,7 @@ export class QueueRuntime {
   readonly now: () => Date;
   readonly runTask: TaskRunner;
   readonly emit: (event: RunEvent) => void;
+  readonly notifyDelivery?: NotifyContext["delivery"];
   private engine?: Promise<Engine>;
 
   constructor(options: QueueRuntimeOptions) {
@@ -95,6 +99,7 @@ export class QueueRuntime {
     this.runTask = options.runTask ?? defaultRunTask;
     this.emit = options.onEvent ?? (() => undefined);
     this.now = options.now ?? (() => new Date());
+    this.notifyDelivery = options.notifyDelivery;
   }
 
   /** The instance's DuckDB engine, created on first use and shared by the tasks this instance runs. */

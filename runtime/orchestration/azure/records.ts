@@ -4,8 +4,9 @@
 // run-record write loses nothing.
 
 import { describeError, redact } from "../../errors.ts";
-import { writeRunReport } from "../../report/write.ts";
-import type { TaskRecord } from "../../state/run-records.ts";
+import { runReportPath, writeRunReport } from "../../report/write.ts";
+import { APP_SETTINGS } from "../../declare/deployment.ts";
+import type { RunRecord, TaskRecord } from "../../state/run-records.ts";
 import { stageByName } from "../plan.ts";
 import type { QueueRuntime } from "./context.ts";
 import { type DispatchState, type DispatchTask, isTerminal } from "./dispatch-state.ts";
@@ -65,6 +66,21 @@ export async function finishRun(rt: QueueRuntime, state: DispatchState): Promise
       (e: unknown) => rt.monitor.warn(`run report not written: ${describeError(e)}`, { runId: record.runId }),
     );
     rt.monitor.runFinished(record);
+    await notify(rt, record);
     await rt.monitor.flush();
   }
+}
+
+/** The pipeline's webhooks, once, by the call that closed the run; the run stays as recorded whatever they answer. */
+async function notify(rt: QueueRuntime, record: RunRecord): Promise<void> {
+  if (!rt.pipeline.notify?.webhooks.length) return;
+  const { notifyRunFinished } = await import("../../notify/notify-run.ts");
+  const log = rt.monitor.with({ runId: record.runId });
+  // In Azure the runs API serves the report (a function key is needed to open it); elsewhere, the lake path.
+  const host = process.env[APP_SETTINGS.siteHostname];
+  const reportLink = host ? `https://${host}/api/runs/${record.runId}/report` : rt.lake.externalPath(runReportPath(record.pipeline, record.runId));
+  await notifyRunFinished({
+    pipeline: rt.pipeline, lake: rt.lake, secrets: rt.secrets, reportLink, delivery: rt.notifyDelivery,
+    log: (level, message) => log[level](message),
+  }, record);
 }
