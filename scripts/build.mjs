@@ -4,7 +4,8 @@
 // by esbuild with code splitting, and the library's .d.ts from tsc (dist/types/). Why esbuild bundles and
 // which packages stay outside: docs/decisions.md, "A compiled package".
 import { spawnSync } from "node:child_process";
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join, relative } from "node:path";
 import { build } from "esbuild";
@@ -50,6 +51,34 @@ const externalPackages = {
   },
 };
 
+/**
+ * zod's namespace export carries ~40 translations of its messages (200 KB minified, parsed on every start);
+ * Mallard writes its own messages and configures none, so the bundle keeps English, zod's default, only.
+ */
+const englishZodOnly = {
+  name: "english-zod-only",
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes("/node_modules/zod/") ? { path: join(args.resolveDir, "locales-en-only.js"), namespace: "zod-locales" } : undefined);
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: join(args.path, "..", "..", "locales"),
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * The build's identity, from every Mallard source file that goes into it: what the compiled package keys
+ * its cache of SQL checks on (runtime/config/sql-check-cache.ts), so a new build checks all SQL afresh.
+ */
+async function buildId() {
+  const hash = createHash("sha256");
+  const files = (await readdir(join(root, "runtime"), { recursive: true })).filter((f) => f.endsWith(".ts")).sort();
+  for (const file of files) hash.update(`${file}\0`).update(await readFile(join(root, "runtime", file))).update("\0");
+  return hash.digest("hex").slice(0, 32);
+}
+
 const out = join(root, `dist.building-${process.pid}`);
 await rm(out, { recursive: true, force: true });
 try {
@@ -64,7 +93,8 @@ try {
     outdir: out,
     chunkNames: "chunks/[name]-[hash]",
     banner: { js: BANNER },
-    plugins: [externalPackages],
+    plugins: [englishZodOnly, externalPackages],
+    define: { MALLARD_BUILD_ID: JSON.stringify(await buildId()) },
     sourcemap: "linked",
     sourcesContent: false,
     minify: true,

@@ -12,8 +12,6 @@ export { DEFAULT_CONFIG } from "../declare/deployment.ts";
 /** Reads the declaration at `configPath` (relative to `projectRoot`) and checks it: see checkPipeline. */
 export async function loadPipeline(configPath: string, projectRoot: string): Promise<Pipeline> {
   const file = resolve(projectRoot, configPath);
-  // DuckDB (the SQL checks need its parser) starts loading now, overlapping the declaration's compile.
-  import("./validate-models.ts").catch(() => undefined);
   const pipeline = await readDeclaration(file, configPath);
   await checkPipeline(pipeline, projectRoot);
   return pipeline;
@@ -22,7 +20,8 @@ export async function loadPipeline(configPath: string, projectRoot: string): Pro
 /**
  * The load-time checks beyond what building the declaration checks: those that need the SQL files and
  * DuckDB's parser. Add a new check here and every path runs it. The Functions entry, whose declaration
- * esbuild bundled, calls this directly at startup.
+ * esbuild bundled, calls this directly at startup. (DuckDB loads only for SQL not seen passing before:
+ * see sql-check-cache.ts.)
  */
 export async function checkPipeline(pipeline: Pipeline, projectRoot: string): Promise<void> {
   const { validateModels } = await import("./validate-models.ts");

@@ -1,13 +1,14 @@
 // Read a pipeline declaration from a TypeScript module (its default export) or a YAML file. The one loader
 // (runtime/config/load-pipeline.ts) reads through here; the Functions bundle, which imports the module or
-// embeds the YAML text at build time, turns it into a pipeline with the same `declarationFrom`.
+// embeds the YAML text at build time, turns it into a pipeline with `declarationFrom` (embedded.ts), which
+// builds on the same functions. The YAML reader loads only for a YAML file: a TypeScript declaration's
+// `mallard plan` never parses the yaml package.
 
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { ConfigError, MallardError } from "../errors.ts";
 import { importModule } from "./import-typescript.ts";
 import type { Pipeline } from "./pipeline.ts";
-import { pipelineFromYaml } from "./yaml.ts";
 
 /** A declaration already read: YAML text, or the namespace of an imported TypeScript module. */
 export type DeclarationSource =
@@ -20,12 +21,11 @@ export function isYamlDeclaration(file: string): boolean {
   return ext === ".yml" || ext === ".yaml";
 }
 
-/** The pipeline a declaration holds; `shown` names the file in messages. */
-export function declarationFrom(source: DeclarationSource): Pipeline {
-  if (source.format === "yaml") return pipelineFromYaml(source.text, source.shown);
-  const value = source.module.default;
+/** The pipeline a TypeScript module's default export holds; `shown` names the file in messages. */
+export function pipelineOfModule(module: { readonly default?: unknown }, shown: string): Pipeline {
+  const value = module.default;
   if (typeof value !== "object" || value === null || (value as { kind?: unknown }).kind !== "pipeline") {
-    throw new ConfigError([`${source.shown}: default export must be a pipeline (export default pipeline("name", { … }))`]);
+    throw new ConfigError([`${shown}: default export must be a pipeline (export default pipeline("name", { … }))`]);
   }
   return value as Pipeline;
 }
@@ -36,7 +36,8 @@ export async function readDeclaration(file: string, shown: string): Promise<Pipe
     const text = await readFile(file, "utf8").catch(() => {
       throw new ConfigError([`${shown}: config file not found`]);
     });
-    return declarationFrom({ format: "yaml", text, shown });
+    const { pipelineFromYaml } = await import("./yaml.ts");
+    return pipelineFromYaml(text, shown);
   }
   let module: { default?: unknown };
   try {
@@ -49,5 +50,5 @@ export async function readDeclaration(file: string, shown: string): Promise<Pipe
     if (code === "ERR_MODULE_NOT_FOUND" && String((e as Error).message).includes(file)) throw new ConfigError([`${shown}: config file not found`]);
     throw new ConfigError([`${shown}: cannot load: ${(e as Error).message.split("\n")[0]}`]);
   }
-  return declarationFrom({ format: "module", module, shown });
+  return pipelineOfModule(module, shown);
 }
