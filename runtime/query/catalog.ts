@@ -10,7 +10,7 @@ import type { Lake } from "../lake/lake.ts";
 import { createSnapshotView } from "../lake/delta/read.ts";
 import type { AsOf } from "../lake/delta/replay.ts";
 import { readTable, tableRoot } from "../lake/tables.ts";
-import { bronzeRoot } from "../stages/bronze-table/paths.ts";
+import { bronzeTableRoot } from "../stages/bronze-table/table-root.ts";
 import { kindOf } from "../stages/index.ts";
 
 export interface LakeTable {
@@ -20,13 +20,24 @@ export interface LakeTable {
   readonly stage: Stage;
 }
 
-/** Every table the pipeline's stages write (a model's quarantine and a dedup's entities and links too). */
-export function lakeTables(pipeline: Pipeline): LakeTable[] {
-  return pipeline.stages.flatMap((stage): LakeTable[] => {
-    if (stage.kind === "bronze.table") return [{ name: stage.name, root: bronzeRoot(stage), stage }];
-    const suffixes = ["", ...kindOf(stage).views.companions, ...(stage.kind === "silver.dedup" ? [] : [QUARANTINE])];
-    return suffixes.map((suffix) => ({ name: `${stage.name}${suffix}`, root: tableRoot(stage.layer, `${stage.name}${suffix}`), stage }));
-  });
+/** The names of every table the pipeline's stages write (a model's quarantine and a dedup's entities and links too). */
+export function lakeTableNames(pipeline: Pipeline): string[] {
+  return pipeline.stages.flatMap((stage) => tableSuffixes(stage).map((suffix) => `${stage.name}${suffix}`));
+}
+
+/** Every table the pipeline's stages write, with its folder in `lake` (a bronze table's is the pipeline's own: see bronze-table/table-root.ts). */
+export async function lakeTables(lake: Lake, pipeline: Pipeline): Promise<LakeTable[]> {
+  const tables: LakeTable[] = [];
+  for (const stage of pipeline.stages) {
+    if (stage.kind === "bronze.table") tables.push({ name: stage.name, root: await bronzeTableRoot(lake, pipeline.name, stage), stage });
+    else for (const suffix of tableSuffixes(stage)) tables.push({ name: `${stage.name}${suffix}`, root: tableRoot(stage.layer, `${stage.name}${suffix}`), stage });
+  }
+  return tables;
+}
+
+function tableSuffixes(stage: Stage): string[] {
+  if (stage.kind === "bronze.table") return [""];
+  return ["", ...kindOf(stage).views.companions, ...(stage.kind === "silver.dedup" ? [] : [QUARANTINE])];
 }
 
 const QUARANTINE = "__quarantine";
@@ -46,7 +57,7 @@ export async function registerLakeViews(con: DuckDBConnection, lake: Lake, pipel
     const kind = kindOf(stage);
     // The stage's own views, as a model reading it sees them (bronze: latest per key and __history).
     try {
-      const versions = await kind.views.register(con, lake, stage.name, stage, "query", asOf);
+      const versions = await kind.views.register(con, lake, stage.name, stage, { pipeline: pipeline.name, stage: "query" }, asOf);
       const version = Object.values(versions)[0];
       for (const suffix of ["", ...kind.views.companions]) views.set(`${stage.name}${suffix}`, version);
     } catch (e) {
@@ -54,7 +65,7 @@ export async function registerLakeViews(con: DuckDBConnection, lake: Lake, pipel
     }
     if (stage.kind === "bronze.table" || stage.kind === "silver.dedup") continue;
     // A quarantine exists only for models that drop rows.
-    const quarantine = lakeTables(pipeline).find((t) => t.name === `${stage.name}${QUARANTINE}`)!;
+    const quarantine = { name: `${stage.name}${QUARANTINE}`, root: tableRoot(stage.layer, `${stage.name}${QUARANTINE}`) };
     try {
       const snapshot = await readTable(lake, con, quarantine.root, asOf);
       if (!snapshot) continue;

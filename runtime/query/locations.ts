@@ -21,7 +21,7 @@ export interface TableLocation {
 /** Every table of the pipeline that has been written, with its address and latest version. */
 export async function tableLocations(lake: Lake, pipeline: Pipeline): Promise<TableLocation[]> {
   const found = await Promise.all(
-    lakeTables(pipeline).map(async (table): Promise<TableLocation | undefined> => {
+    (await lakeTables(lake, pipeline)).map(async (table): Promise<TableLocation | undefined> => {
       const log = await listLog(lake, table.root);
       const versions = [...log.commits.keys(), ...log.checkpoints.map((c) => c.version)];
       if (!versions.length) return undefined;

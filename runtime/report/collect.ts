@@ -26,7 +26,7 @@ async function schemaChangesOf(pipeline: Pipeline, lake: Lake, runId: string): P
     if (stage.kind !== "bronze.table") continue;
     // Loaded on demand: the Delta reader needs DuckDB, which the Azure driver (which writes reports) never loads.
     const { readBronzeStateAlone } = await import("../stages/bronze-table/state.ts");
-    const { state } = await readBronzeStateAlone(lake, stage);
+    const { state } = await readBronzeStateAlone(lake, pipeline.name, stage);
     for (const change of state?.schemaChanges ?? []) if (change.runId === runId) changes.push({ stage: stage.name, ...change });
   }
   return changes;

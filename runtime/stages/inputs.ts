@@ -7,16 +7,17 @@ import type { Stage } from "../declare/stages.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { InputVersions } from "../lake/publish-guard.ts";
 import { kindOf } from "./index.ts";
+import type { InputReader } from "./kind.ts";
 
 export async function registerInputs(
   con: DuckDBConnection,
   lake: Lake,
-  stageName: string,
+  reader: InputReader,
   inputs: Readonly<Record<string, Stage>>,
 ): Promise<InputVersions> {
   const versions: Record<string, number> = {};
   for (const [view, input] of Object.entries(inputs)) {
-    Object.assign(versions, await kindOf(input).views.register(con, lake, view, input, stageName));
+    Object.assign(versions, await kindOf(input).views.register(con, lake, view, input, reader));
   }
   return versions;
 }

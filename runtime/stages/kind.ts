@@ -23,8 +23,15 @@ export interface StageKindModule<S extends Stage> {
   readonly views: InputViews<S>;
   /** What `mallard plan` says about the stage after its name and kind. */
   describe(stage: S): string;
-  /** What `mallard status` says about it (its checkpoint, say), or undefined when there is nothing to say. */
-  status(stage: S, lake: Lake): Promise<string | undefined>;
+  /** What `mallard status` says about it in `pipeline` (its checkpoint, say), or undefined when there is nothing to say. */
+  status(stage: S, lake: Lake, pipeline: string): Promise<string | undefined>;
+}
+
+/** Who reads an input: the pipeline (a bronze table is the pipeline's own, see bronze-table/table-root.ts) and the reading stage (for messages). */
+export interface InputReader {
+  readonly pipeline: string;
+  /** The model reading, or what reads (`query`, `key scan`). */
+  readonly stage: string;
 }
 
 export interface InputViews<S extends Stage> {
@@ -32,11 +39,11 @@ export interface InputViews<S extends Stage> {
   readonly companions: readonly string[];
   /**
    * Create the view `view` (and its companions) over the stage's current data (or its data as of a
-   * version or a time, for `mallard query --as-of`), for the model `reader`. Returns the version of each
+   * version or a time, for `mallard query --as-of`), for `reader`. Returns the version of each
    * table read (by lake root), which the reader's publish records. Like `run`, import inside whatever
    * loads DuckDB (the Delta reader does).
    */
-  register(con: DuckDBConnection, lake: Lake, view: string, stage: S, reader: string, asOf?: AsOf): Promise<InputVersions>;
+  register(con: DuckDBConnection, lake: Lake, view: string, stage: S, reader: InputReader, asOf?: AsOf): Promise<InputVersions>;
 }
 
 /** Most kinds run as one task named after the stage. */

@@ -25,7 +25,7 @@ export class ModelCheckFailed extends CheckFailed {
 export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Promise<StageOutcome> {
   const { stage } = ctx;
   return ctx.engine.withConnection(async (con) => {
-    const inputs = await registerInputs(con, ctx.lake, stage.name, stage.inputs);
+    const inputs = await registerInputs(con, ctx.lake, { pipeline: ctx.pipeline.name, stage: stage.name }, stage.inputs);
     const rowsIn = await countInputs(con, Object.keys(stage.inputs));
     const select = await resultQuery(con, ctx);
     try {

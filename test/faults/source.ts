@@ -58,14 +58,14 @@ export async function sourceFaults(): Promise<ClassResult[]> {
     const differs = async (): Promise<string | undefined> => {
       const { rows: [want] } = await admin.query(`SELECT count(*)::int AS n, sum(id)::bigint::text AS ids, md5(string_agg(name, ',' ORDER BY id)) AS names FROM ${schema}.events`);
       const got = await engine.withConnection(async (con) => {
-        await bronzeViews.register(con, lake, "events_now", stage, "fault-suite");
+        await bronzeViews.register(con, lake, "events_now", stage, { pipeline: p.name, stage: "fault-suite" });
         const [r] = await queryRows<{ n: bigint; ids: bigint; names: string }>(con, "SELECT count(*) AS n, sum(id) AS ids, md5(string_agg(name, ',' ORDER BY id)) AS names FROM events_now");
         return { n: Number(r.n), ids: String(r.ids), names: r.names };
       });
       return JSON.stringify(got) === JSON.stringify(want) ? undefined : `bronze holds ${JSON.stringify(got)}, the source ${JSON.stringify(want)}`;
     };
     /** The committed batches and checkpoint, to tell "nothing changed" from "something half-changed". */
-    const state = async () => JSON.stringify((await engine.withConnection((con) => readBronzeTable(lake, con, stage))).state?.batches.map((b) => [b.loadId, b.rows, b.checkpointAfter]) ?? null);
+    const state = async () => JSON.stringify((await engine.withConnection((con) => readBronzeTable(lake, con, p.name, stage))).state?.batches.map((b) => [b.loadId, b.rows, b.checkpointAfter]) ?? null);
     return { schema, lake, run, differs, state };
   };
 

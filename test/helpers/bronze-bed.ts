@@ -38,6 +38,6 @@ export async function bronzeBed(prefix: string): Promise<BronzeBed> {
 }
 
 /** A bronze stage's committed state, as its table's Delta log carries it. */
-export async function bronzeState(engine: Engine, lake: Lake, stage: BronzeTable): Promise<BronzeState | undefined> {
-  return (await engine.withConnection((con) => readBronzeTable(lake, con, stage))).state;
+export async function bronzeState(engine: Engine, lake: Lake, pipeline: string, stage: BronzeTable): Promise<BronzeState | undefined> {
+  return (await engine.withConnection((con) => readBronzeTable(lake, con, pipeline, stage))).state;
 }

@@ -29,7 +29,7 @@ export async function dedupCommand(options: DedupOptions): Promise<number> {
   const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
   try {
     const advice = await engine.withConnection(async (con) => {
-      await registerInputs(con, lake, stage.name, stage.inputs);
+      await registerInputs(con, lake, { pipeline: pipeline.name, stage: stage.name }, stage.inputs);
       return explainBlocking(con, {
         input: stage.from.name, spec: stage.spec, prefix: `explain_${stage.name}`, stage: stage.name, params, samplePairs: options.samplePairs,
       });

@@ -7,7 +7,7 @@ import { Engine, lakeAccess } from "../../engine/engine.ts";
 import { ConfigError } from "../../errors.ts";
 import type { Lake } from "../../lake/lake.ts";
 import { openLake } from "../../lake/open-lake.ts";
-import { type LakeTable, lakeTables } from "../../query/catalog.ts";
+import { type LakeTable, lakeTableNames, lakeTables } from "../../query/catalog.ts";
 import type { CommonOptions } from "../main.ts";
 
 export interface MaintenanceOptions extends CommonOptions {
@@ -23,11 +23,12 @@ export interface Maintenance {
 
 export async function withMaintenance<T>(options: MaintenanceOptions, body: (m: Maintenance) => Promise<T>): Promise<T> {
   const pipeline = await loadPipeline(options.config, options.projectDir);
-  const all = lakeTables(pipeline);
-  const unknown = (options.table ?? []).filter((name) => !all.some((t) => t.name === name));
-  if (unknown.length) throw new ConfigError([`--table: ${unknown.map((n) => `"${n}"`).join(", ")} is not a table of pipeline ${pipeline.name} (tables: ${all.map((t) => t.name).join(", ")})`]);
-  const tables = options.table?.length ? all.filter((t) => options.table!.includes(t.name)) : all;
+  const names = lakeTableNames(pipeline);
+  const unknown = (options.table ?? []).filter((name) => !names.includes(name));
+  if (unknown.length) throw new ConfigError([`--table: ${unknown.map((n) => `"${n}"`).join(", ")} is not a table of pipeline ${pipeline.name} (tables: ${names.join(", ")})`]);
   const lake = await openLake(options.lake);
+  const all = await lakeTables(lake, pipeline);
+  const tables = options.table?.length ? all.filter((t) => options.table!.includes(t.name)) : all;
   const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
   const con = await engine.connect();
   try {

@@ -34,7 +34,7 @@ export async function statusCommand(options: CommonOptions & { limit: number }):
   }
   out.write("\ncheckpoints:\n");
   for (const stage of pipeline.stages) {
-    const line = await kindOf(stage).status(stage, lake);
+    const line = await kindOf(stage).status(stage, lake, pipeline.name);
     if (line !== undefined) out.write(`  ${stage.name.padEnd(24)} ${line}\n`);
   }
   return 0;

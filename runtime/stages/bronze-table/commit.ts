@@ -8,7 +8,7 @@ import type { AddFile } from "../../lake/delta/actions.ts";
 import { type BronzeBatch, type BronzeState, commitBronzeLog, type SchemaChange } from "../../state/bronze-state.ts";
 import type { CursorPosition, FileLedger, SourceColumn } from "../../sources/source.ts";
 import { assertHoldsTask, type StageContext } from "../context.ts";
-import { bronzeRoot } from "./paths.ts";
+import { bronzeRootOf } from "./state.ts";
 
 export interface BronzeCommit {
   readonly batches: readonly BronzeBatch[];
@@ -36,8 +36,9 @@ export async function commitBronze(ctx: StageContext<BronzeTable>, commit: Bronz
   const { stage } = ctx;
   // A task that no longer holds its run (abandoned, or taken over by a redelivery) must not commit.
   await assertHoldsTask(ctx, `stage "${stage.name}": commit`);
+  const root = await bronzeRootOf(ctx);
   const outcome = await ctx.engine.withConnection((con) =>
-    commitBronzeLog(ctx.lake, con, bronzeRoot(stage), {
+    commitBronzeLog(ctx.lake, con, root, {
       stage: stage.name,
       runId: ctx.runId,
       adds: commit.adds,

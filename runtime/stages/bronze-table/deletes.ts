@@ -19,9 +19,9 @@ import type { ResourceSchema, SourceConnector } from "../../sources/source.ts";
 import type { StageContext } from "../context.ts";
 import { commitBronze } from "./commit.ts";
 import { DELETED_COLUMN } from "./log.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { loadDateOf, newLoadId } from "./paths.ts";
 import { registerBronze } from "./register-views.ts";
-import { readBronze } from "./state.ts";
+import { bronzeRootOf, readBronze } from "./state.ts";
 
 /** Keys per Parquet file of the scan (they are small: a few bytes each). */
 const SCAN_CHUNK_ROWS = 2_000_000;
@@ -37,6 +37,7 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
   // The state before the scan: tombstones are committed only over it, so keys a load committed while
   // the scan ran (which the scan could not see) are never taken for deleted ones.
   const { state } = await readBronze(ctx);
+  const root = await bronzeRootOf(ctx);
   if (!state) return 0;
   const dir = await mkdtemp(join(engine.workDir, "keyscan-"));
   try {
@@ -55,7 +56,7 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
       ? `SELECT ${key} FROM read_parquet([${files.map(quoteLiteral).join(", ")}])`
       : `SELECT ${key} FROM ${quoteIdent(view)} WHERE false`;
     const count = await engine.withConnection(async (con) => {
-      await registerBronze(con, lake, view, stage, "key scan");
+      await registerBronze(con, lake, view, stage, { pipeline: ctx.pipeline.name, stage: "key scan" });
       const [row] = await queryRows<{ Count: bigint }>(con,
         `COPY (SELECT ${key}, true AS ${quoteIdent(DELETED_COLUMN)} FROM (SELECT ${key} FROM ${quoteIdent(view)} EXCEPT ${sourceKeys})) ` +
           `TO ${quoteLiteral(tombstones)} (FORMAT parquet, COMPRESSION zstd)`);
@@ -64,11 +65,11 @@ export async function scanDeletedKeys(ctx: StageContext<BronzeTable>, connector:
     if (count === 0) return 0;
     const loadId = `${newLoadId()}-00000`;
     const add = await engine.withConnection((con) =>
-      uploadBronzeFile(lake, con, bronzeRoot(stage), state.columns, { localFile: tombstones, loadId, loadDate: loadDateOf(loadId), name: `${loadId}.parquet`, deletes: true }));
+      uploadBronzeFile(lake, con, root, state.columns, { localFile: tombstones, loadId, loadDate: loadDateOf(loadId), name: `${loadId}.parquet`, deletes: true }));
     await commitBronze(ctx, {
       adds: [add],
       batches: [{
-        loadId, runId: ctx.runId, mode: "incremental", files: [dataFilePath(bronzeRoot(stage), add.path)], rows: count, bytes: add.size,
+        loadId, runId: ctx.runId, mode: "incremental", files: [dataFilePath(root, add.path)], rows: count, bytes: add.size,
         committedAt: new Date().toISOString(), checkpointAfter: state.checkpoint, deletes: true,
       }],
       columns: state.columns,

@@ -29,9 +29,9 @@ export const bronzeTable: StageKindModule<BronzeTable> = {
     `${stage.source.name}:${describeResource(stage.resource)}${
       stage.incremental ? ` incremental on (${stage.incremental.cursor.join(", ")})` : stage.resource.kind === "files" && stage.resource.load === "incremental" ? " new files" : " full load"}`,
 
-  async status(stage, lake) {
+  async status(stage, lake, pipeline) {
     // Loaded on demand: the Delta reader needs DuckDB (for checkpoints), which `mallard plan` never loads.
-    const { state } = await (await import("./state.ts")).readBronzeStateAlone(lake, stage);
+    const { state } = await (await import("./state.ts")).readBronzeStateAlone(lake, pipeline, stage);
     const rows = state?.batches.reduce((n, b) => n + b.rows, 0) ?? 0;
     const position = state?.ledger ? `${state.ledger.filter((f) => !f.partial).length.toLocaleString("en-US")} files loaded`
       : !stage.incremental ? "full load each run"

@@ -15,13 +15,13 @@ import { uploadDataFile } from "../../lake/delta/write.ts";
 import { bronzeDeltaSchema, inDeltaTypes } from "../../state/bronze-files.ts";
 import { type BronzeState, commitBronzeLog, currentBatches, legacyStatePath } from "../../state/bronze-state.ts";
 import { LOAD_DATE_COLUMN, LOAD_ID_TAG } from "./log.ts";
-import { bronzeRoot, loadDateOf } from "./paths.ts";
+import { legacyBronzeRoot, loadDateOf } from "./paths.ts";
 
 /** Convert the stage's table if it is still in the earlier layout; returns whether this call did. */
 export async function migrateBronzeTable(lake: Lake, con: DuckDBConnection, stage: BronzeTable): Promise<boolean> {
   const legacy = (await lake.readJson<BronzeState>(legacyStatePath(stage.name)))?.value;
   if (!legacy) return false;
-  const root = bronzeRoot(stage);
+  const root = legacyBronzeRoot(stage);
   const schema = await bronzeDeltaSchema(con, legacy.columns, stage.deletes !== undefined);
   const adds: AddFile[] = [];
   for (const batch of currentBatches(legacy)) {

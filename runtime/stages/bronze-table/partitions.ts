@@ -16,9 +16,9 @@ import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from ".
 import { commitBronze } from "./commit.ts";
 import { prepareBronzeLoad, stageSlice } from "./schema.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
-import { readBronze } from "./state.ts";
+import { bronzeRootOf, readBronze } from "./state.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { loadDateOf, newLoadId } from "./paths.ts";
 import { DEFAULT_CHUNK_ROWS, mergeWarnings, schemaNotes } from "./run.ts";
 import { cursorSlice } from "../../sources/incremental.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
@@ -76,6 +76,7 @@ const SUBRANGES = 4;
 /** Extract this task's ranges and record what it uploaded; a redelivered task resumes, or does nothing when it finished. */
 export async function runBronzePartition(ctx: StageContext<BronzeTable>, partition: { index: number; count: number }): Promise<StageOutcome> {
   const { stage, lake } = ctx;
+  const root = await bronzeRootOf(ctx);
   const manifestPath = lakePath(runFolder(stage.name, ctx.runId), `part-${partition.index}.json`);
   const progressPath = lakePath(runFolder(stage.name, ctx.runId), `part-${partition.index}.progress.json`);
   const done = await lake.readJson<PartitionManifest>(manifestPath);
@@ -111,7 +112,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
       const part = progress.parts;
       const name = `${plan.loadId}-p${partition.index}-${String(part).padStart(5, "0")}.parquet`;
       const add = await ctx.engine.withConnection((con) =>
-        uploadBronzeFile(lake, con, bronzeRoot(stage), plan.columns, { localFile: chunk.file, loadId: plan.loadId, loadDate, name, deletes: stage.deletes !== undefined }));
+        uploadBronzeFile(lake, con, root, plan.columns, { localFile: chunk.file, loadId: plan.loadId, loadDate, name, deletes: stage.deletes !== undefined }));
       crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: `${stage.name}#${partition.index}`, chunk: part + 1 });
       read += chunk.rows;
       current = { files: [...current.files, add], rows: current.rows + chunk.rows, bytes: current.bytes + add.size, position: chunk.lastCursor };
@@ -139,6 +140,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
 /** Commit every partition's files as one batch, with the checkpoint, in one state write. */
 export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, count: number): Promise<StageOutcome> {
   const { stage, lake } = ctx;
+  const root = await bronzeRootOf(ctx);
   const plan = (await lake.readJson<PartitionPlan>(lakePath(runFolder(stage.name, ctx.runId), "plan.json")))?.value;
   // Taken over after it committed (and removed the plan): report what it committed instead of failing.
   const committed = plan ? undefined : (await readBronze(ctx)).state?.batches.find((b) => b.runId === ctx.runId);
@@ -162,7 +164,7 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   const state = await commitBronze(ctx, {
     adds,
     batches: [{
-      loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: adds.map((a) => dataFilePath(bronzeRoot(stage), a.path)), rows, bytes,
+      loadId: plan.loadId, runId: ctx.runId, mode: plan.mode, files: adds.map((a) => dataFilePath(root, a.path)), rows, bytes,
       committedAt: new Date().toISOString(), checkpointAfter: plan.until,
     }],
     columns: plan.columns,
@@ -175,7 +177,7 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   });
   // The run's plan and manifests have done their job; files of abandoned partition runs go after the grace period.
   for await (const object of lake.list(runFolder(stage.name, ctx.runId))) await lake.delete(object.path);
-  await sweepOrphanBatches(lake, stage, (await readBronze(ctx)).snapshot);
+  await sweepOrphanBatches(lake, root, (await readBronze(ctx)).snapshot);
   const deleted = wantsKeyScan(stage, { fullRefresh: plan.mode === "full", loadedBefore: true })
     ? await scanDeletedKeys(ctx, await ctx.connector(stage.source), plan.schema)
     : undefined;

@@ -4,7 +4,19 @@ import type { BronzeTable } from "../../declare/stages.ts";
 import { lakePath, sortableId } from "../../lake/lake.ts";
 import { LOAD_DATE_COLUMN } from "./log.ts";
 
-export function bronzeRoot(stage: BronzeTable): string {
+/**
+ * Where a new bronze table goes: keyed by pipeline and stage, `bronze/<source>/<pipeline>.<stage>`, so two
+ * pipelines with a stage of the same name on one lake each have their own table and checkpoint. The dot
+ * joins them in one folder name because no name may hold a dot (names are identifiers): a keyed root can
+ * never equal, or sit inside, a table of the earlier layout (see legacyBronzeRoot), so vacuum of an old
+ * table never sees a new one's files as its own. Which root a stage's table has is table-root.ts's call.
+ */
+export function keyedBronzeRoot(pipeline: string, stage: BronzeTable): string {
+  return lakePath("bronze", stage.source.name, `${pipeline}.${stage.name}`);
+}
+
+/** Where a bronze table was before tables were keyed by pipeline: `bronze/<source>/<stage>`. */
+export function legacyBronzeRoot(stage: BronzeTable): string {
   return lakePath("bronze", stage.source.name, stage.name);
 }
 

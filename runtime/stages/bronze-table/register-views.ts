@@ -14,12 +14,12 @@ import type { AsOf } from "../../lake/delta/replay.ts";
 import { duckTypeOf } from "../../lake/delta/schema.ts";
 import type { InputVersions } from "../../lake/publish-guard.ts";
 import { DELETED_COLUMN, loadIdOf } from "./log.ts";
-import { bronzeRoot } from "./paths.ts";
 import { readBronzeTable } from "./state.ts";
+import type { InputReader } from "../kind.ts";
 
 /** The views over a bronze table's live files: `<view>` (latest per key, deleted keys dropped) and `<view>__history`. */
-export async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: BronzeTable, _reader: string, asOf?: AsOf): Promise<InputVersions> {
-  const { state, snapshot } = await readBronzeTable(lake, con, input, asOf);
+export async function registerBronze(con: DuckDBConnection, lake: Lake, view: string, input: BronzeTable, reader: InputReader, asOf?: AsOf): Promise<InputVersions> {
+  const { state, snapshot } = await readBronzeTable(lake, con, reader.pipeline, input, asOf);
   const adds = [...(snapshot?.files.values() ?? [])];
   const history = quoteIdent(`${view}__history`);
   const columns = state?.columns ?? [];
@@ -66,5 +66,5 @@ export async function registerBronze(con: DuckDBConnection, lake: Lake, view: st
       `QUALIFY row_number() OVER (PARTITION BY ${key} ORDER BY ${newest}) = 1${deletes ? ` AND ${quoteIdent(DELETED_COLUMN)} IS NOT TRUE` : ""}`,
   );
   // Versions of the table's log only grow, so they order what two readers saw.
-  return { [bronzeRoot(input)]: snapshot.version };
+  return { [snapshot.root]: snapshot.version };
 }

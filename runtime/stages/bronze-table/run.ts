@@ -11,9 +11,9 @@ import type { CursorPosition, FileLedger } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
 import { commitBronze } from "./commit.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
-import { readBronze } from "./state.ts";
+import { bronzeRootOf, readBronze } from "./state.ts";
 import { sweepOrphanBatches } from "./sweep.ts";
-import { bronzeRoot, loadDateOf, newLoadId } from "./paths.ts";
+import { loadDateOf, newLoadId } from "./paths.ts";
 import { isIncremental, prepareBronzeLoad, stageSlice } from "./schema.ts";
 
 export const DEFAULT_CHUNK_ROWS = 1_000_000;
@@ -23,7 +23,8 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const { connector, schema, state, snapshot, evolution, after: before } = await prepareBronzeLoad(ctx);
   const slice = stageSlice(stage, connector, schema, before);
   const changes = schemaNotes(evolution.change);
-  await sweepOrphanBatches(lake, stage, snapshot);
+  const root = await bronzeRootOf(ctx);
+  await sweepOrphanBatches(lake, root, snapshot);
 
   const incremental = isIncremental(stage) && !ctx.fullRefresh;
   // The first load of an incremental table commits chunk by chunk (resumable); a full load or a full
@@ -52,8 +53,8 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     if (chunk.rows === 0) continue;
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
     const add = await ctx.engine.withConnection((con) =>
-      uploadBronzeFile(lake, con, bronzeRoot(stage), evolution.columns, { localFile: chunk.file, loadId: batchId, loadDate, name: `${batchId}.parquet`, deletes: stage.deletes !== undefined }));
-    const path = dataFilePath(bronzeRoot(stage), add.path);
+      uploadBronzeFile(lake, con, root, evolution.columns, { localFile: chunk.file, loadId: batchId, loadDate, name: `${batchId}.parquet`, deletes: stage.deletes !== undefined }));
+    const path = dataFilePath(root, add.path);
     crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: stage.name, chunk: part });
     rows += chunk.rows;
     bytes += add.size;

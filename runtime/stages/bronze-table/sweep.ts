@@ -2,15 +2,13 @@
 // (neither live nor removed). Only files older than a grace period are touched, so a load in flight on
 // another instance keeps its files. Vacuum removes the same files; the sweep just does it sooner.
 
-import type { BronzeTable } from "../../declare/stages.ts";
 import { type Lake, sortableIdTime } from "../../lake/lake.ts";
 import type { Snapshot } from "../../lake/delta/replay.ts";
-import { bronzeRoot } from "./paths.ts";
 
 const GRACE_MS = 6 * 3_600_000;
 
-export async function sweepOrphanBatches(lake: Lake, stage: BronzeTable, snapshot: Snapshot | undefined, now = Date.now()): Promise<number> {
-  const root = bronzeRoot(stage);
+/** Sweep the table at `root` (whose latest snapshot is `snapshot`). */
+export async function sweepOrphanBatches(lake: Lake, root: string, snapshot: Snapshot | undefined, now = Date.now()): Promise<number> {
   const named = new Set([...(snapshot?.files.keys() ?? []), ...(snapshot?.tombstones.keys() ?? [])].map((p) => decodeURIComponent(p)));
   let removed = 0;
   for await (const object of lake.list(root)) {

@@ -24,7 +24,7 @@ export function dedupParamsPath(stage: string): string {
 export async function runSilverDedup(ctx: StageContext<SilverDedup>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
   return ctx.engine.withConnection(async (con) => {
-    const inputs = await registerInputs(con, lake, stage.name, stage.inputs);
+    const inputs = await registerInputs(con, lake, { pipeline: ctx.pipeline.name, stage: stage.name }, stage.inputs);
     // A full refresh relinks every record (with the saved model, which is retrained only when the
     // comparisons changed), but reads the last entities so that clusters which come out the same keep
     // their ids: downstream tables join on them.

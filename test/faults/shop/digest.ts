@@ -61,11 +61,11 @@ export async function digestLake(lake: LocalLake, engine: Engine, pipeline: Pipe
       tables[root] = digestRows(await queryRows(con, "SELECT * FROM __digest"));
     }
     for (const stage of pipeline.stages.filter((s): s is BronzeTable => s.kind === "bronze.table")) {
-      const { state } = await readBronzeTable(lake, con, stage);
+      const { state } = await readBronzeTable(lake, con, pipeline.name, stage);
       if (!state) continue;
       for (const batch of state.batches) for (const file of batch.files) if (!existsSync(join(lake.root, file))) broken.push(`bronze ${stage.name} batch ${batch.loadId} names a missing file ${file}`);
       const view = `digest_${stage.name}`;
-      await bronzeViews.register(con, lake, view, stage, "fault-suite");
+      await bronzeViews.register(con, lake, view, stage, { pipeline: pipeline.name, stage: "fault-suite" });
       tables[`bronze:${stage.name}`] = digestRows(await queryRows(con, `SELECT * FROM ${quoteIdent(view)}`));
       // Look-back re-reads rows on purpose (the latest per key hides them); without it, a row loaded
       // twice is a doubled row.

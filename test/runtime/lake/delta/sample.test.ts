@@ -72,7 +72,7 @@ function sameRows(actual: unknown[], expected: unknown[], what: string): void {
  * compare the protocol-only reader with `mallard query` (opened on `lakeSpec`) at the latest and previous versions.
  */
 async function checkEveryTable(lake: Lake, lakeSpec: string, local: (root: string) => Promise<string>): Promise<void> {
-  const tables = lakeTables(pipeline);
+  const tables = await lakeTables(lake, pipeline);
   const checked: string[] = [];
   const versions = new Map<string, number>();
   await engine.withConnection(async (con) => {

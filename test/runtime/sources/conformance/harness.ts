@@ -97,7 +97,7 @@ export function canonical(rows: readonly Row[], extra: boolean): Row[] {
 /** Bronze's latest rows as comparable text. */
 export async function latestRows(engine: Engine, lake: Lake, stage: BronzeTable, extra: boolean): Promise<Row[]> {
   return engine.withConnection(async (con) => {
-    await bronzeViews.register(con, lake.lake, "b", stage, "conformance");
+    await bronzeViews.register(con, lake.lake, "b", stage, { pipeline: "conformance", stage: "test" });
     const rows = await queryRows<{ id: bigint | number; updatedAt: string; name: string | null; amount: string | null; extra?: string | null }>(con,
       `SELECT id, strftime(updated_at::TIMESTAMP, '%Y-%m-%d %H:%M:%S') AS "updatedAt", name, CAST(amount AS DECIMAL(12,2))::VARCHAR AS amount` +
         `${extra ? ", extra" : ""} FROM b ORDER BY id`);
@@ -108,7 +108,7 @@ export async function latestRows(engine: Engine, lake: Lake, stage: BronzeTable,
 /** Row versions in `__history` and how many of them are distinct: equal when nothing was loaded twice. */
 export async function historyVersions(engine: Engine, lake: Lake, stage: BronzeTable): Promise<{ rows: number; distinct: number }> {
   return engine.withConnection(async (con) => {
-    await bronzeViews.register(con, lake.lake, "b", stage, "conformance");
+    await bronzeViews.register(con, lake.lake, "b", stage, { pipeline: "conformance", stage: "test" });
     const [r] = await queryRows<{ rows: bigint; distinct: bigint }>(con, `SELECT count(*) AS rows, count(DISTINCT (id, updated_at)) AS distinct FROM b__history`);
     return { rows: Number(r.rows), distinct: Number(r.distinct) };
   });

@@ -127,9 +127,9 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
       await source.insert(t, rowsOf(1, 400, { times: 7 }));
       const stage = source.stage(t, { name: `crash_${t}`, incremental: true, chunkRows: 50 });
       await crashedLoad(stage, lake, `bronze:${stage.name}:after-upload:3`);
-      const { state: afterUpload } = await readBronzeStateAlone(lake.lake, stage);
+      const { state: afterUpload } = await readBronzeStateAlone(lake.lake, "conformance", stage);
       await crashedLoad(stage, lake, `bronze:${stage.name}:after-commit:2`);
-      const { state: afterCommit } = await readBronzeStateAlone(lake.lake, stage);
+      const { state: afterCommit } = await readBronzeStateAlone(lake.lake, "conformance", stage);
       assert.ok((afterCommit?.batches.length ?? 0) > (afterUpload?.batches.length ?? 0), "the second child committed chunks before it died");
       const finished = await load(stage, lake);
       assert.equal(finished.status, "succeeded", finished.error);
@@ -152,7 +152,7 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
       assert.equal(second.status, "succeeded", second.error);
       assert.match(second.note ?? "", /new columns: extra/);
       await same(stage, t, true);
-      const { state } = await readBronzeStateAlone(lake.lake, stage);
+      const { state } = await readBronzeStateAlone(lake.lake, "conformance", stage);
       assert.deepEqual(state!.schemaChanges.at(-1)?.added.map((c) => c.name), ["extra"]);
     });
 
@@ -164,7 +164,7 @@ export function conformance(name: string, open: () => Promise<ConformanceSource>
         const done = await load(stage, lake);
         assert.equal(done.status, "succeeded", `${types.label}: ${done.error}`);
         await engine.withConnection(async (con) => {
-          await bronzeViews.register(con, lake.lake, "typed", stage, "conformance");
+          await bronzeViews.register(con, lake.lake, "typed", stage, { pipeline: "conformance", stage: "test" });
           const described = await queryRows<{ column_name: string; column_type: string }>(con, `DESCRIBE typed`);
           const typeOf = new Map(described.map((d) => [d.column_name, d.column_type]));
           for (const c of types.cases) {

@@ -44,7 +44,7 @@ describe("SQL Server source on a real server", { skip: !URL && "MALLARD_TEST_MSS
     const engine = await Engine.create({ threads: 1, memoryLimit: "256MB" }, lakeAccess(lake.lake));
     try {
       return await engine.withConnection(async (con) => {
-        await registerInputs(con, lake.lake, "test", { t: stage() });
+        await registerInputs(con, lake.lake, { pipeline: "m", stage: "test" }, { t: stage() });
         return queryRows(con, "SELECT id, amount::VARCHAR AS amount, at::VARCHAR AS at, token::VARCHAR AS token, note, hex(blob) AS blob, flag, price::VARCHAR AS price, v FROM t ORDER BY id");
       });
     } finally {

@@ -60,7 +60,7 @@ async function compare(stage: BronzeTable, lake: Lake, table = "`Event Log`"): P
   });
   const expected = (rows as (string | null)[][]).map(([id, updatedAt, amount, label]) => ({ id, updated_at: updatedAt, amount, label }));
   const actual = await engine.withConnection(async (con) => {
-    await registerInputs(con, lake.lake, "test", { events: stage });
+    await registerInputs(con, lake.lake, { pipeline: "t", stage: "test" }, { events: stage });
     return queryRows(con, `SELECT id::VARCHAR AS id, strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') AS updated_at, amount::VARCHAR AS amount, label FROM events ORDER BY events.id`);
   });
   assert.equal(actual.length, expected.length, "bronze-latest has as many rows as the source");
@@ -69,7 +69,7 @@ async function compare(stage: BronzeTable, lake: Lake, table = "`Event Log`"): P
 
 async function historyCount(stage: BronzeTable, lake: Lake): Promise<{ rows: number; distinct: number }> {
   return engine.withConnection(async (con) => {
-    await registerInputs(con, lake.lake, "test", { events: stage });
+    await registerInputs(con, lake.lake, { pipeline: "t", stage: "test" }, { events: stage });
     const [r] = await queryRows<{ rows: bigint; distinct: bigint }>(con, `SELECT count(*) AS rows, count(DISTINCT (id, updated_at)) AS distinct FROM events__history`);
     return { rows: Number(r.rows), distinct: Number(r.distinct) };
   });
@@ -154,7 +154,7 @@ describe("bronze.table from MariaDB", () => {
       assert.equal(second.note, "44 keys deleted in the source: tombstones written");
       await compare(stage, lake);
       const tombstones = await engine.withConnection(async (con) => {
-        await registerInputs(con, lake.lake, "test", { events: stage });
+        await registerInputs(con, lake.lake, { pipeline: "t", stage: "test" }, { events: stage });
         return queryRows<{ n: bigint }>(con, "SELECT count(*) AS n FROM events__history WHERE _mallard_deleted");
       });
       assert.equal(Number(tombstones[0].n), 44);
@@ -181,7 +181,7 @@ describe("bronze.table from MariaDB", () => {
       const task = await load(stage, lake);
       assert.equal(task.note, "d: 2 zero dates stored as NULL; dt: 1 zero dates stored as NULL");
       const rows = await engine.withConnection(async (con) => {
-        await registerInputs(con, lake.lake, "test", { dates: stage });
+        await registerInputs(con, lake.lake, { pipeline: "t", stage: "test" }, { dates: stage });
         return queryRows(con, "SELECT id, d::VARCHAR AS d, dt::VARCHAR AS dt FROM dates ORDER BY id");
       });
       assert.deepEqual(rows, [{ id: 1, d: null, dt: "2024-01-01 00:00:00" }, { id: 2, d: null, dt: null }, { id: 3, d: "2024-05-06", dt: null }]);

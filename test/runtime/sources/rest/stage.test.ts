@@ -38,7 +38,7 @@ async function load(stage: BronzeTable, lake: Awaited<ReturnType<typeof scratchL
 
 async function latest(stage: BronzeTable, lake: Awaited<ReturnType<typeof scratchLake>>): Promise<Record<string, string>[]> {
   return engine.withConnection(async (con) => {
-    await bronzeViews.register(con, lake.lake, "b", stage, "test");
+    await bronzeViews.register(con, lake.lake, "b", stage, { pipeline: "rest", stage: "test" });
     return queryRows<Record<string, string>>(con, `SELECT id::VARCHAR AS id, name, big::VARCHAR AS big FROM b ORDER BY id`);
   });
 }
@@ -87,7 +87,7 @@ describe("bronze.endpoint deletes", () => {
       await load(stage, lake);
       assert.deepEqual((await latest(stage, lake)).map((r) => r.id), ["1", "3", "4"]);
       const history = await engine.withConnection(async (con) => {
-        await bronzeViews.register(con, lake.lake, "b", stage, "test");
+        await bronzeViews.register(con, lake.lake, "b", stage, { pipeline: "rest", stage: "test" });
         return queryRows<{ id: bigint; deleted: boolean | null }>(con, `SELECT id, _mallard_deleted AS deleted FROM b__history WHERE id = 2 ORDER BY _mallard_deleted NULLS FIRST`);
       });
       assert.deepEqual(history.map((r) => [Number(r.id), r.deleted]), [[2, false], [2, true]]);

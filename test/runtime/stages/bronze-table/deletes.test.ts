@@ -43,7 +43,7 @@ async function compare(s: BronzeTable, lake: Lake): Promise<string[]> {
   // Each test has its own lake; an engine reads only the lake it was given (the bed's is another one).
   const engine = await Engine.create({ threads: 1, memoryLimit: "256MB" }, lakeAccess(lake.lake));
   const actual = await engine.withConnection(async (con) => {
-    await registerInputs(con, lake.lake, "test", { t: s });
+    await registerInputs(con, lake.lake, { pipeline: "t", stage: "test" }, { t: s });
     const rows = await queryRows(con, `SELECT k1::VARCHAR AS k1, k2, label FROM t ORDER BY t.k1, t.k2`);
     const columns = await queryRows<{ column_name: string }>(con, "DESCRIBE SELECT * FROM t");
     assert.deepEqual(rows, expected);
@@ -85,7 +85,7 @@ describe("deletes: keyScan", () => {
       await load(s, lake);
       const engine = await Engine.create({ threads: 1, memoryLimit: "256MB" }, lakeAccess(lake.lake));
       const rows = await engine.withConnection(async (con) => {
-        await registerInputs(con, lake.lake, "test", { t: s });
+        await registerInputs(con, lake.lake, { pipeline: "t", stage: "test" }, { t: s });
         return queryRows(con, "SELECT k1::VARCHAR AS k1 FROM t ORDER BY t.k1");
       }).finally(() => engine.close());
       assert.deepEqual(rows, [{ k1: "1" }, { k1: "2" }]);

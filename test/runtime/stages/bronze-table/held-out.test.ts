@@ -35,7 +35,7 @@ async function load(stage: BronzeTable) {
 
 async function read<T = Record<string, unknown>>(stage: BronzeTable, sql: string): Promise<T[]> {
   return bed.engine.withConnection(async (con) => {
-    await registerInputs(con, bed.scratch.lake, "test", { [stage.name]: stage });
+    await registerInputs(con, bed.scratch.lake, { pipeline: "t", stage: "test" }, { [stage.name]: stage });
     return queryRows<T>(con, sql);
   });
 }
@@ -51,7 +51,7 @@ describe("bronze.table: held-out PostgreSQL checks", () => {
     const second = await load(stage);
     assert.equal(second.status, "succeeded", second.error);
     assert.match(second.note ?? "", /columns dropped in the source: legacy/);
-    const state = await bronzeState(bed.engine, bed.scratch.lake, stage);
+    const state = await bronzeState(bed.engine, bed.scratch.lake, "t", stage);
     assert.deepEqual(state!.dropped, ["legacy"]);
     assert.deepEqual(state!.schemaChanges.at(-1)?.dropped, ["legacy"]);
     assert.ok(state!.columns.some((c) => c.name === "legacy"), "the column stays in bronze's columns");
@@ -62,7 +62,7 @@ describe("bronze.table: held-out PostgreSQL checks", () => {
     await bed.client.query(`UPDATE ${q("people")} SET legacy = 'new', updated_at = '2026-01-03' WHERE id = 1`);
     const third = await load(stage);
     assert.match(third.note ?? "", /new columns: legacy/);
-    assert.equal((await bronzeState(bed.engine, bed.scratch.lake, stage))!.dropped, undefined);
+    assert.equal((await bronzeState(bed.engine, bed.scratch.lake, "t", stage))!.dropped, undefined);
     assert.deepEqual(await read(stage, `SELECT id, legacy FROM people ORDER BY id`), [{ id: 1, legacy: "new" }, { id: 2, legacy: null }]);
   });
 
@@ -71,7 +71,7 @@ describe("bronze.table: held-out PostgreSQL checks", () => {
     await bed.client.query(`INSERT INTO ${q("loads")} VALUES (1, '1999-12-31'), (2, NULL)`);
     const stage = bronze.table(db(), { table: `${bed.schema}.loads`, primaryKey: "id" });
     assert.equal((await load(stage)).status, "succeeded");
-    const files = (await bronzeState(bed.engine, bed.scratch.lake, stage))!.batches.flatMap((b) => b.files);
+    const files = (await bronzeState(bed.engine, bed.scratch.lake, "t", stage))!.batches.flatMap((b) => b.files);
     assert.ok(files.every((f) => /\/_load_date=\d{4}-\d\d-\d\d\//.test(f)), files.join(", "));
     const local = await bed.scratch.lake.localFiles(files);
     const hive = await bed.engine.withConnection((con) => queryRows(con,

@@ -43,7 +43,7 @@ for (const incremental of [true, false]) {
       const committed = await commitBronzePartitions(ctx, 2);
       assert.equal(committed.rowsOut, 4000);
       const rows = await bed.engine.withConnection(async (con) => {
-        await registerInputs(con, bed.scratch.lake, "test", { big: stage });
+        await registerInputs(con, bed.scratch.lake, { pipeline: "parts", stage: "test" }, { big: stage });
         return queryRows<{ n: bigint; ids: bigint; history: bigint }>(con, `SELECT (SELECT count(*) FROM big) AS n, (SELECT count(DISTINCT id) FROM big) AS ids, (SELECT count(*) FROM big__history) AS history`);
       });
       assert.deepEqual(rows, [{ n: 4000n, ids: 4000n, history: 4000n }], "nothing lost, nothing doubled");

@@ -58,7 +58,7 @@ function makeStages() {
 
 async function rows(stage: BronzeTable): Promise<unknown[]> {
   return engine.withConnection(async (con) => {
-    await registerInputs(con, scratch.lake, "test", { t: stage });
+    await registerInputs(con, scratch.lake, { pipeline: "parts", stage: "test" }, { t: stage });
     return queryRows(con, `SELECT id, k, day::VARCHAR AS day, updated_at::VARCHAR AS updated_at, v FROM t ORDER BY id`);
   });
 }
@@ -68,7 +68,7 @@ async function assertAllEqual(expectedRows: number) {
   assert.equal(whole.length, expectedRows);
   assert.deepEqual(await rows(stages.chunks), whole);
   assert.deepEqual(await rows(stages.ranges), whole);
-  const checkpoints = await Promise.all(Object.values(stages).map(async (s) => (await bronzeState(engine, scratch.lake, s))?.checkpoint));
+  const checkpoints = await Promise.all(Object.values(stages).map(async (s) => (await bronzeState(engine, scratch.lake, "parts", s))?.checkpoint));
   assert.deepEqual(checkpoints[1], checkpoints[0]);
   assert.deepEqual(checkpoints[2], checkpoints[0]);
 }
@@ -86,7 +86,7 @@ describe("partitioned bronze", () => {
     assert.equal(record.tasks["by_chunks"].rowsOut, 3000);
     assert.ok(Number(record.tasks["by_chunks#0"].rowsOut) > 0 && Number(record.tasks["by_chunks#2"].rowsOut) > 0);
     await assertAllEqual(3000);
-    const state = await bronzeState(engine, scratch.lake, stages.chunks);
+    const state = await bronzeState(engine, scratch.lake, "parts", stages.chunks);
     assert.equal(state!.batches.length, 1, "all partitions committed as one batch");
   });
 
@@ -122,9 +122,9 @@ describe("partitioned bronze", () => {
       await client.query(`UPDATE ${quoteIdent(schema)}.t SET updated_at = '2026-03-01 00:00:00+00' WHERE id <= 10`);
       const stale = ctxOf("20260101T000000Z-stale", false);
       for (const index of [0, 1]) await runBronzePartition(stale, { index, count: 2 });
-      const committedBefore = (await bronzeState(engine, scratch.lake, stage));
+      const committedBefore = (await bronzeState(engine, scratch.lake, "parts", stage));
       await assert.rejects(commitBronzePartitions(stale, 2), (e: unknown) => e instanceof TaskAbandoned);
-      assert.deepEqual((await bronzeState(engine, scratch.lake, stage)), committedBefore, "nothing committed");
+      assert.deepEqual((await bronzeState(engine, scratch.lake, "parts", stage)), committedBefore, "nothing committed");
     } finally {
       for (const c of opened) await c.close();
     }

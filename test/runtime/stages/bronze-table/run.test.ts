@@ -48,7 +48,7 @@ async function load(stage: BronzeTable, extra: { fullRefresh?: boolean } = {}) {
 async function compare(stage: BronzeTable): Promise<void> {
   const source = (await client.query(`SELECT id::text, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS updated_at, amount::text, label FROM ${table()} ORDER BY id`)).rows;
   const lake = await engine.withConnection(async (con) => {
-    await registerInputs(con, scratch.lake, "test", { events: stage });
+    await registerInputs(con, scratch.lake, { pipeline: "t", stage: "test" }, { events: stage });
     return queryRows(con, `SELECT id::VARCHAR AS id, strftime(updated_at, '%Y-%m-%d %H:%M:%S.%f') AS updated_at, amount::VARCHAR AS amount, label FROM events ORDER BY id`);
   });
   assert.equal(lake.length, source.length, "bronze-latest has as many rows as the source");
@@ -57,7 +57,7 @@ async function compare(stage: BronzeTable): Promise<void> {
 
 async function historyCount(stage: BronzeTable): Promise<{ rows: number; distinct: number }> {
   return engine.withConnection(async (con) => {
-    await registerInputs(con, scratch.lake, "test", { events: stage });
+    await registerInputs(con, scratch.lake, { pipeline: "t", stage: "test" }, { events: stage });
     const [r] = await queryRows<{ rows: bigint; distinct: bigint }>(con, `SELECT count(*) AS rows, count(DISTINCT (id, updated_at)) AS distinct FROM events__history`);
     return { rows: Number(r.rows), distinct: Number(r.distinct) };
   });
@@ -115,10 +115,10 @@ describe("bronze.table incremental from PostgreSQL", () => {
         env: { ...process.env, MALLARD_CRASH_AT: crashAt }, encoding: "utf8",
       });
     const stage = eventsStage({ name: "events" });
-    const before = await bronzeState(engine, scratch.lake, eventsStage());
+    const before = await bronzeState(engine, scratch.lake, "t", eventsStage());
     // Killed after uploading chunk 3 but before committing it, then after committing chunk 5.
     assert.equal(child("bronze:events:after-upload:3").signal, "SIGKILL");
-    const afterCrash = await bronzeState(engine, scratch.lake, eventsStage());
+    const afterCrash = await bronzeState(engine, scratch.lake, "t", eventsStage());
     assert.equal(afterCrash!.batches.length, before!.batches.length + 2, "chunks 1-2 committed, chunk 3 not");
     assert.equal(child("bronze:events:after-commit:5").signal, "SIGKILL");
     const resumed = child("");
@@ -145,7 +145,7 @@ describe("bronze.table incremental from PostgreSQL", () => {
     const added = await load(stage);
     assert.equal(added.status, "succeeded", added.error);
     assert.match(added.note ?? "", /new columns: Note Ü/);
-    const state = await bronzeState(engine, scratch.lake, eventsStage());
+    const state = await bronzeState(engine, scratch.lake, "t", eventsStage());
     assert.ok(state!.columns.some((c) => c.name === "Note Ü"));
     assert.equal(state!.schemaChanges.at(-1)!.added[0].name, "Note Ü");
     await compare(stage);
@@ -154,7 +154,7 @@ describe("bronze.table incremental from PostgreSQL", () => {
     await client.query(`ALTER TABLE ${table()} ADD COLUMN discount numeric(5,2) DEFAULT 0`);
     assert.equal((await load(stage)).rowsOut, 0);
     const [col] = await engine.withConnection(async (con) => {
-      await registerInputs(con, scratch.lake, "test", { events: stage });
+      await registerInputs(con, scratch.lake, { pipeline: "t", stage: "test" }, { events: stage });
       return queryRows(con, `SELECT count(*) AS n, count(discount) AS set, typeof(any_value(discount)) AS type FROM events`);
     });
     assert.deepEqual(col, { n: BigInt((await client.query(`SELECT count(*) FROM ${table()}`)).rows[0].count), set: 0n, type: "DECIMAL(5,2)" });
@@ -164,7 +164,7 @@ describe("bronze.table incremental from PostgreSQL", () => {
     const refused = await load(stage);
     assert.equal(refused.status, "failed");
     assert.match(refused.error ?? "", /stage "events": .*column "label" changed from text to integer.*checkpoint is unchanged/);
-    const after = await bronzeState(engine, scratch.lake, eventsStage());
+    const after = await bronzeState(engine, scratch.lake, "t", eventsStage());
     assert.deepEqual(after!.checkpoint, state!.checkpoint, "the checkpoint did not move");
     assert.equal(after!.batches.length, state!.batches.length, "nothing was committed");
 
@@ -201,7 +201,7 @@ describe("bronze.table incremental from PostgreSQL", () => {
     assert.equal(second.status, "succeeded", second.error);
     assert.equal(second.rowsOut, 3);
     const [row] = await engine.withConnection(async (con) => {
-      await registerInputs(con, scratch.lake, "test", { order_lines: stage });
+      await registerInputs(con, scratch.lake, { pipeline: "t", stage: "test" }, { order_lines: stage });
       return queryRows(con, `SELECT count(*) AS n, sum(("Amount €" = -1)::int) AS changed,
         max(len("Tags")) AS tags, max("Payload"->>'ü') AS payload, count(DISTINCT "Ref") AS refs, max(octet_length("Blob")) AS blob
         FROM order_lines`);
