@@ -48,6 +48,14 @@ export const TELEMETRY = {
   runFinished: "MallardRunFinished",
   /** customDimensions: pipeline, runId, stage, error. */
   runFailed: "MallardRunFailed",
+  /**
+   * One per reconciliation of a bronze table with its source. customDimensions: pipeline, runId, task,
+   * stage, status (inSync | drift | error), error; customMeasurements: sourceRows, lakeRows, missing,
+   * changed, deleted, pending, durationMs.
+   */
+  reconciled: "MallardReconciled",
+  /** The same, only when status is drift (or error): what an alert rule or a webhook watches. */
+  reconcileDrift: "MallardReconcileDrift",
   metrics: { rowsIn: "mallard.task.rows_in", rowsOut: "mallard.task.rows_out", bytes: "mallard.task.bytes", durationMs: "mallard.task.duration_ms" },
 } as const;
 

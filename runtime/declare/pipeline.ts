@@ -145,7 +145,7 @@ const CRON_RANGES = [["second", 0, 59], ["minute", 0, 59], ["hour", 0, 23], ["da
  * the schedule ever fires (cron-parser): `99 99 99 99 99 99`, `0 0 25 * * *` or `0 0 0 31 2 *` would
  * otherwise deploy a timer that never runs.
  */
-function checkSchedule(schedule: unknown): string[] {
+export function checkSchedule(schedule: unknown): string[] {
   // A TypeScript module that ignores the types can pass anything, or leave the field out.
   if (typeof schedule !== "string") return [`schedule: expected an NCRONTAB expression such as "0 */15 * * * *" (${schedule === undefined ? "missing" : `got ${schedule === null ? "null" : typeof schedule}`})`];
   const fields = schedule.trim().split(/\s+/);

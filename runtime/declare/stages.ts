@@ -65,6 +65,29 @@ export interface BronzeArgs {
   partitions?: Partitioning;
   /** Cron schedule (six fields, seconds first) when this stage loads more often than the pipeline. */
   schedule?: string;
+  /**
+   * Reconcile bronze with the source: the source's row count and a checksum over the key and cursor
+   * columns (and `columns`) against bronze's latest rows, deletes applied (docs/reconciliation.md). Rows
+   * changed or deleted behind the cursor, which an incremental load cannot see, show up as drift.
+   * `"afterLoad"`: after every load. `{ schedule }`: with the first load at or after each time the
+   * NCRONTAB schedule names. Recorded in the run record, shown in the report, sent as telemetry.
+   * @example "afterLoad"
+   * @example { schedule: "0 0 3 * * *", columns: ["status"] }
+   */
+  reconcile?: "afterLoad" | ReconcileArgs;
+}
+
+export interface ReconcileArgs {
+  /** When: with the first load at or after each time this names. @default after every load */
+  schedule?: string;
+  /** Columns checked besides the key and the cursor. @example ["status", "total"] */
+  columns?: string | readonly string[];
+}
+
+/** A bronze stage's reconciliation, normalised: when, and which columns the checksum covers besides key and cursor. */
+export interface Reconcile {
+  readonly schedule?: string;
+  readonly columns: readonly string[];
 }
 
 export interface BronzeTableArgs extends BronzeArgs {
@@ -122,6 +145,7 @@ export interface BronzeTable {
   readonly columns?: Readonly<Record<string, ColumnOverride>>;
   readonly partitions?: Partitioning;
   readonly schedule?: string;
+  readonly reconcile?: Reconcile;
 }
 
 /** A TypeScript transform: reads its inputs (views named after them) and returns the result's SELECT. */
@@ -214,6 +238,9 @@ function bronzeStage(source: Source, resource: Resource, defaultName: string, ar
     columns: args.columns,
     partitions: args.partitions,
     schedule: args.schedule,
+    reconcile: args.reconcile === undefined ? undefined
+      : args.reconcile === "afterLoad" ? { columns: [] }
+      : { schedule: args.reconcile.schedule, columns: list(args.reconcile.columns ?? []) },
   };
 }
 
@@ -242,8 +269,8 @@ export const bronze = {
   },
   /** Files dropped in a folder (CSV, JSON lines, Parquet, Excel): each new file loaded exactly once. */
   files(from: FilesSource, args: BronzeFilesArgs): BronzeTable {
-    const { name, primaryKey, columns, schedule, ...resource } = args;
-    return bronzeStage(from, filesResource(resource), name, { name, primaryKey, columns, schedule });
+    const { name, primaryKey, columns, schedule, reconcile, ...resource } = args;
+    return bronzeStage(from, filesResource(resource), name, { name, primaryKey, columns, schedule, reconcile });
   },
 };
 

@@ -121,6 +121,20 @@ export interface ReadRequest {
   readonly workDir: string;
 }
 
+/** What reconciliation asks a source to sum up: these columns of the rows in the slice (all rows without one). */
+export interface ChecksumRequest {
+  readonly schema: ResourceSchema;
+  readonly columns: readonly string[];
+  /** Rows up to the checkpoint (`until`): rows changed after it are the next load's, not drift. */
+  readonly slice?: CursorSlice;
+}
+
+/** Row count and the exact sum of row hashes (decimal text: it outgrows a double). */
+export interface SourceChecksum {
+  readonly rows: number;
+  readonly sum: string;
+}
+
 /** A typed batch of rows: a local Parquet file whose columns are the requested ones, typed as the schema says. */
 export interface Chunk {
   /** Removed when the iteration resumes: move or copy it first. */
@@ -170,6 +184,11 @@ export interface SourceConnector {
   read(request: ReadRequest, engine: Engine): AsyncIterable<Chunk>;
   /** Present when the source can split a resource into ranges. */
   readonly partitioner?: Partitioner;
+  /**
+   * Present when the source can compute the reconciliation checksum itself (runtime/reconcile/canonical.ts):
+   * one row back instead of every key. Without it, reconciliation reads the columns through `read`.
+   */
+  checksum?(request: ChecksumRequest): Promise<SourceChecksum>;
   /** Why a column cannot be a cursor in this source beyond the common rules (incremental.ts), or undefined. */
   refuseCursor?(column: SourceColumn): string | undefined;
   close(): Promise<void>;

@@ -6,7 +6,7 @@ import type { Stage } from "../declare/stages.ts";
 import type { Engine } from "../engine/engine.ts";
 import type { Lake } from "../lake/lake.ts";
 import type { SecretChain } from "../secrets/secrets.ts";
-import type { CheckResult, ColumnLineage, DedupSummary } from "../state/run-records.ts";
+import type { CheckResult, ColumnLineage, DedupSummary, Reconciliation } from "../state/run-records.ts";
 import type { CursorPosition, SourceConnector } from "../sources/source.ts";
 import type { Source } from "../declare/sources.ts";
 import { TaskAbandoned } from "../lake/publish-guard.ts";
@@ -47,6 +47,7 @@ export interface StageOutcome {
   readonly note?: string;
   readonly dedup?: DedupSummary;
   readonly lineage?: ColumnLineage;
+  readonly reconciliation?: Reconciliation;
 }
 
 /** Stop with TaskAbandoned, before a commit readers would see, when the task no longer holds its run. */

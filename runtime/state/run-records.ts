@@ -53,6 +53,38 @@ export interface TaskRecord {
   readonly dedup?: DedupSummary;
   /** A model's column lineage: each output column → the input columns (`view.column`) it is computed from. */
   readonly lineage?: ColumnLineage;
+  /** A bronze table's reconciliation with its source, when one ran with this load. */
+  readonly reconciliation?: Reconciliation;
+}
+
+/**
+ * Bronze compared with its source (runtime/reconcile/): row counts and checksums over the key and cursor
+ * columns; when they differ, the keys behind the difference counted. `inSync` also when the only
+ * differences are rows changed after the checkpoint (`pending`: the next load brings them).
+ */
+export interface Reconciliation {
+  readonly status: "inSync" | "drift" | "error";
+  readonly at: string;
+  readonly durationMs: number;
+  /** Columns the checksum covers: key, cursor, then any declared in reconcile.columns. */
+  readonly columns: readonly string[];
+  /** Source rows compared: those with a cursor at or before this (the committed checkpoint); all rows without. */
+  readonly upTo?: CursorPosition;
+  readonly source?: { readonly rows: number; readonly checksum: string };
+  readonly lake?: { readonly rows: number; readonly checksum: string };
+  /** How the source's side was computed: by the source itself, or from its columns read out. */
+  readonly method?: "pushdown" | "scan";
+  /** Source rows (up to the checkpoint) bronze does not have. */
+  readonly missing?: number;
+  /** Keys in both whose checked columns differ. */
+  readonly changed?: number;
+  /** Keys bronze has and the source no longer does. */
+  readonly deleted?: number;
+  /** Rows changed after the checkpoint: not drift, the next load brings them. */
+  readonly pending?: number;
+  /** A few drifted keys: the key columns and what is wrong (`problem`). */
+  readonly sample?: readonly SampleRow[];
+  readonly error?: string;
 }
 
 export type ColumnLineage = Readonly<Record<string, readonly string[]>>;

@@ -103,6 +103,12 @@ export class Monitor {
       ...numbers, failedChecks: failedChecks || undefined, error: record.error,
     };
     this.log(record.status === "failed" ? "error" : "info", `task ${record.task} ${record.status}`, fields);
+    if (record.reconciliation && record.reconciliation.status !== "inSync") {
+      const r = record.reconciliation;
+      this.warn(`task ${record.task}: reconciliation ${r.status}`, {
+        task: record.task, stage: record.stage, status: r.status, missing: r.missing, changed: r.changed, deleted: r.deleted, error: r.error,
+      });
+    }
     const telemetry = this.options.telemetry;
     if (!telemetry) return;
     const properties = this.properties({ task: record.task, stage: record.stage, status: record.status });
@@ -114,6 +120,17 @@ export class Monitor {
       if (!check.passed && check.severity === "fail") {
         telemetry.event(TELEMETRY.checkFailed, { ...properties, check: check.name }, { failingRows: check.failingRows });
       }
+    }
+    const reconciliation = record.reconciliation;
+    if (reconciliation) {
+      const props = { ...properties, status: reconciliation.status, ...(reconciliation.error ? { error: redact(reconciliation.error) } : {}) };
+      const counts = {
+        sourceRows: reconciliation.source?.rows, lakeRows: reconciliation.lake?.rows, missing: reconciliation.missing, changed: reconciliation.changed,
+        deleted: reconciliation.deleted, pending: reconciliation.pending, durationMs: reconciliation.durationMs,
+      };
+      const numbers = Object.fromEntries(Object.entries(counts).filter(([, v]) => v !== undefined)) as Record<string, number>;
+      telemetry.event(TELEMETRY.reconciled, props, numbers);
+      if (reconciliation.status !== "inSync") telemetry.event(TELEMETRY.reconcileDrift, props, numbers);
     }
     if (record.status === "failed") {
       telemetry.event(TELEMETRY.taskFailed, { ...properties, error: redact(record.error ?? "") }, measurements);

@@ -11,6 +11,7 @@ import { ENDPOINT_ONLY, endpointArgs, endpointFields } from "../rest-yaml.ts";
 import { bronze, type BronzeTable, type Partitioning } from "../stages.ts";
 import { columns, duration, name } from "../yaml-fields.ts";
 import { yamlForm, type DeclaredKind } from "./kind.ts";
+import { checkSchedule } from "../pipeline.ts";
 
 const schema = z.strictObject({
   bronze: name,
@@ -26,6 +27,7 @@ const schema = z.strictObject({
     z.strictObject({ kind: z.literal("chunks"), column: z.string(), count: z.number().int().min(2) }),
   ]).optional(),
   schedule: z.string().optional(),
+  reconcile: z.union([z.literal("afterLoad"), z.strictObject({ schedule: z.string().optional(), columns: columns.optional() })]).optional(),
 });
 
 
@@ -37,7 +39,7 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
       const from = yaml.source(entry.source, entry.bronze);
       if (!from) return undefined;
       const stage = `stage "${entry.bronze}"`;
-      const common = { name: entry.bronze, primaryKey: entry.primaryKey, schedule: entry.schedule, columns: entry.columns };
+      const common = { name: entry.bronze, primaryKey: entry.primaryKey, schedule: entry.schedule, columns: entry.columns, reconcile: entry.reconcile };
       if (from.kind === "files") {
         const wrong = [...(entry.table !== undefined ? ["table"] : []), ...(entry.endpoint !== undefined ? ["endpoint"] : []), ...(entry.incremental ? ["incremental"] : []),
           ...(entry.partitions ? ["partitions"] : []), ...(entry.deletes ? ["deletes"] : []), ...ENDPOINT_ONLY.filter((f) => f !== "types" && entry[f] !== undefined)];
@@ -70,7 +72,20 @@ export const bronzeTable: DeclaredKind<BronzeTable> = {
   check: (stage) => [
     ...(stage.resource.kind === "files" ? filesProblems(stage.resource).map((p) => `stage "${stage.name}": ${p}`) : []),
     // A full load replaces the table each run: rows deleted in the source are gone with it.
+    ...reconcileProblems(stage),
     ...(stage.deletes === "keyScan" && !stage.incremental ? [`stage "${stage.name}": deletes: keyScan is for incremental loads (a full load already drops deleted rows); add incremental or remove deletes`] : []),
   ],
   schedule: (stage) => stage.schedule,
 };
+
+/** A file drop holds exactly the files its ledger lists: there is nothing behind a cursor to drift. */
+function reconcileProblems(stage: BronzeTable): string[] {
+  const { reconcile } = stage;
+  if (!reconcile) return [];
+  const where = `stage "${stage.name}": reconcile`;
+  if (stage.resource.kind === "files") return [`${where}: not for a file drop (bronze holds exactly the files its ledger lists)`];
+  return [
+    ...(reconcile.schedule === undefined ? [] : checkSchedule(reconcile.schedule).map((p) => `${where}.${p}`)),
+    ...(reconcile.columns.some((c) => typeof c !== "string" || c === "") ? [`${where}.columns: expected column names`] : []),
+  ];
+}

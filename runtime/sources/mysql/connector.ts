@@ -10,7 +10,9 @@ import { ConfigError, SourceError } from "../../errors.ts";
 import { csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging } from "../csv/staging.ts";
 import { columnOf, cursorPosition } from "../incremental.ts";
-import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceConnector, SplitRequest } from "../source.ts";
+import { MYSQL_CHECKSUM } from "../../reconcile/canonical.ts";
+import type { ChecksumRequest, Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceChecksum, SourceConnector, SplitRequest } from "../source.ts";
+import { buildChecksumSelect } from "../sql/checksum.ts";
 import { buildSelect } from "../sql/select.ts";
 import { describeTable } from "./catalog.ts";
 import { closeConnection, connect, cutConnection, type MysqlTarget, parseTarget, reason, run, sourceErrors } from "./connect.ts";
@@ -56,6 +58,16 @@ export class MysqlConnector implements SourceConnector {
     const connection = await this.connection();
     return sourceErrors(`describing table ${resource.table} in ${this.where}`, () =>
       describeTable(connection, resource.table, this.where));
+  }
+
+  /** The reconciliation checksum, computed by the server (one row back). */
+  async checksum(request: ChecksumRequest): Promise<SourceChecksum> {
+    const sql = buildChecksumSelect(request, MYSQL_SQL, MYSQL_CHECKSUM);
+    const connection = await this.connection();
+    return sourceErrors(`checksum of ${request.schema.label}`, async () => {
+      const [[rows, sum]] = await run(connection, sql);
+      return { rows: Number(rows), sum: sum ?? "0" };
+    });
   }
 
   async *read(request: ReadRequest, engine: Engine): AsyncGenerator<Chunk> {

@@ -10,7 +10,9 @@ import { ConfigError, SourceError } from "../../errors.ts";
 import { BRONZE_CODEC, type ChunkCodec, type CsvBlock, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
 import { columnOf, cursorPosition } from "../incremental.ts";
-import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceColumn, SourceConnector, SplitRequest } from "../source.ts";
+import { POSTGRES_CHECKSUM } from "../../reconcile/canonical.ts";
+import type { ChecksumRequest, Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceChecksum, SourceColumn, SourceConnector, SplitRequest } from "../source.ts";
+import { buildChecksumSelect } from "../sql/checksum.ts";
 import { buildSelect } from "../sql/select.ts";
 import { describeTable } from "./catalog.ts";
 import { closeClient, connect, destroySocket, describeTarget, reason, sourceErrors } from "./connect.ts";
@@ -137,6 +139,16 @@ export class PostgresConnector implements SourceConnector {
       });
       const row = result.rows[0] as (string | null)[] | undefined;
       return row ? { columns: [...columns], values: row } : undefined;
+    });
+  }
+
+  /** The reconciliation checksum, computed by PostgreSQL (one row back). */
+  async checksum(request: ChecksumRequest): Promise<SourceChecksum> {
+    const sql = buildChecksumSelect(request, POSTGRES_SQL, POSTGRES_CHECKSUM);
+    const client = await this.client();
+    return sourceErrors(`checksum of ${request.schema.label}`, async () => {
+      const result = await client.query<{ row_count: string; hash_sum: string }>(sql);
+      return { rows: Number(result.rows[0].row_count), sum: result.rows[0].hash_sum };
     });
   }
 

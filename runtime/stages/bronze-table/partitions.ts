@@ -13,6 +13,7 @@ import { type AddFile, dataFilePath } from "../../lake/delta/actions.ts";
 import { uploadBronzeFile } from "../../state/bronze-files.ts";
 import type { SchemaChange } from "../../state/bronze-state.ts";
 import type { CursorPosition, RangeSlice, ResourceSchema, SourceColumn } from "../../sources/source.ts";
+import { reconcileIfDue } from "../../reconcile/due.ts";
 import { commitBronze } from "./commit.ts";
 import { prepareBronzeLoad, stageSlice } from "./schema.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
@@ -181,8 +182,10 @@ export async function commitBronzePartitions(ctx: StageContext<BronzeTable>, cou
   const deleted = wantsKeyScan(stage, { fullRefresh: plan.mode === "full", loadedBefore: true })
     ? await scanDeletedKeys(ctx, await ctx.connector(stage.source), plan.schema)
     : undefined;
+  const reconciliation = await reconcileIfDue(ctx, await ctx.connector(stage.source), plan.schema);
   return {
     rowsIn: rows, rowsOut: rows, bytes,
+    ...(reconciliation ? { reconciliation } : {}),
     checkpointBefore: before ?? null,
     checkpointAfter: stage.incremental ? state.checkpoint ?? null : null,
     note: [

@@ -9,6 +9,7 @@ import { uploadBronzeFile } from "../../state/bronze-files.ts";
 import { type BronzeBatch, currentBatches, type SchemaChange } from "../../state/bronze-state.ts";
 import type { CursorPosition, FileLedger } from "../../sources/source.ts";
 import type { StageContext, StageOutcome } from "../context.ts";
+import { reconcileIfDue } from "../../reconcile/due.ts";
 import { commitBronze } from "./commit.ts";
 import { scanDeletedKeys, wantsKeyScan } from "./deletes.ts";
 import { bronzeRootOf, readBronze } from "./state.ts";
@@ -103,8 +104,10 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const outcome = await committedByRun(ctx, { rows, bytes, before });
   const settling = schema.settling;
   const deleted = wantsKeyScan(stage, { fullRefresh: ctx.fullRefresh, loadedBefore: state !== undefined }) ? await scanDeletedKeys(ctx, connector, schema) : undefined;
+  const reconciliation = await reconcileIfDue(ctx, connector, schema);
   return {
     ...outcome,
+    ...(reconciliation ? { reconciliation } : {}),
     checkpointAfter: stage.incremental ? checkpoint ?? null : null,
     ...(settling ? { settling: settling.files } : {}),
     note: [

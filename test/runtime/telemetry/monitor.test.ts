@@ -74,6 +74,26 @@ describe("Monitor", () => {
   });
 });
 
+describe("Monitor: reconciliation", () => {
+  it("sends a reconciled event for every result and a drift event (with a warn line) only for drift or an error", () => {
+    const lines: LogLine[] = [];
+    const sink = new Recording();
+    const monitor = new Monitor({ sink: (l) => lines.push(l), telemetry: sink }).with({ runId: "r1", pipeline: "shop" });
+    const base = { at: "2026-12-02T12:00:00.000Z", durationMs: 40, columns: ["id", "updated_at"], method: "pushdown" as const };
+    monitor.taskFinished({ ...task, reconciliation: { ...base, status: "inSync", source: { rows: 120, checksum: "9" }, lake: { rows: 120, checksum: "9" } } });
+    assert.deepEqual(sink.events.map((e) => e.name), [TELEMETRY.reconciled, TELEMETRY.taskFinished]);
+    assert.equal(lines.length, 1);
+    monitor.taskFinished({
+      ...task,
+      reconciliation: { ...base, status: "drift", source: { rows: 119, checksum: "8" }, lake: { rows: 121, checksum: "9" }, missing: 1, changed: 0, deleted: 3, pending: 0 },
+    });
+    const drift = sink.events.find((e) => e.name === TELEMETRY.reconcileDrift);
+    assert.deepEqual(drift?.properties, { runId: "r1", pipeline: "shop", task: "orders", stage: "orders", status: "drift" });
+    assert.deepEqual(drift?.measurements, { sourceRows: 119, lakeRows: 121, missing: 1, changed: 0, deleted: 3, pending: 0, durationMs: 40 });
+    assert.deepEqual([lines.at(-1)?.level, lines.at(-1)?.msg, lines.at(-1)?.deleted], ["warn", "task orders: reconciliation drift", 3]);
+  });
+});
+
 describe("Application Insights sink", () => {
   let server: Server;
   let dir: string;
