@@ -36,7 +36,7 @@ export async function reconcileIfDue(ctx: StageContext<BronzeTable>, connector: 
   const last = stage.reconcile.schedule === undefined ? undefined : await lastReconciliation(lake, pipeline.name, stage.name);
   if (!reconcileDue(stage.reconcile.schedule, last?.at)) return undefined;
   const { state } = await readBronze(ctx);
-  const result = await reconcile({ stage, lake, engine: ctx.engine, connector, schema, checkpoint: state?.checkpoint });
+  const result = await reconcile({ pipeline: pipeline.name, stage, lake, engine: ctx.engine, connector, schema, checkpoint: state?.checkpoint });
   await lake.writeJson(lastReconciliationPath(pipeline.name, stage.name), result);
   ctx.log(`${stage.name}: ${describeReconciliation(result)}`);
   return result;

@@ -32,6 +32,8 @@ const DUCKDB_DIALECT: SqlDialect = {
 };
 
 export interface ReconcileInput {
+  /** The pipeline the stage belongs to (its bronze table is keyed by pipeline and stage). */
+  readonly pipeline: string;
   readonly stage: BronzeTable;
   readonly lake: Lake;
   readonly engine: Engine;
@@ -60,7 +62,7 @@ export async function reconcile(input: ReconcileInput): Promise<Reconciliation> 
     const cursor = input.stage.incremental ? input.stage.incremental.cursor.map((n) => columnOf(input.schema, n, "incremental.cursor")) : [];
     return await input.engine.withConnection(async (con) => {
       const view = "_mallard_reconcile_bronze";
-      await registerBronze(con, input.lake, view, input.stage, "reconcile");
+      await registerBronze(con, input.lake, view, input.stage, { pipeline: input.pipeline, stage: "reconcile" });
       // Bronze rows an incremental load can hold: a full refresh may have loaded rows whose cursor is NULL.
       const lakeWhere = cursor.length ? ` WHERE ${cursor.map((c) => `${quoteIdent(c.name)} IS NOT NULL`).join(" AND ")}` : "";
       const lakeSide = await duckChecksum(con, columns, quoteIdent(view), lakeWhere);

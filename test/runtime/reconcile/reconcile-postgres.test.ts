@@ -108,8 +108,8 @@ async function reconcileNow(stage: BronzeTable) {
   const connector = await openConnector(stage.source, new SecretChain([]));
   try {
     const schema = await connector.discover(stage.resource);
-    const state = await bronzeState(bed.engine, bed.scratch.lake, stage);
-    return await reconcile({ stage, lake: bed.scratch.lake, engine: bed.engine, connector, schema, checkpoint: state?.checkpoint });
+    const state = await bronzeState(bed.engine, bed.scratch.lake, "t", stage);
+    return await reconcile({ pipeline: "t", stage, lake: bed.scratch.lake, engine: bed.engine, connector, schema, checkpoint: state?.checkpoint });
   } finally {
     await connector.close();
   }
