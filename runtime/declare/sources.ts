@@ -38,6 +38,14 @@ export interface MysqlSourceArgs extends SqlSourceArgs {}
  */
 export interface SqlServerSourceArgs extends SqlSourceArgs {}
 
+/**
+ * An Oracle database (12.1 or later), read through `oracledb` in thin mode (no Instant Client).
+ * `connection`: `oracle://user:password@host:1521/service_name`, `oracle://user:password@host:1521?sid=ORCL`
+ * (by SID), `?ssl=true` for TLS (TCPS, the server's certificate DN checked), or Oracle's own
+ * `user/password@host:1521/service_name` and `user/password@(DESCRIPTION=…)`.
+ */
+export interface OracleSourceArgs extends SqlSourceArgs {}
+
 interface SqlSourceFields {
   readonly name: string;
   readonly connection: SecretRef | string;
@@ -58,12 +66,17 @@ export interface SqlServerSource extends SqlSourceFields {
   readonly kind: "sqlserver";
 }
 
+/** An Oracle database (runtime/sources/oracle/). */
+export interface OracleSource extends SqlSourceFields {
+  readonly kind: "oracle";
+}
+
 /** Every source kind. Adding one: its declaration here, its connector under runtime/sources/<kind>/. */
-export type Source = PostgresSource | MysqlSource | SqlServerSource | RestSource | FilesSource;
+export type Source = PostgresSource | MysqlSource | SqlServerSource | OracleSource | RestSource | FilesSource;
 export type SourceKind = Source["kind"];
 
 /** Sources whose resources are tables (read with SQL). */
-export type SqlSource = PostgresSource | MysqlSource | SqlServerSource;
+export type SqlSource = PostgresSource | MysqlSource | SqlServerSource | OracleSource;
 
 /** A table (or view) of a SQL source, as the source names it. @example { kind: "table", table: "public.orders" } */
 export interface TableResource {
@@ -122,6 +135,10 @@ export const source = {
   /** A SQL Server (2016 or later) or Azure SQL database, read through `mssql` (tedious). */
   sqlserver(name: string, args: SqlServerSourceArgs): SqlServerSource {
     return sql("sqlserver", name, args);
+  },
+  /** An Oracle database (12.1 or later), read through `oracledb` in thin mode: nothing to install. */
+  oracle(name: string, args: OracleSourceArgs): OracleSource {
+    return sql("oracle", name, args);
   },
   /** A REST API serving JSON; its endpoints are read with `bronze.endpoint`. See runtime/declare/rest.ts. */
   rest(name: string, args: RestSourceArgs): RestSource {

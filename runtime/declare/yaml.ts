@@ -20,7 +20,7 @@ const stageSchema = z.union(YAML_FORMS.map((form) => form.schema) as unknown as 
 
 const sourceSchema = z.discriminatedUnion("kind", [
   z.strictObject({
-    kind: z.enum(["postgres", "mysql", "mariadb", "sqlserver"]),
+    kind: z.enum(["postgres", "mysql", "mariadb", "sqlserver", "oracle"]),
     connection: secretValue,
     chunkRows: z.number().int().positive().optional(),
   }),

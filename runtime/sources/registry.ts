@@ -31,6 +31,10 @@ const OPENERS: { [K in Source["kind"]]: Opener<Extract<Source, { kind: K }>> } =
     const { createMssqlConnector } = await import("./mssql/index.ts");
     return createMssqlConnector(await connection(source, secrets), { name: source.name });
   },
+  oracle: async (source, secrets) => {
+    const { createOracleConnector } = await import("./oracle/index.ts");
+    return createOracleConnector(await connection(source, secrets), { name: source.name });
+  },
   rest: async (source, secrets) => {
     const { openRestSource } = await import("./rest/open.ts");
     return openRestSource(source, secrets);

@@ -18,7 +18,7 @@ import { describeTable } from "./catalog.ts";
 import { closeConnection, connect, cutConnection, type MysqlTarget, parseTarget, reason, run, sourceErrors } from "./connect.ts";
 import { quoteMysqlIdent, quoteMysqlQualified } from "./identifiers.ts";
 import { MYSQL_SQL } from "./query.ts";
-import { quantilePoints, SAMPLE_ROWS, stepPoints } from "./split.ts";
+import { quantilePoints, SAMPLE_ROWS, stepPoints } from "../sql/split.ts";
 import { type ChunkFacts, queryBlocks } from "./stream.ts";
 import { duckConversion, isPlainText, mayHoldZeroDate, refuseCursor } from "./types.ts";
 

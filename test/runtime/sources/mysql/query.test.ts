@@ -10,7 +10,7 @@ import { cursorSlice } from "../../../../runtime/sources/incremental.ts";
 import { parseTarget } from "../../../../runtime/sources/mysql/connect.ts";
 import { quoteMysqlIdent, splitMysqlTable } from "../../../../runtime/sources/mysql/identifiers.ts";
 import { MYSQL_SQL, mysqlLiteral } from "../../../../runtime/sources/mysql/query.ts";
-import { quantilePoints, stepPoints } from "../../../../runtime/sources/mysql/split.ts";
+import { quantilePoints, stepPoints } from "../../../../runtime/sources/sql/split.ts";
 import type { ResourceSchema, SourceColumn } from "../../../../runtime/sources/source.ts";
 import { buildSelect } from "../../../../runtime/sources/sql/select.ts";
 

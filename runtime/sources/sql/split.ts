@@ -1,7 +1,8 @@
-// Partition boundaries of a MySQL table. `count`: quantiles of a random sample of the key, sorted by the
-// server (so text keys follow the column's collation, the order the range predicates use), giving
-// ranges of similar row counts however skewed the key. `step`: fixed-width ranges from the minimum,
-// computed exactly (integers and decimals as scaled BigInts, dates and datetimes in UTC).
+// Partition boundaries of a SQL table, for sources that sample the key themselves (MySQL, SQL Server,
+// Oracle). `count`: quantiles of a random sample of the key, sorted by the server (so text keys follow the
+// column's collation, the order the range predicates use), giving ranges of similar row counts however
+// skewed the key. `step`: fixed-width ranges from the minimum, computed exactly (integers and decimals as
+// scaled BigInts, dates and datetimes in UTC).
 
 import { parseDuration } from "../../declare/duration.ts";
 import { SourceError } from "../../errors.ts";

@@ -1,0 +1,1 @@
+export { createOracleConnector, OracleConnector, type OracleConnectorOptions } from "./connector.ts";
