@@ -11,7 +11,8 @@ import { page } from "./page.ts";
 import { LINEAGE_SCRIPT, lineageSection } from "./lineage-section.ts";
 import { checksTable, runTotals, schemaChangesTable, tasksTable } from "./sections.ts";
 import { STATUS_COLOURS, stageStatus, type StageStatus, tasksOfStage } from "./status.ts";
-import { timelineSvg } from "./timeline.ts";
+import { orderTasks, timelineSvg } from "./timeline.ts";
+import { reconciliationTable } from "./reconcile-section.ts";
 
 export function renderRunReport(data: RunReportData): string {
   const { run, graph } = data;
@@ -27,6 +28,7 @@ ${run.error ? html`<div class="meta error-line">failed at ${run.error.stage}: ${
 <section id="timeline-section"><h2>Timeline</h2><div class="scroll">${timelineSvg(run)}</div></section>
 <section id="tasks-section"><h2>Tasks</h2><div class="scroll">${tasksTable(run)}</div></section>
 <section id="checks-section"><h2>Checks</h2><div class="scroll">${checksTable(run)}</div></section>
+<section id="reconcile-section"><h2>Reconciliation with sources</h2><div class="scroll">${reconciliationTable(orderTasks(Object.values(run.tasks)))}</div></section>
 <section id="schema-section"><h2>Schema changes</h2>${schemaChangesTable(data.schemaChanges)}</section>
 <section id="lineage-section"><h2>Column lineage</h2>${lineageSection(graph, run)}</section>
 <section id="dedup-section"><h2>Dedup</h2>${dedupSection(Object.values(run.tasks))}</section>

@@ -34,10 +34,17 @@ export function smallRun(): RunRecord {
     error: { stage: "revenue", message: `check failed: ${HOSTILE}` },
     tasks: {
       "orders": task({ task: "orders", stage: "orders", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 100, rowsOut: 100, bytes: 2048,
-        checkpointBefore: null, checkpointAfter: { columns: ["updated_at", "id"], values: ["2026-11-24 09:00:00+00", "42"] } }, 0, 8),
+        checkpointBefore: null, checkpointAfter: { columns: ["updated_at", "id"], values: ["2026-11-24 09:00:00+00", "42"] },
+        reconciliation: {
+          status: "drift", at: at(8), durationMs: 120, columns: ["id", "updated_at"], method: "pushdown",
+          upTo: { columns: ["updated_at", "id"], values: ["2026-11-24 09:00:00+00", "42"] },
+          source: { rows: 98, checksum: "1234" }, lake: { rows: 100, checksum: "5678" }, missing: 1, changed: 1, deleted: 3, pending: 0,
+          sample: [{ id: "7", problem: "deleted" }, { id: HOSTILE, problem: "missing" }],
+        } }, 0, 8),
       "orders#0": task({ task: "orders#0", stage: "orders", kind: "bronze.table", status: "succeeded", attempt: 2, rowsIn: 60, rowsOut: 60, bytes: 1024 }, 0, 5),
       "orders#1": task({ task: "orders#1", stage: "orders", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 40, rowsOut: 40, bytes: 1024 }, 0, 4),
-      "customers": task({ task: "customers", stage: "customers", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 10, rowsOut: 10, bytes: 512, note: HOSTILE }, 1, 3),
+      "customers": task({ task: "customers", stage: "customers", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 10, rowsOut: 10, bytes: 512, note: HOSTILE,
+        reconciliation: { status: "inSync", at: at(3), durationMs: 15, columns: ["id"], method: "pushdown", source: { rows: 10, checksum: "9" }, lake: { rows: 10, checksum: "9" } } }, 1, 3),
       "people": task({ task: "people", stage: "people", kind: "silver.dedup", status: "succeeded", attempt: 1, rowsIn: 10, rowsOut: 8, bytes: 300,
         dedup: {
           records: 10, candidatePairs: 20, links: 3, entities: 8, threshold: 0.9, keptAbove: 0.9,

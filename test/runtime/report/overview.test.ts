@@ -29,4 +29,11 @@ describe("overview", () => {
     assert.match(page, /orders_clean · accepted_values\(status\)/);
     assert.ok(!page.includes(HOSTILE) && page.includes(escapeHtml(HOSTILE)));
   });
+
+  it("shows each bronze table's latest reconciliation and in how many runs it drifted", () => {
+    const page = renderOverview(data());
+    const table = page.slice(page.indexOf('id="reconciliation-overview"'), page.indexOf("</table>", page.indexOf('id="reconciliation-overview"')));
+    assert.match(table, /data-stage="customers">\s*<td>customers<\/td><td><span class="badge succeeded">in sync<\/span>[\s\S]*?<td class="num">0 of 2<\/td>/);
+    assert.match(table, /data-stage="orders">\s*<td>orders<\/td><td><span class="badge failed">drift<\/span>[\s\S]*?<td class="num">5<\/td><td class="num">2 of 2<\/td>/);
+  });
 });

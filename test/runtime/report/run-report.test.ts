@@ -52,6 +52,15 @@ describe("run report", () => {
     assert.equal(page.match(/class="edge"/g)?.length, 5);
   });
 
+  it("shows each bronze table's reconciliation: counts, the drifted keys as text, in sync or drift", () => {
+    const table = page.slice(page.indexOf('id="reconciliation"'), page.indexOf("Source rows and checksums"));
+    assert.match(table, /data-stage="orders">\s*<td>orders<\/td><td><span class="badge failed">drift<\/span><\/td><td class="num">98<\/td><td class="num">100<\/td>\s*<td class="num">1<\/td><td class="num">1<\/td><td class="num">3<\/td>/);
+    assert.match(table, /data-stage="customers">\s*<td>customers<\/td><td><span class="badge succeeded">in sync<\/span>/);
+    assert.match(table, /drifted keys \(sample of 2\)/);
+    assert.match(table, /updated_at = 2026-11-24 09:00:00\+00, id = 42/);
+    assert.ok(!table.includes(HOSTILE) && table.includes(escapeHtml(HOSTILE)));
+  });
+
   it("shows partitions and retries in the timeline, and every task's rows, bytes and checkpoints", () => {
     const timeline = page.slice(page.indexOf('id="timeline"'), page.indexOf("</svg>", page.indexOf('id="timeline"')));
     assert.equal(timeline.match(/class="row"/g)?.length, 7);
