@@ -171,7 +171,7 @@ function positiveInt(value: string): number {
 
 function commonOptions(cmd: Command): Command {
   return cmd
-    .option("-c, --config <file>", "pipeline declaration (.ts default export, or .yml)", DEFAULT_CONFIG)
+    .option("-c, --config <file>", "pipeline declaration (.ts default export, .yml, or a job sheet .xlsx/.csv beside its .yml)", DEFAULT_CONFIG)
     .option("-l, --lake <path|url>", "lake: a folder, abfss://…, https://… or an Azure Storage connection string", process.env.MALLARD_LAKE ?? DEFAULT_LAKE)
     .option("--project-dir <dir>", "folder SQL paths are relative to", process.cwd())
     .option("--secrets-file <file>", "local secrets file (JSON name → value)");

@@ -51,35 +51,54 @@ export type PipelineFile = z.infer<typeof pipelineFileSchema>;
 
 /** Parse and validate YAML text; `file` names it in messages. */
 export function pipelineFromYaml(text: string, file: string): Pipeline {
-  let raw: unknown;
+  const { raw, stageLines } = parseYaml(text, file);
+  return pipelineFromData(raw, file, stageLines.map((line, i) => `stages[${i}]${line ? ` at line ${line}` : ""}`));
+}
+
+/** YAML text as data, and the line each stage entry starts on. */
+export function parseYaml(text: string, file: string): { raw: unknown; stageLines: (number | undefined)[] } {
   const lines = new LineCounter();
-  let stageLines: (number | undefined)[] = [];
   try {
     const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
     if (doc.errors.length) throw doc.errors[0];
-    raw = doc.toJS();
     const stagesNode = doc.get("stages", true);
-    if (isSeq(stagesNode)) stageLines = stagesNode.items.map((item) => (item as { range?: [number] }).range && lines.linePos((item as { range: [number] }).range[0]).line);
+    const stageLines = isSeq(stagesNode) ? stagesNode.items.map((item) => (item as { range?: [number] }).range && lines.linePos((item as { range: [number] }).range[0]).line) : [];
+    return { raw: doc.toJS(), stageLines };
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? `:${e.linePos[0].line}` : "";
     throw new ConfigError([`${file}${where}: not valid YAML: ${(e as Error).message.split("\n")[0]}`]);
   }
+}
+
+/**
+ * Where a problem with a stage entry is, when the entry did not come from the file's own `stages:` (a job
+ * sheet's row): the whole place, file included, or undefined to name it as the file's own.
+ */
+export type StageLocator = (index: number, field: string) => string | undefined;
+
+/**
+ * A pipeline from data shaped like the YAML file, validated and built exactly as YAML is. `places` names
+ * each stage entry in messages (`stages[2] at line 14`); `locate` names entries that came from elsewhere.
+ */
+export function pipelineFromData(raw: unknown, file: string, places: readonly (string | undefined)[], locate?: StageLocator): Pipeline {
   const parsed = pipelineFileSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => `${file}: ${describeIssue(raw, issue)}`));
-  return buildPipeline(parsed.data, file, stageLines);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(raw, issue, file, locate)));
+  return buildPipeline(parsed.data, file, places);
 }
 
 /** `stage "orders": incremental.cursor: expected …`, or the plain path outside stages. */
-function describeIssue(raw: unknown, issue: z.core.$ZodIssue): string {
+function describeIssue(raw: unknown, issue: z.core.$ZodIssue, file: string, locate?: StageLocator): string {
   const path = issue.path.map(String);
   if (path[0] === "stages" && path.length >= 2) {
+    const located = locate?.(Number(path[1]), path.slice(2).join("."));
+    if (located) return `${located}: ${issueMessage(issue)}`;
     const entry = (raw as { stages?: Record<string, Record<string, unknown>>[] }).stages?.[Number(path[1])];
     const stageName = entry && YAML_FORMS.map((form) => entry[form.key]).find((value) => value !== undefined && value !== null);
     const field = path.slice(2).join(".") || "(stage)";
     const label = typeof stageName === "string" ? `stage "${stageName}"` : `stages[${path[1]}]`;
-    return `${label}: ${field}: ${issueMessage(issue)}`;
+    return `${file}: ${label}: ${field}: ${issueMessage(issue)}`;
   }
-  return `${path.join(".") || "(top level)"}: ${issueMessage(issue)}`;
+  return `${file}: ${path.join(".") || "(top level)"}: ${issueMessage(issue)}`;
 }
 
 /** `{ bronze: … }, { silver: … }, { gold: … } or { dedup: … }` */
@@ -91,7 +110,7 @@ function issueMessage(issue: z.core.$ZodIssue): string {
   return issue.message;
 }
 
-function buildPipeline(file: PipelineFile, fileName: string, stageLines: readonly (number | undefined)[]): Pipeline {
+function buildPipeline(file: PipelineFile, fileName: string, places: readonly (string | undefined)[]): Pipeline {
   const problems: string[] = [];
   const sources = new Map<string, Source>(
     Object.entries(file.sources).map(([n, s]) => [
@@ -102,7 +121,7 @@ function buildPipeline(file: PipelineFile, fileName: string, stageLines: readonl
     ]),
   );
   const built = new Map<string, Stage>();
-  const at = (index: number) => `stages[${index}]${stageLines[index] ? ` at line ${stageLines[index]}` : ""}`;
+  const at = (index: number) => places[index] ?? `stages[${index}]`;
   const entries = new Map<string, { form: YamlForm<Stage>; value: unknown; index: number }>();
   file.stages.forEach((value, index) => {
     const form = YAML_FORMS.find((f) => f.schema.safeParse(value).success)!;
