@@ -8,13 +8,15 @@ import type { Engine } from "../../engine/engine.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
 import { csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { defaultStaging } from "../csv/staging.ts";
-import { cursorPosition } from "../incremental.ts";
-import type { Chunk, ReadRequest, ResourceSchema, SourceColumn, SourceConnector } from "../source.ts";
+import { columnOf, cursorPosition } from "../incremental.ts";
+import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceColumn, SourceConnector, SplitRequest } from "../source.ts";
 import { driverErrors, driverText } from "../driver-errors.ts";
 import { buildSelect } from "../sql/select.ts";
+import { quantilePoints, SAMPLE_ROWS, stepPoints } from "../sql/split.ts";
 import { entraCredential, mssqlConfig, type MssqlTarget, parseMssqlTarget } from "./connect.ts";
 import { parseMssqlTable, quoteMssqlQualified } from "./identifiers.ts";
 import { MSSQL_SQL, mssqlString } from "./query.ts";
+import { boundsSql, cursorMaxSql, rowCountSql, sampleSql } from "./split.ts";
 import { mssqlBlocks } from "./stream.ts";
 import { type MssqlColumnInfo, mssqlDuckType, mssqlSelectList, mssqlTypeName, refuseCursor } from "./types.ts";
 
@@ -51,6 +53,10 @@ export function createMssqlConnector(connection: string, options: MssqlConnector
 export class MssqlConnector implements SourceConnector {
   readonly where: string;
   readonly refuseCursor = refuseCursor;
+  readonly partitioner: Partitioner = {
+    splitPoints: (schema, column, split) => this.splitPoints(schema, column, split),
+    cursorMax: (schema, columns) => this.cursorMax(schema, columns),
+  };
   private pool: Promise<ConnectionPool> | undefined;
 
   constructor(private readonly target: MssqlTarget, private readonly options: MssqlConnectorOptions = {}) {
@@ -104,6 +110,42 @@ export class MssqlConnector implements SourceConnector {
       if (error instanceof SourceError) throw error;
       throw new SourceError(`extracting ${request.schema.label} from ${this.where}: ${(error as Error).message}`);
     }
+  }
+
+  private async splitPoints(schema: ResourceSchema, column: string, split: SplitRequest): Promise<string[]> {
+    const col = columnOf(schema, column, "partitions.column");
+    return this.sourceErrors(`partition boundaries of ${schema.label}.${col.name}`, async () => {
+      if ("count" in split) {
+        const count = Math.floor(split.count);
+        if (count < 2) return [];
+        const rows = Number((await this.texts(rowCountSql(schema.address)))[0]?.[0] ?? 0);
+        const percent = rows > SAMPLE_ROWS ? Math.min(100, (100 * SAMPLE_ROWS) / rows) : undefined;
+        let sample = await this.texts(sampleSql(schema, col, percent));
+        // Pages sampled from a table whose rows sit in few of them can come back (nearly) empty: read every row.
+        if (percent !== undefined && sample.length < count) sample = await this.texts(sampleSql(schema, col));
+        return quantilePoints(sample.map((r) => r[0]!), count);
+      }
+      const [[min], [max]] = await this.texts(boundsSql(schema, col));
+      const zoneless = (v: string | null) => v?.replace(/\+00$/, "") ?? null;
+      return min === null || max === null ? [] : stepPoints(col, zoneless(min)!, zoneless(max)!, split);
+    });
+  }
+
+  private async cursorMax(schema: ResourceSchema, columns: readonly string[]): Promise<CursorPosition | undefined> {
+    const cols = columns.map((c) => columnOf(schema, c, "incremental.cursor"));
+    return this.sourceErrors(`newest cursor of ${schema.label}`, async () => {
+      const [row] = await this.texts(cursorMaxSql(schema, cols));
+      return row ? { columns: [...columns], values: row } : undefined;
+    });
+  }
+
+  /** A small query's rows, each value as text (every select expression gives text already). */
+  private async texts(sql: string): Promise<(string | null)[][]> {
+    const pool = await this.connection();
+    const request = pool.request();
+    request.arrayRowMode = true;
+    const result = await request.query(sql);
+    return (result.recordset as unknown as unknown[][]).map((row) => row.map((v) => (v === null || v === undefined ? null : String(v))));
   }
 
   async close(): Promise<void> {

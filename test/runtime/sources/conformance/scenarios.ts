@@ -12,8 +12,9 @@ import { bronzeViews } from "../../../../runtime/stages/bronze-table/views.ts";
 import { scratchLake } from "../../../helpers/lake.ts";
 import { canonical, type ConformanceSource, crashedLoad, historyVersions, type Lake, latestRows, load, rowsOf } from "./harness.ts";
 
-export function conformance(name: string, open: () => Promise<ConformanceSource>): void {
-  describe(`conformance: ${name}`, () => {
+/** `skip`: why the source cannot run here (no server was supplied): the whole suite is reported skipped with it. */
+export function conformance(name: string, open: () => Promise<ConformanceSource>, options: { skip?: string | false } = {}): void {
+  describe(`conformance: ${name}`, { skip: options.skip }, () => {
     let source: ConformanceSource;
     let engine: Engine;
     let lake: Lake;

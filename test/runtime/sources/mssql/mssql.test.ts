@@ -16,6 +16,8 @@ import { mssqlConfig, parseMssqlTarget } from "../../../../runtime/sources/mssql
 import { columnsOf, columnsSql } from "../../../../runtime/sources/mssql/connector.ts";
 import { parseMssqlTable, quoteMssqlIdent } from "../../../../runtime/sources/mssql/identifiers.ts";
 import { MSSQL_SQL } from "../../../../runtime/sources/mssql/query.ts";
+import { boundsSql, cursorMaxSql, rowCountSql, sampleSql } from "../../../../runtime/sources/mssql/split.ts";
+import { createMssqlConnector } from "../../../../runtime/sources/mssql/index.ts";
 import { type MssqlColumnInfo, mssqlSelectExpression, mssqlSelectList, refuseCursor } from "../../../../runtime/sources/mssql/types.ts";
 import type { ResourceSchema } from "../../../../runtime/sources/source.ts";
 import { buildSelect } from "../../../../runtime/sources/sql/select.ts";
@@ -126,6 +128,26 @@ describe("SQL Server queries", () => {
     assert.equal(MSSQL_SQL.literal("1; DROP TABLE x", c.id), "N'1; DROP TABLE x'", "a value that is not a number stays a string");
     const ranged = buildSelect({ schema, range: { column: "id", from: "10", to: "20", includeNulls: true }, chunkRows: 10, workDir: "/tmp" }, MSSQL_SQL);
     assert.ok(ranged.sql.endsWith("WHERE (([id] >= 10 AND [id] < 20) OR [id] IS NULL)"), ranged.sql);
+  });
+});
+
+describe("SQL Server partitions", () => {
+  const schema: ResourceSchema = { label: "[sales].[Order Lines]", address: ["sales", "Order Lines"], columns: columnsOf(CATALOG, "t") };
+  const c = Object.fromEntries(schema.columns.map((x) => [x.name, x]));
+
+  it("the connector splits tables (quantiles of a page sample, steps, the newest cursor)", () => {
+    assert.ok(createMssqlConnector("sqlserver://u:p@h/db").partitioner, "a partitioner is offered");
+    assert.equal(rowCountSql(["sales", "Order Lines"]),
+      "SELECT COALESCE(SUM(p.rows), 0) AS rows FROM sys.partitions p WHERE p.object_id = OBJECT_ID(N'[sales].[Order Lines]') AND p.index_id IN (0, 1)");
+    assert.equal(sampleSql(schema, c.id, 0.5),
+      "SELECT CONVERT(varchar(50), [id]) FROM [sales].[Order Lines] TABLESAMPLE SYSTEM (0.500000 PERCENT) WHERE [id] IS NOT NULL ORDER BY [id]");
+    assert.equal(sampleSql(schema, c.code), "SELECT [code] FROM [sales].[Order Lines] WHERE [code] IS NOT NULL ORDER BY [code]", "a small table or a view: every row, in the server's collation order");
+    assert.equal(boundsSql(schema, c.created),
+      "SELECT CONVERT(varchar(27), CAST([created] AS datetime2(7)), 121) FROM (SELECT MIN([created]) AS [created] FROM [sales].[Order Lines]) AS lo UNION ALL " +
+      "SELECT CONVERT(varchar(27), CAST([created] AS datetime2(7)), 121) FROM (SELECT MAX([created]) AS [created] FROM [sales].[Order Lines]) AS hi");
+    assert.equal(cursorMaxSql(schema, [c.created, c.id]),
+      "SELECT TOP 1 CONVERT(varchar(27), CAST([created] AS datetime2(7)), 121), CONVERT(varchar(50), [id]) FROM [sales].[Order Lines] " +
+      "WHERE [created] IS NOT NULL AND [id] IS NOT NULL ORDER BY [created] DESC, [id] DESC");
   });
 });
 

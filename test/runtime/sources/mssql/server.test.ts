@@ -1,7 +1,7 @@
 // SQL Server against a real server, when MALLARD_TEST_MSSQL names one (sqlserver://sa:…@host/db?trustServerCertificate=true);
 // reported skipped otherwise (none runs on this machine). A full load, then an incremental one by
 // rowversion, through runLocal, each compared row for row with the source; the hostile types land exactly.
-// (The shared conformance suite, test/runtime/sources/conformance/, can take this source through its adapter.)
+// The shared conformance suite runs against the same server: test/runtime/sources/conformance/mssql.test.ts.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
