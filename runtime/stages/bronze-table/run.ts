@@ -22,6 +22,14 @@ export const DEFAULT_CHUNK_ROWS = 1_000_000;
 export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<StageOutcome> {
   const { stage, lake } = ctx;
   const { connector, schema, state, snapshot, evolution, after: before } = await prepareBronzeLoad(ctx);
+  if (schema.settling && stage.resource.kind === "files" && stage.resource.load === "full") {
+    // A full load replaces the table with what the files hold: with a file still settling, that snapshot
+    // would lack its rows, so the table keeps its last snapshot until every file has settled.
+    return {
+      rowsIn: 0, rowsOut: 0, bytes: 0, checkpointBefore: null, checkpointAfter: null, settling: schema.settling.files,
+      note: `${settlingNote(schema.settling)}; a full load waits for every file, so the table keeps its last snapshot`,
+    };
+  }
   const slice = stageSlice(stage, connector, schema, before);
   const changes = schemaNotes(evolution.change);
   const root = await bronzeRootOf(ctx);

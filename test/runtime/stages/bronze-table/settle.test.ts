@@ -88,4 +88,31 @@ describe("a folder drop's settle time", () => {
     assert.match(run.out, /orders.*0 rows/);
     assert.match(run.out, /4 files changed in the last 7200 s left to settle \(settle: "7200 seconds"\)/);
   });
+
+  it("a full load waits for every file to settle, keeping its last snapshot (a partial snapshot would drop rows)", async () => {
+    await mkdir(join(dir, "drop", "full"));
+    await writeFile(join(dir, "drop", "full", "x.csv"), "id,amount\n1,10\n2,20\n");
+    await writeFile(join(dir, "drop", "full", "z.csv"), "id,amount\n3,30\n");
+    await age("full/x.csv", 3600);
+    await age("full/z.csv", 3600);
+    await writeFile(join(dir, "full.yml"), pipelineYaml().replace(`files: "*.csv"`, `files: "full/*.csv"\n    load: full`));
+    const count = () => {
+      const r = mallard(["query", "--config", "full.yml", "--lake", "lake4", "--format", "json", "select count(*)::int as n from orders"]);
+      assert.equal(r.code, 0, r.out + r.err);
+      return JSON.parse(r.out.trim()).n as number;
+    };
+    assert.equal(mallard(["run", "--config", "full.yml", "--lake", "lake4"]).code, 0);
+    assert.equal(count(), 3);
+
+    // z.csv is being rewritten (the day's new state): it is still settling.
+    await writeFile(join(dir, "drop", "full", "z.csv"), "id,amount\n3,31\n4,40\n");
+    const waiting = mallard(["run", "--config", "full.yml", "--lake", "lake4"]);
+    assert.equal(waiting.code, 0, waiting.out + waiting.err);
+    assert.match(waiting.out, /orders: 0 rows .*1 file changed in the last 30 s left to settle .*the table keeps its last snapshot/);
+    assert.equal(count(), 3, "the last snapshot (x and the old z), not x.csv alone");
+
+    await age("full/z.csv", 60);
+    assert.equal(mallard(["run", "--config", "full.yml", "--lake", "lake4"]).code, 0);
+    assert.equal(count(), 4);
+  });
 });
