@@ -1,5 +1,7 @@
-// Alert rules from the pipeline's needs: one scheduled log query per rule on Application Insights, and an
-// action group that mails the stack's recipients when any fires.
+// Alert rules from the pipeline's needs: one scheduled log query per rule on Application Insights, and the
+// action group every rule fires, with the stack's receivers: email addresses and webhooks (a Teams
+// workflow, an on-call tool). The group exists without receivers too, so the rules are wired and a
+// receiver added later changes only the group.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as monitor from "@pulumi/azure-native/monitor/index.js";
@@ -15,8 +17,10 @@ export interface AlertsArgs {
   rules: readonly AlertSpec[];
   /** Azure names of the rules start with this. @example "mallard-dev" */
   namePrefix: string;
-  /** Recipients; no action group when empty. @default [] */
+  /** Email receivers of the action group. @default [] */
   emails?: readonly string[];
+  /** Webhook receivers of the action group; the URL is a secret (it is the key). @default [] */
+  webhooks?: readonly AlertWebhook[];
   /** 0 (critical) to 4. @default 1 */
   severity?: number;
   /** ISO 8601. @default "PT5M" */
@@ -26,25 +30,33 @@ export interface AlertsArgs {
   transform?: { rule?: Transform<monitor.ScheduledQueryRuleArgs>; actionGroup?: Transform<monitor.ActionGroupArgs> };
 }
 
+export interface AlertWebhook {
+  /** Receiver name in the action group. @example "oncall" */
+  name: string;
+  serviceUri: pulumi.Input<string>;
+}
+
 export class Alerts extends pulumi.ComponentResource {
-  readonly actionGroup: monitor.ActionGroup | undefined;
+  readonly actionGroup: monitor.ActionGroup;
   /** Rules by key. */
   readonly rules: Readonly<Record<string, monitor.ScheduledQueryRule>>;
 
   constructor(name: string, args: AlertsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("mallard:alerts:Alerts", name, {}, opts);
-    this.actionGroup = args.emails && args.emails.length > 0 ? this.createActionGroup(name, args, args.emails) : undefined;
+    this.actionGroup = this.createActionGroup(name, args);
     this.rules = Object.fromEntries(args.rules.map((rule) => [rule.key, this.createRule(name, args, rule)]));
-    this.registerOutputs({ rules: Object.keys(this.rules) });
+    this.registerOutputs({ rules: Object.keys(this.rules), actionGroupId: this.actionGroup.id });
   }
 
-  private createActionGroup(name: string, args: AlertsArgs, emails: readonly string[]): monitor.ActionGroup {
+  private createActionGroup(name: string, args: AlertsArgs): monitor.ActionGroup {
     const [groupArgs, opts] = applyTransform<monitor.ActionGroupArgs>(args.transform?.actionGroup, `${name}-notify`, {
       resourceGroupName: args.resourceGroupName,
       location: "global",
       groupShortName: "mallard",
       enabled: true,
-      emailReceivers: emails.map((email, i) => ({ name: `email-${i + 1}`, emailAddress: email, useCommonAlertSchema: true })),
+      emailReceivers: (args.emails ?? []).map((email, i) => ({ name: `email-${i + 1}`, emailAddress: email, useCommonAlertSchema: true })),
+      // The common alert schema: one JSON shape for every rule, which Logic Apps and Teams workflows parse.
+      webhookReceivers: (args.webhooks ?? []).map((hook) => ({ name: hook.name, serviceUri: pulumi.secret(hook.serviceUri), useCommonAlertSchema: true })),
       tags: args.tags,
     }, { parent: this });
     return new monitor.ActionGroup(`${name}-notify`, groupArgs, opts);
@@ -74,7 +86,7 @@ export class Alerts extends pulumi.ComponentResource {
         }],
       },
       autoMitigate: false,
-      actions: this.actionGroup ? { actionGroups: [this.actionGroup.id] } : undefined,
+      actions: { actionGroups: [this.actionGroup.id] },
       tags: args.tags,
     }, { parent: this });
     return new monitor.ScheduledQueryRule(`${name}-${rule.key}`, ruleArgs, opts);

@@ -113,10 +113,24 @@ export type StorageLogCategory = "StorageRead" | "StorageWrite" | "StorageDelete
 export interface AlertSettings {
   /** Email addresses notified when an alert fires; omit for alerts without notification. @example ["data-team@example.com"] */
   emails: string[];
+  /**
+   * Webhooks the action group calls when an alert fires (common alert schema): each names the stack secret
+   * holding its URL, set like a source's: `pulumi config set --secret alerts-oncall-url '<url>'`.
+   * @default []
+   * @example [{ name: "oncall", secret: "alerts-oncall-url" }]
+   */
+  webhooks: AlertWebhookSetting[];
   /** Severity of Mallard's alert rules, 0 (critical) to 4 (verbose). @default 1 */
   severity: 0 | 1 | 2 | 3 | 4;
   /** How often alert queries run, ISO 8601. @default "PT5M" */
   evaluationFrequency: string;
+}
+
+export interface AlertWebhookSetting {
+  /** Receiver name in the action group. */
+  name: string;
+  /** Stack secret (`mallard:<secret>`) holding the URL. */
+  secret: string;
 }
 
 export interface BundleSettings {
@@ -167,6 +181,10 @@ const schema = z.strictObject({
   }).prefault({}),
   alerts: z.strictObject({
     emails: z.array(z.email()).default([]),
+    webhooks: z.array(z.strictObject({
+      name: z.string().regex(/^[A-Za-z0-9 _-]{1,64}$/, "letters, digits, spaces, _ and -, at most 64"),
+      secret: z.string().regex(/^[A-Za-z0-9-]+$/, "a secret name: letters, digits and dashes"),
+    })).default([]),
     severity: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3), z.literal(4)]).default(1),
     evaluationFrequency: z.string().regex(/^PT\d+[MH]$/, 'an ISO 8601 duration such as "PT5M"').default("PT5M"),
   }).prefault({}),

@@ -1,12 +1,12 @@
 // The whole deployment of one pipeline: asks the pipeline and each stage what they need, then makes the
 // lake, the task queue, the vault with the source connections' secrets, telemetry (with the vault's audit
-// events and the lake's storage logs), alert rules and the function app with exactly the roles it needs,
-// and deploys the code.
+// events and the lake's storage logs), alert rules and the action group they fire, a workbook of the
+// pipeline's runs, and the function app with exactly the roles it needs, and deploys the code.
 
 import * as pulumi from "@pulumi/pulumi";
 import * as resources from "@pulumi/azure-native/resources/index.js";
 import type { Pipeline } from "../runtime/declare/index.ts";
-import { Alerts, type AlertsArgs } from "./alerts.ts";
+import { Alerts, type AlertsArgs, type AlertWebhook } from "./alerts.ts";
 import { runtimeAppSettings } from "./app-settings.ts";
 import { engineMemoryLimit, type MallardSettings } from "./config.ts";
 import { FunctionApp, type CodePackage, type FunctionAppArgs } from "./function-app.ts";
@@ -14,6 +14,7 @@ import { Lake, type LakeArgs } from "./lake.ts";
 import { appName, storageAccountName, vaultName, type NameContext } from "./naming.ts";
 import { SecretsVault, type SecretsVaultArgs } from "./secrets-vault.ts";
 import { collectNeeds, type PipelineNeeds } from "./stages/index.ts";
+import { RunsWorkbook, type RunsWorkbookArgs } from "./runs-workbook.ts";
 import { TaskQueue, type TaskQueueArgs } from "./task-queue.ts";
 import { Telemetry, type TelemetryArgs } from "./telemetry.ts";
 
@@ -27,8 +28,9 @@ export interface LakehouseArgs {
   /** Tenant and subscription of the deployment. @example authorization.getClientConfigOutput() */
   client: { tenantId: pulumi.Input<string>; subscriptionId: pulumi.Input<string> };
   /**
-   * The value of a source secret, from the stack's encrypted config; undefined when this stack does not
-   * write it (managed outside Pulumi, or not set yet). The app may read every secret of its pipeline.
+   * The value of a secret, from the stack's encrypted config: a source's (undefined when this stack does not
+   * write it: managed outside Pulumi, or not set yet; the app may read every secret of its pipeline), or an
+   * alert webhook's URL (`mallard:alerts.webhooks`).
    */
   secretValue: (name: string) => pulumi.Input<string> | undefined;
   /** A soft-deleted vault holds the vault's name: recover it (see infra/vault-recovery.ts). @default false */
@@ -42,6 +44,7 @@ export interface LakehouseArgs {
     vault?: SecretsVaultArgs["transform"];
     telemetry?: TelemetryArgs["transform"];
     alerts?: AlertsArgs["transform"];
+    workbook?: RunsWorkbookArgs["transform"];
     functions?: FunctionAppArgs["transform"];
   };
 }
@@ -54,6 +57,7 @@ export class Lakehouse extends pulumi.ComponentResource {
   readonly vault: SecretsVault;
   readonly telemetry: Telemetry;
   readonly alerts: Alerts;
+  readonly workbook: RunsWorkbook;
   readonly functions: FunctionApp;
 
   constructor(name: string, args: LakehouseArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -116,9 +120,18 @@ export class Lakehouse extends pulumi.ComponentResource {
       rules: this.needs.alerts,
       namePrefix: `${settings.namePrefix}-${args.names.stack}`,
       emails: settings.alerts.emails,
+      webhooks: alertWebhooks(settings, args.secretValue, this),
       severity: settings.alerts.severity,
       evaluationFrequency: settings.alerts.evaluationFrequency,
       transform: args.transform?.alerts,
+    }, { parent: this });
+
+    this.workbook = new RunsWorkbook(`${name}-runs`, {
+      resourceGroupName, location, tags,
+      appInsightsId: this.telemetry.appInsightsId,
+      pipeline: pipeline.name,
+      namePrefix: `${settings.namePrefix}-${args.names.stack}`,
+      transform: args.transform?.workbook,
     }, { parent: this });
 
     this.functions = new FunctionApp(`${name}-functions`, {
@@ -162,4 +175,14 @@ export class Lakehouse extends pulumi.ComponentResource {
   private createResourceGroup(name: string, groupName: string, location: string, tags: Record<string, string>): resources.ResourceGroup {
     return new resources.ResourceGroup(`${name}-rg`, { resourceGroupName: groupName, location, tags }, { parent: this });
   }
+}
+
+/** The action group's webhooks from the stack settings; one whose URL has no value is left out with a warning. */
+function alertWebhooks(settings: MallardSettings, secretValue: LakehouseArgs["secretValue"], parent: pulumi.Resource): AlertWebhook[] {
+  return settings.alerts.webhooks.flatMap((hook) => {
+    const serviceUri = secretValue(hook.secret);
+    if (serviceUri) return [{ name: hook.name, serviceUri }];
+    pulumi.log.warn(`alert webhook "${hook.name}": secret "${hook.secret}" has no value; set it with \`pulumi config set --secret ${hook.secret} '<url>'\` (the receiver is left out until then)`, parent);
+    return [];
+  });
 }

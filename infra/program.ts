@@ -71,7 +71,8 @@ async function program(projectRoot: string, options: ProgramOptions): Promise<Pr
 
   // A `mallard:` key that is neither a setting nor a secret the pipeline uses is most likely a typo.
   const needed = collectNeeds(pipeline).secrets;
-  const secretNames = new Set(needed.map((ref) => secretConfigKey(ref.name)));
+  const alertSecrets = settings.alerts.webhooks.map((hook) => secretConfigKey(hook.secret));
+  const secretNames = new Set([...needed.map((ref) => secretConfigKey(ref.name)), ...alertSecrets]);
   for (const key of Object.keys(pulumi.runtime.allConfig())) {
     const [namespace, name] = key.split(":");
     if (namespace === "mallard" && !SETTING_KEYS.includes(name) && !secretNames.has(name)) {
@@ -92,7 +93,8 @@ async function program(projectRoot: string, options: ProgramOptions): Promise<Pr
     settings,
     names: { project: names.project, stack: names.stack },
     client,
-    secretValue: (name) => secrets.stored.find((s) => s.name === name)?.value,
+    // The action group's webhook URLs are ARM properties, so their values come from config, never from Key Vault.
+    secretValue: (name) => secrets.stored.find((s) => s.name === name)?.value ?? (alertSecrets.includes(name) ? config.getSecret(name) : undefined),
     recoverVault,
     code: { zipPath: bundle.zipPath, zipHash: bundle.zipHash, token },
   });

@@ -8,7 +8,8 @@ import { durationSeconds } from "../declare/duration.ts";
 import type { NotifyEvent } from "../declare/notify.ts";
 import type { Pipeline } from "../declare/pipeline.ts";
 import { redact } from "../errors.ts";
-import type { RunRecord, TaskRecord } from "../state/run-records.ts";
+import { describeReconciliation } from "../reconcile/due.ts";
+import type { RunRecord } from "../state/run-records.ts";
 
 export interface Notice {
   readonly event: NotifyEvent;
@@ -154,40 +155,19 @@ function staleGold(inputs: NoticeInputs): Notice | undefined {
   };
 }
 
-/** What reconciliation records on a bronze task (runtime/state/run-records.ts); read loosely, only `drifted` is required. */
-interface DriftFinding {
-  readonly drifted: boolean;
-  readonly sourceRows?: number;
-  readonly lakeRows?: number;
-  readonly sourceChecksum?: string;
-  readonly lakeChecksum?: string;
-  readonly detail?: string;
-}
-
-function driftOf(task: TaskRecord): DriftFinding | undefined {
-  const found = (task as TaskRecord & { reconciliation?: DriftFinding }).reconciliation;
-  return found && typeof found === "object" && found.drifted === true ? found : undefined;
-}
-
 function reconciliationDrift(inputs: NoticeInputs): Notice | undefined {
   const { run, pipeline } = inputs;
   const drifted: [string, string][] = [];
   for (const t of Object.values(run.tasks)) {
-    const d = driftOf(t);
-    if (!d) continue;
-    const parts = [
-      d.sourceRows !== undefined || d.lakeRows !== undefined ? `source ${d.sourceRows?.toLocaleString("en-US") ?? "?"} rows, lake ${d.lakeRows?.toLocaleString("en-US") ?? "?"} rows` : undefined,
-      d.sourceChecksum !== undefined && d.sourceChecksum !== d.lakeChecksum ? "checksums differ" : undefined,
-      d.detail ? clip(redact(d.detail)) : undefined,
-    ].filter(Boolean);
-    drifted.push([t.stage, parts.join("; ") || "drifted"]);
+    // An error is told too: a reconciliation that cannot run says nothing about the lake.
+    if (t.reconciliation && t.reconciliation.status !== "inSync") drifted.push([t.stage, clip(redact(describeReconciliation(t.reconciliation)))]);
   }
   if (!drifted.length) return undefined;
   return {
     event: "reconciliation-drift",
     level: "warning",
     title: `${pipeline.name}: bronze drifted from its source (${drifted.map(([s]) => s).join(", ")})`,
-    summary: `Reconciliation in run ${run.runId} found the lake no longer matches the source; a full refresh of the stage reloads it.`,
+    summary: `Reconciliation in run ${run.runId} found the lake no longer matches the source (or could not compare); a full refresh of the stage reloads it.`,
     facts: [...drifted, ...runFacts(inputs)],
   };
 }

@@ -104,6 +104,7 @@ export function testSettings(raw: RawSettings = {}, stack = "dev"): MallardSetti
 export const SECRET_VALUES: Record<string, string> = {
   "shop-db-url": "postgres://shop_reader:S3cr3t-shop-pw@db.example.com:5432/shop",
   "crm-db-url": "postgres://crm:An0ther-crm-pw@crm.example.com:5432/crm",
+  "alerts-oncall-url": "https://prod-01.westeurope.logic.azure.com/workflows/0a1b/triggers/manual/paths/invoke?sig=OnCallSig-4242",
 };
 
 export interface LakehouseRun {

@@ -172,7 +172,7 @@ test("components carry their mallard:<module>:<Name> type tokens", () => {
   const components = resources.filter((r) => !r.custom).map((r) => r.type).sort();
   assert.deepEqual(components, [
     "mallard:alerts:Alerts", "mallard:functions:FunctionApp", "mallard:index:Lakehouse", "mallard:lake:Lake",
-    "mallard:queue:TaskQueue", "mallard:secrets:SecretsVault", "mallard:telemetry:Telemetry",
+    "mallard:queue:TaskQueue", "mallard:secrets:SecretsVault", "mallard:telemetry:RunsWorkbook", "mallard:telemetry:Telemetry",
   ]);
 });
 

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { bronze, check, gold, pipeline, secret, silver, source, webhook } from "../../../runtime/declare/index.ts";
 import { runNotices, type NoticeInputs } from "../../../runtime/notify/notices.ts";
 import { slackPayload, teamsPayload } from "../../../runtime/notify/payloads.ts";
-import type { RunRecord, TaskRecord } from "../../../runtime/state/run-records.ts";
+import type { Reconciliation, RunRecord, TaskRecord } from "../../../runtime/state/run-records.ts";
 
 const db = source.postgres("db", { connection: "postgres://unused" });
 const orders = bronze.table(db, { table: "public.orders", primaryKey: "id" });
@@ -27,10 +27,10 @@ const HOUR = 3_600_000;
 const T0 = Date.parse("2026-12-01T00:00:00Z");
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function run(i: number, opts: { status?: RunRecord["status"]; status_failing?: number; email_failing?: number; error?: RunRecord["error"]; drift?: object } = {}): RunRecord {
+function run(i: number, opts: { status?: RunRecord["status"]; status_failing?: number; email_failing?: number; error?: RunRecord["error"]; drift?: Reconciliation } = {}): RunRecord {
   const start = T0 + i * HOUR;
   const tasks: Record<string, TaskRecord> = {
-    orders: { task: "orders", stage: "orders", kind: "bronze.table", status: "succeeded", ...(opts.drift ? { reconciliation: opts.drift } : {}) } as TaskRecord,
+    orders: { task: "orders", stage: "orders", kind: "bronze.table", status: "succeeded", ...(opts.drift ? { reconciliation: opts.drift } : {}) },
     clean: {
       task: "clean", stage: "clean", kind: "silver.model", status: "succeeded",
       checks: [
@@ -91,11 +91,14 @@ describe("run notices", () => {
   });
 
   it("tells reconciliation drift from the bronze task's record", () => {
-    const drifted = run(1, { drift: { drifted: true, sourceRows: 1000, lakeRows: 998, sourceChecksum: "a", lakeChecksum: "b" } });
+    const base = { at: iso(T0), durationMs: 5, columns: ["id"] };
+    const drifted = run(1, { drift: { ...base, status: "drift", source: { rows: 1000, checksum: "a" }, lake: { rows: 998, checksum: "b" }, missing: 2 } });
     const notices = runNotices(inputs(drifted, [run(0)], [T0 + HOUR]));
     assert.deepEqual(notices.map((n) => n.event), ["reconciliation-drift"]);
-    assert.deepEqual(notices[0].facts[0], ["orders", "source 1,000 rows, lake 998 rows; checksums differ"]);
-    assert.deepEqual(runNotices(inputs(run(1, { drift: { drifted: false, sourceRows: 5, lakeRows: 5 } }), [run(0)], [T0 + HOUR])), []);
+    assert.deepEqual(notices[0].facts[0], ["orders", "drift from the source: 2 missing (source 1,000 rows, bronze 998)"]);
+    const failed = runNotices(inputs(run(1, { drift: { ...base, status: "error", error: "connect postgres://u:pw@h/db refused" } }), [run(0)], [T0 + HOUR]));
+    assert.deepEqual(failed[0].facts[0], ["orders", "reconciliation failed: connect postgres://u:***@h/db refused"]);
+    assert.deepEqual(runNotices(inputs(run(1, { drift: { ...base, status: "inSync", source: { rows: 5, checksum: "a" }, lake: { rows: 5, checksum: "a" } } }), [run(0)], [T0 + HOUR])), []);
   });
 });
 
