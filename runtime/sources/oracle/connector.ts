@@ -18,6 +18,7 @@ import { oracleConnectAttributes, type OracleTarget, parseOracleTarget } from ".
 import { loadOracleDriver, type OracleConnection, type OracleDriver } from "./driver.ts";
 import { parseOracleTable, quoteOracleIdent, quoteOracleQualified } from "./identifiers.ts";
 import { ORACLE_SQL } from "./query.ts";
+import { boundsSql, countSql, cursorMaxSql, sampleSql, TABLE_ROWS_SQL } from "./split.ts";
 import { isPlainText, type OracleColumnInfo, oracleDuckType, oracleSelectList, oracleTypeName, refuseCursor } from "./types.ts";
 import { numberAsText, rowLayout, rowTexts, rowTextsWithLobs } from "./values.ts";
 
@@ -163,51 +164,39 @@ export class OracleConnector implements SourceConnector {
 
   private async splitPoints(schema: ResourceSchema, column: string, split: SplitRequest): Promise<string[]> {
     const col = columnOf(schema, column, "partitions.column");
-    const name = quoteOracleIdent(col.name);
-    const table = quoteOracleQualified(schema.address);
-    return this.sourceErrors(`partition boundaries of ${schema.label}.${name}`, async () => {
+    return this.sourceErrors(`partition boundaries of ${schema.label}.${quoteOracleIdent(col.name)}`, async () => {
       if ("count" in split) {
         const count = Math.floor(split.count);
         if (count < 2) return [];
         const rows = await this.tableRows(schema);
-        const sampled = rows > SAMPLE_ROWS;
-        const percent = Math.min(99, (100 * SAMPLE_ROWS) / Math.max(1, rows)).toFixed(6);
-        const sampleSql = (clause: string) => `SELECT ${ORACLE_SQL.selectExpression(col)} FROM ${table}${clause} WHERE ${name} IS NOT NULL ORDER BY ${name}`;
+        const percent = (100 * SAMPLE_ROWS) / Math.max(1, rows);
+        if (rows <= SAMPLE_ROWS) return quantilePoints((await this.texts(sampleSql(schema, col), [col])).map((r) => r[0]!), count);
         // Whole blocks are cheap to sample; a table whose rows sit in few blocks falls back to sampling rows.
-        let sample = await this.texts(sampleSql(sampled ? ` SAMPLE BLOCK (${percent})` : ""), [col]);
-        if (sampled && sample.length < count) sample = await this.texts(sampleSql(` SAMPLE (${percent})`), [col]);
+        let sample = await this.texts(sampleSql(schema, col, { percent, by: "block" }), [col]);
+        if (sample.length < count) sample = await this.texts(sampleSql(schema, col, { percent, by: "row" }), [col]);
         return quantilePoints(sample.map((r) => r[0]!), count);
       }
-      // MIN and MAX under the column's own name, so its select expression gives their text.
-      const bounds = await this.texts(
-        `SELECT ${ORACLE_SQL.selectExpression(col)} FROM (SELECT MIN(${name}) AS ${name} FROM ${table}) UNION ALL ` +
-          `SELECT ${ORACLE_SQL.selectExpression(col)} FROM (SELECT MAX(${name}) AS ${name} FROM ${table})`, [col]);
-      const [min, max] = bounds.map((r) => r[0]?.replace(/\+00$/, "") ?? null);
+      const [min, max] = (await this.texts(boundsSql(schema, col), [col])).map((r) => r[0]?.replace(/\+00$/, "") ?? null);
       return min === null || max === null ? [] : stepPoints(col, min, max, split);
     });
   }
 
-  /** Rows of the table: the optimizer's statistics when it has them, else a count (a view, or a table never analysed). */
+  /** Rows of the table: the optimizer's statistics when it has them, else a count; 0 for a view (read whole: SAMPLE needs a table). */
   private async tableRows(schema: ResourceSchema): Promise<number> {
     const connection = await this.connection();
-    const stats = await connection.execute(`SELECT num_rows FROM all_tables WHERE owner = :1 AND table_name = :2`, [...schema.address]);
-    const known = stats.rows?.[0]?.[0];
+    const stats = await connection.execute(TABLE_ROWS_SQL, [...schema.address]);
+    if (!stats.rows?.length) return 0;
+    const known = stats.rows[0][0];
     if (typeof known === "number") return known;
-    if (stats.rows?.length) {
-      const counted = await connection.execute(`SELECT COUNT(*) FROM ${quoteOracleQualified(schema.address)}`);
-      return Number(counted.rows?.[0]?.[0] ?? 0);
-    }
-    return 0; // a view: read whole (SAMPLE needs a table)
+    const counted = await connection.execute(countSql(schema));
+    return Number(counted.rows?.[0]?.[0] ?? 0);
   }
 
   private async cursorMax(schema: ResourceSchema, columns: readonly string[]): Promise<CursorPosition | undefined> {
     const cols = columns.map((c) => columnOf(schema, c, "incremental.cursor"));
-    const names = cols.map((c) => quoteOracleIdent(c.name));
     return this.sourceErrors(`newest cursor of ${schema.label}`, async () => {
-      const rows = await this.texts(
-        `SELECT ${cols.map((c) => ORACLE_SQL.selectExpression(c)).join(", ")} FROM ${quoteOracleQualified(schema.address)} ` +
-          `WHERE ${names.map((n) => `${n} IS NOT NULL`).join(" AND ")} ORDER BY ${names.map((n) => `${n} DESC`).join(", ")} FETCH FIRST 1 ROWS ONLY`, cols);
-      return rows[0] ? { columns: [...columns], values: rows[0] } : undefined;
+      const [row] = await this.texts(cursorMaxSql(schema, cols), cols);
+      return row ? { columns: [...columns], values: row } : undefined;
     });
   }
 

@@ -21,6 +21,7 @@ import { oracleConnectAttributes, parseOracleTarget } from "../../../../runtime/
 import { columnsOf, COLUMNS_SQL, createOracleConnector, SESSION_SQL } from "../../../../runtime/sources/oracle/connector.ts";
 import { parseOracleTable, quoteOracleIdent } from "../../../../runtime/sources/oracle/identifiers.ts";
 import { ORACLE_SQL, oracleString } from "../../../../runtime/sources/oracle/query.ts";
+import { boundsSql, cursorMaxSql, sampleSql, TABLE_ROWS_SQL } from "../../../../runtime/sources/oracle/split.ts";
 import { isPlainText, type OracleColumnInfo, oracleSelectItems, oracleSelectList, refuseCursor } from "../../../../runtime/sources/oracle/types.ts";
 import { numberAsText, oracleText, rowLayout, rowTextsWithLobs } from "../../../../runtime/sources/oracle/values.ts";
 import type { ResourceSchema } from "../../../../runtime/sources/source.ts";
@@ -140,6 +141,19 @@ describe("Oracle queries", () => {
   it("a partition reads one key range, NULL keys with the first", () => {
     const { sql } = buildSelect({ schema, columns: ["ID"], range: { column: "ID", from: "1000", to: "2000", includeNulls: true }, chunkRows: 10, workDir: "/tmp" }, ORACLE_SQL);
     assert.equal(sql, `SELECT "ID" FROM "SALES"."Order Lines" WHERE (("ID" >= 1000 AND "ID" < 2000) OR "ID" IS NULL)`);
+  });
+
+  it("splits for parallel extraction at quantiles of a block (else row) sample, by steps, and up to the newest cursor", () => {
+    const c = Object.fromEntries(schema.columns.map((x) => [x.name, x]));
+    assert.ok(createOracleConnector("oracle://u:p@h/svc").partitioner, "a partitioner is offered");
+    assert.equal(TABLE_ROWS_SQL, "SELECT num_rows FROM all_tables WHERE owner = :1 AND table_name = :2");
+    assert.equal(sampleSql(schema, c.ID, { percent: 0.25, by: "block" }), `SELECT "ID" FROM "SALES"."Order Lines" SAMPLE BLOCK (0.250000) WHERE "ID" IS NOT NULL ORDER BY "ID"`);
+    assert.equal(sampleSql(schema, c.ID, { percent: 250, by: "row" }), `SELECT "ID" FROM "SALES"."Order Lines" SAMPLE (99.999999) WHERE "ID" IS NOT NULL ORDER BY "ID"`);
+    assert.equal(sampleSql(schema, c.NAME), `SELECT "NAME" FROM "SALES"."Order Lines" WHERE "NAME" IS NOT NULL ORDER BY "NAME"`);
+    assert.equal(boundsSql(schema, c.ID), `SELECT "ID" FROM (SELECT MIN("ID") AS "ID" FROM "SALES"."Order Lines") UNION ALL SELECT "ID" FROM (SELECT MAX("ID") AS "ID" FROM "SALES"."Order Lines")`);
+    assert.equal(cursorMaxSql(schema, [c.D, c.ID]),
+      `SELECT TO_CHAR("D", 'YYYY-MM-DD HH24:MI:SS') || CASE WHEN "D" < DATE '0001-01-01' THEN ' BC' END, "ID" FROM "SALES"."Order Lines" ` +
+      `WHERE "D" IS NOT NULL AND "ID" IS NOT NULL ORDER BY "D" DESC, "ID" DESC FETCH FIRST 1 ROWS ONLY`);
   });
 
   it("literals compare as their column's type, whatever the session's NLS settings or character set", () => {
