@@ -34,9 +34,26 @@ export function describeTarget(url: string): string {
   }
 }
 
+/**
+ * How long opening a connection may take (TCP, TLS, authentication) before the load fails, as for MySQL
+ * and SQL Server: a server that accepts the connection and never answers (a half-open firewall, a hung
+ * pooler) would otherwise hold the task until the function's own timeout, with no word on why.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+
+export interface ConnectOptions {
+  /** `application_name` the source's pg_stat_activity shows. @default "mallard" */
+  readonly applicationName?: string;
+  /** The declared source's name, for messages. */
+  readonly source?: string;
+  /** @default the URL's `connect_timeout` (seconds, as libpq reads it), else DEFAULT_CONNECT_TIMEOUT_MS */
+  readonly connectTimeoutMs?: number;
+}
+
 /** A connected client with Mallard's session settings. */
-export async function connect(url: string, applicationName = "mallard"): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+export async function connect(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
+  const timeoutMs = options.connectTimeoutMs ?? urlConnectTimeoutMs(url) ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const client = new pg.Client({ connectionString: url, application_name: options.applicationName ?? "mallard", connectionTimeoutMillis: timeoutMs });
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on("error", () => {});
   try {
@@ -47,8 +64,26 @@ export async function connect(url: string, applicationName = "mallard"): Promise
     return client;
   } catch (error) {
     await client.end().catch(() => {});
-    throw new SourceError(`cannot connect to PostgreSQL ${describeTarget(url)}: ${reason(error)}`, { cause: scrub(error) });
+    const named = options.source ? ` (source "${options.source}")` : "";
+    const why = isConnectTimeout(error) ? `no answer within ${timeoutMs / 1000} s (connect timeout)` : reason(error);
+    throw new SourceError(`cannot connect to PostgreSQL ${describeTarget(url)}${named}: ${why}`, { cause: scrub(error) });
   }
+}
+
+/** libpq's `connect_timeout` (seconds) in a URL, which node-postgres itself ignores. */
+function urlConnectTimeoutMs(url: string): number | undefined {
+  try {
+    const seconds = Number(new URL(url).searchParams.get("connect_timeout") ?? Number.NaN);
+    // libpq: zero (or less) means wait forever; Mallard keeps a bound, so it keeps its default then.
+    return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** node-postgres's error when `connectionTimeoutMillis` passed before the server was ready. */
+function isConnectTimeout(error: unknown): boolean {
+  return error instanceof Error && /connection timeout|timeout expired/i.test(error.message);
 }
 
 /** The message of a driver error, redacted, with PostgreSQL's detail and hint when it has them. */

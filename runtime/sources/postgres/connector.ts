@@ -35,6 +35,8 @@ export interface PostgresConnectorOptions {
   readonly maxRowBytes?: number;
   /** `application_name` the source's pg_stat_activity shows. @default "mallard" */
   readonly applicationName?: string;
+  /** How long opening a connection may take. @default the URL's `connect_timeout`, else 30 s */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Rows a quantile split samples: enough for ranges within a few percent of each other, cheap on any table. */
@@ -157,7 +159,7 @@ export class PostgresConnector implements SourceConnector {
       throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
     }
     const query = buildSelect(request, POSTGRES_SQL);
-    const client = await connect(this.url, this.options.applicationName);
+    const client = await connect(this.url, { applicationName: this.options.applicationName, source: this.options.name, connectTimeoutMs: this.options.connectTimeoutMs });
     let clean = false;
     try {
       // One snapshot for the whole load, however many chunks it has. READ ONLY lets PostgreSQL skip SSI work.
@@ -218,7 +220,7 @@ export class PostgresConnector implements SourceConnector {
 
   /** The shared client for catalog queries, connected on first use. */
   private async client(): Promise<pg.Client> {
-    this.metadata ??= connect(this.url, this.options.applicationName);
+    this.metadata ??= connect(this.url, { applicationName: this.options.applicationName, source: this.options.name, connectTimeoutMs: this.options.connectTimeoutMs });
     try {
       return await this.metadata;
     } catch (error) {

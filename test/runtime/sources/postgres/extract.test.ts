@@ -4,6 +4,7 @@
 // without leaking credentials. Runs on the real server and on embedded PGlite.
 
 import assert from "node:assert/strict";
+import { type AddressInfo, createServer, type Socket } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { quoteIdent, quoteQualified } from "../../../../runtime/engine/sql.ts";
 import { SourceError } from "../../../../runtime/errors.ts";
@@ -234,5 +235,31 @@ describe("PostgreSQL connection errors", () => {
       return true;
     });
     await connector.close();
+  });
+
+  // A server that accepts the connection and never answers (a half-open firewall, a hung pooler): without
+  // a connect timeout the load waits forever (this test's own timeout then fails it).
+  test("a server that never answers fails at the connect timeout, in one line naming the source", { timeout: 30_000 }, async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((done) => silent.listen(0, "127.0.0.1", done));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      for (const [url, options, within] of [
+        [`postgres://mallard:s3cr3t-pw@127.0.0.1:${port}/shop?sslmode=disable`, { name: "shop", connectTimeoutMs: 300 }, "0.3 s"],
+        [`postgres://mallard:s3cr3t-pw@127.0.0.1:${port}/shop?sslmode=disable&connect_timeout=1`, { name: "shop" }, "1 s"],
+      ] as const) {
+        const connector = createPostgresConnector(url, options);
+        await assert.rejects(connector.discover({ kind: "table", table: "public.orders" }), (e: unknown) => {
+          assert.ok(e instanceof SourceError);
+          assert.equal(e.message, `cannot connect to PostgreSQL postgres://mallard@127.0.0.1:${port}/shop (source "shop"): no answer within ${within} (connect timeout)`);
+          return true;
+        });
+        await connector.close();
+      }
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((done) => silent.close(done));
+    }
   });
 });
