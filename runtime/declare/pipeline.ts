@@ -4,6 +4,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { ConfigError } from "../errors.ts";
 import { declaredKind } from "./kinds/index.ts";
+import { costProblems, type CostSettings } from "../cost/prices.ts";
 import { checkNotify, notifySettings, type NotifyArgs, type NotifySettings } from "./notify.ts";
 import type { Stage } from "./stages.ts";
 
@@ -30,6 +31,11 @@ export interface PipelineArgs {
    * reconciliation drift. @example { webhooks: [webhook.teams({ url: secret("teams-alerts-url") })] }
    */
   notify?: NotifyArgs;
+  /**
+   * The run cost estimate's settings: instance memory and prices (defaults and their date in
+   * runtime/cost/prices.ts, docs/cost.md). @example { instanceMemoryMB: 4096, prices: { currency: "EUR", flexGbSecond: 0.000024 } }
+   */
+  cost?: CostSettings;
 }
 
 export interface Pipeline {
@@ -41,15 +47,17 @@ export interface Pipeline {
   readonly engine: EngineSettings;
   /** Absent when the pipeline declares no notifications. */
   readonly notify?: NotifySettings;
+  /** Absent: the defaults. */
+  readonly cost?: CostSettings;
 }
 
 export function pipeline(name: string, args: PipelineArgs): Pipeline {
-  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule), ...checkEngine(args.engine), ...checkNotify(args.notify)];
+  const problems = [...checkName("pipeline", name), ...checkSchedule(args.schedule), ...checkEngine(args.engine), ...checkNotify(args.notify), ...costProblems(args.cost)];
   // A JavaScript caller (or one that cast) can leave out what the types require: name the field.
   if (!Array.isArray(args.stages)) problems.push(`stages: missing (expected the list of the pipeline's stages)`);
   else problems.push(...checkStages(args.stages));
   if (problems.length) throw new ConfigError(problems.map((p) => `pipeline "${name}": ${p}`));
-  return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {}, ...(args.notify ? { notify: notifySettings(args.notify) } : {}) };
+  return { kind: "pipeline", name, schedule: args.schedule, stages: executionOrder(args.stages), engine: args.engine ?? {}, ...(args.notify ? { notify: notifySettings(args.notify) } : {}), ...(args.cost ? { cost: args.cost } : {}) };
 }
 
 /** Inputs of a stage by view name (a bronze table has none). */

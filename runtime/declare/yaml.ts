@@ -3,7 +3,7 @@
 
 import { z } from "zod";
 import { isSeq, LineCounter, parseDocument, YAMLParseError } from "yaml";
-import { pipeline, type Pipeline } from "./pipeline.ts";
+import { pipeline, type Pipeline, type PipelineArgs } from "./pipeline.ts";
 import { secret } from "./secret.ts";
 import { source, type Source } from "./sources.ts";
 import type { Stage } from "./stages.ts";
@@ -45,6 +45,8 @@ export const pipelineFileSchema = z.strictObject({
     warnAbove: z.number().int().min(0).optional(),
     retry: z.strictObject({ maxAttempts: z.number().int().optional(), totalSeconds: z.number().optional() }).optional(),
   }).optional(),
+  // Checked by pipeline() (costProblems), which names the unknown price or the wrong size.
+  cost: z.strictObject({ instanceMemoryMB: z.number().optional(), prices: z.record(z.string(), z.union([z.number(), z.string()])).optional() }).optional(),
 });
 
 export type PipelineFile = z.infer<typeof pipelineFileSchema>;
@@ -165,7 +167,7 @@ function buildPipeline(file: PipelineFile, fileName: string, places: readonly (s
   const stages = [...entries.keys()].map((n) => build(n, `stage "${n}"`)).filter((s): s is Stage => s !== undefined);
   if (problems.length) throw new ConfigError([...new Set(problems)]);
   try {
-    return pipeline(file.name, { schedule: file.schedule, stages, engine: file.engine, notify: notifyFromYaml(file.notify) });
+    return pipeline(file.name, { schedule: file.schedule, stages, engine: file.engine, notify: notifyFromYaml(file.notify), cost: file.cost as PipelineArgs["cost"] });
   } catch (e) {
     if (e instanceof ConfigError) throw new ConfigError(e.problems.map((p) => `${fileName}: ${p}`));
     throw e;

@@ -1,6 +1,9 @@
 // Run one task: the stage's kind runs it (runtime/stages/index.ts); time it, and turn the outcome or the
 // error into a task record. Shared by the local runner and the Azure executor.
 
+import { taskCost } from "../cost/estimate.ts";
+import { MeteredLake } from "../cost/metered-lake.ts";
+import { resolveCostSettings } from "../cost/prices.ts";
 import { CheckFailed, ConfigError, describeError, MallardError, redact, SchemaChanged } from "../errors.ts";
 import type { StageContext, StageOutcome } from "../stages/context.ts";
 import { kindOf } from "../stages/index.ts";
@@ -10,6 +13,13 @@ import { TaskAbandoned } from "../lake/publish-guard.ts";
 import type { Task } from "./plan.ts";
 
 export async function executeTask(task: Task, ctx: StageContext, attempt = 1): Promise<TaskRecord> {
+  // Every lake call of the task is counted for its cost estimate, whatever the outcome.
+  const metered = new MeteredLake(ctx.lake);
+  const record = await runTask(task, { ...ctx, lake: metered }, attempt);
+  return { ...record, cost: taskCost(record.durationMs ?? 0, metered.usage, resolveCostSettings(ctx.pipeline.cost)) };
+}
+
+async function runTask(task: Task, ctx: StageContext, attempt: number): Promise<TaskRecord> {
   const started = Date.now();
   const base = { task: task.id, stage: ctx.stage.name, kind: ctx.stage.kind, attempt, startedAt: new Date(started).toISOString() };
   try {

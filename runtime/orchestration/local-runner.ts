@@ -15,6 +15,7 @@ import { newRunId, RunRecords, type RunRecord, type TaskRecord } from "../state/
 import type { SourceConnector } from "../sources/source.ts";
 import { openConnector } from "./connectors.ts";
 import { executeTask } from "./execute-task.ts";
+import { runCost } from "../cost/estimate.ts";
 import { planTasks, stageByName, type Task } from "./plan.ts";
 import { abandonDeadRuns, thisProcess } from "./run-owner.ts";
 import { crashPoint } from "../faults.ts";
@@ -130,6 +131,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
       status: failed ? "failed" : "succeeded",
       endedAt: new Date().toISOString(),
       error: failed ? { stage: failed.stage, message: failed.error ?? "failed" } : undefined,
+      cost: runCost(pipeline, r),
     }));
     emit({ type: "run-end", record: final });
     await notify(options, final, emit);

@@ -20,6 +20,8 @@ export interface BarChartOptions {
   readonly labelEvery?: number;
   readonly ariaLabel: string;
   readonly className?: string;
+  /** The smallest full-height value, so tiny values do not fill the chart (counts: 1; money: a fraction of a cent). @default 1 */
+  readonly minScale?: number;
 }
 
 export function barChart(bars: readonly Bar[], options: BarChartOptions): Markup {
@@ -27,7 +29,7 @@ export function barChart(bars: readonly Bar[], options: BarChartOptions): Markup
   const height = options.height ?? 140;
   const bottom = 18;
   const top = 14;
-  const max = Math.max(1, ...bars.map((b) => b.value));
+  const max = Math.max(options.minScale ?? 1, ...bars.map((b) => b.value));
   const step = bars.length ? width / bars.length : width;
   const every = options.labelEvery ?? Math.max(1, Math.ceil(bars.length / Math.max(1, Math.floor(width / 36))));
   const items = bars.map((b, i) => {

@@ -12,6 +12,7 @@ import { formatDuration, formatNumber, formatTime } from "./format.ts";
 import { html, type Markup } from "./html.ts";
 import { page } from "./page.ts";
 import { reconciliationOverview } from "./reconcile-section.ts";
+import { costPerDay } from "./cost-section.ts";
 import { outcome } from "./sections.ts";
 import { STATUS_COLOURS } from "./status.ts";
 
@@ -72,6 +73,7 @@ export function renderOverview(data: OverviewData): string {
 <div class="scroll">${runsTable(data.runs, took, rowsOut)}</div></section>
 <section id="freshness-section"><h2>Gold freshness</h2>${freshnessTable(goldFreshness(data))}</section>
 <section id="reconcile-overview-section"><h2>Reconciliation with sources</h2><div class="scroll">${reconciliationOverview(data.runs)}</div></section>
+<section id="cost-overview-section"><h2>Cost estimate per day</h2><div class="scroll">${costPerDay(data.runs)}</div></section>
 <section id="failing-checks-section"><h2>Failing checks over time</h2>${failingChecks(runs)}</section>`;
   return page({ title: `${data.graph.name} overview`, header, body });
 }

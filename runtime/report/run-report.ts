@@ -13,6 +13,7 @@ import { checksTable, runTotals, schemaChangesTable, tasksTable } from "./sectio
 import { STATUS_COLOURS, stageStatus, type StageStatus, tasksOfStage } from "./status.ts";
 import { orderTasks, timelineSvg } from "./timeline.ts";
 import { reconciliationTable } from "./reconcile-section.ts";
+import { costTable, formatMoney } from "./cost-section.ts";
 
 export function renderRunReport(data: RunReportData): string {
   const { run, graph } = data;
@@ -21,7 +22,7 @@ export function renderRunReport(data: RunReportData): string {
   const header = html`<h1>${graph.name} · run ${run.runId}<span class="badge ${run.status}">${run.status}</span></h1>
 <div class="meta"><span>started ${formatTime(run.startedAt)}</span>${took !== undefined ? html`<span>took ${formatDuration(took)}</span>` : ""}<span>trigger ${run.trigger}</span>
 <span>${formatNumber(totals.rowsIn)} rows in · ${formatNumber(totals.rowsOut)} rows out · ${formatBytes(totals.bytes)} written</span>
-<span>${Object.entries(totals.byStatus).map(([s, n]) => `${n} ${s}`).join(", ")}</span></div>
+<span>${Object.entries(totals.byStatus).map(([s, n]) => `${n} ${s}`).join(", ")}</span>${run.cost ? html`<span>≈ ${formatMoney(run.cost.amount.total, run.cost.currency)} on Azure</span>` : ""}</div>
 ${run.error ? html`<div class="meta error-line">failed at ${run.error.stage}: ${run.error.message}</div>` : ""}`;
   const body = html`
 <section id="dag-section"><h2>Pipeline</h2>${legend()}<div class="scroll">${dagSvg(graph, (s) => nodeInfo(run, s))}</div></section>
@@ -29,6 +30,7 @@ ${run.error ? html`<div class="meta error-line">failed at ${run.error.stage}: ${
 <section id="tasks-section"><h2>Tasks</h2><div class="scroll">${tasksTable(run)}</div></section>
 <section id="checks-section"><h2>Checks</h2><div class="scroll">${checksTable(run)}</div></section>
 <section id="reconcile-section"><h2>Reconciliation with sources</h2><div class="scroll">${reconciliationTable(orderTasks(Object.values(run.tasks)))}</div></section>
+<section id="cost-section"><h2>Cost estimate</h2><div class="scroll">${costTable(run, orderTasks(Object.values(run.tasks)))}</div></section>
 <section id="schema-section"><h2>Schema changes</h2>${schemaChangesTable(data.schemaChanges)}</section>
 <section id="lineage-section"><h2>Column lineage</h2>${lineageSection(graph, run)}</section>
 <section id="dedup-section"><h2>Dedup</h2>${dedupSection(Object.values(run.tasks))}</section>

@@ -55,6 +55,40 @@ export interface TaskRecord {
   readonly lineage?: ColumnLineage;
   /** A bronze table's reconciliation with its source, when one ran with this load. */
   readonly reconciliation?: Reconciliation;
+  /** What this task would cost on Azure (runtime/cost/): resources used and their price. */
+  readonly cost?: CostEstimate;
+}
+
+/**
+ * What a task or a run consumes on Azure and what that costs at the prices in force (runtime/cost/prices.ts).
+ * An estimate: GB-seconds assume one task per instance, storage operations are counted as the lake was
+ * asked (each 4 MiB one operation), capacity is one month of the bytes written.
+ */
+export interface CostEstimate {
+  /** Flex Consumption instance memory (GB) × duration (s). */
+  readonly gbSeconds: number;
+  readonly executions: number;
+  readonly storageWrites: number;
+  readonly storageReads: number;
+  readonly storageLists: number;
+  readonly bytesWritten: number;
+  readonly queueOperations: number;
+  readonly keyVaultOperations: number;
+  /** Each part's price and the total, in `currency`. */
+  readonly amount: CostAmount;
+  readonly currency: string;
+  /** When the prices used were taken. */
+  readonly pricesAsOf: string;
+}
+
+export interface CostAmount {
+  readonly compute: number;
+  readonly executions: number;
+  readonly storageOperations: number;
+  readonly storageCapacity: number;
+  readonly queue: number;
+  readonly keyVault: number;
+  readonly total: number;
 }
 
 /**
@@ -131,6 +165,8 @@ export interface RunRecord {
   readonly endedAt?: string;
   readonly tasks: Readonly<Record<string, TaskRecord>>;
   readonly error?: { stage: string; message: string };
+  /** The run's estimated Azure cost: its tasks' and the run's own (driver, run record, Key Vault), set when it closes. */
+  readonly cost?: CostEstimate;
 }
 
 export function runRecordPath(pipeline: string, runId: string): string {

@@ -3,6 +3,7 @@
 // complete: a task's result is kept in the dispatch state, so a crash between the dispatch write and the
 // run-record write loses nothing.
 
+import { runCost } from "../../cost/estimate.ts";
 import { describeError, redact } from "../../errors.ts";
 import { runReportPath, writeRunReport } from "../../report/write.ts";
 import { APP_SETTINGS } from "../../declare/deployment.ts";
@@ -57,7 +58,7 @@ export async function finishRun(rt: QueueRuntime, state: DispatchState): Promise
     const error = status === "abandoned"
       ? { stage: "(run)", message: `abandoned: ${state.abandonedBecause ?? "no longer active"}` }
       : failed ? { stage: failed.task.stage, message: redact(r.tasks[failed.task.id]?.error ?? failed.error ?? "failed") } : undefined;
-    return { ...r, status, endedAt: rt.now().toISOString(), error };
+    return { ...r, status, endedAt: rt.now().toISOString(), error, cost: runCost(rt.pipeline, r) };
   });
   if (closedNow) {
     // The report is a view of the record: a failure to write it is logged, and the run stays as it is.

@@ -1,7 +1,7 @@
 // Report inputs for tests and the benchmark: a pipeline graph and a run record built in memory, with
 // values a hostile source could send (markup in names, notes and rows).
 import type { PipelineGraph, RunReportData, StageNode } from "../../../runtime/report/data.ts";
-import type { RunRecord, TaskRecord } from "../../../runtime/state/run-records.ts";
+import type { CostEstimate, RunRecord, TaskRecord } from "../../../runtime/state/run-records.ts";
 
 export const HOSTILE = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">`;
 
@@ -24,6 +24,14 @@ function node(name: string, kind: string, layer: StageNode["layer"], inputs: str
   return { name, kind, layer, inputs, description, views: views ?? Object.fromEntries(inputs.map((i) => [i, i])) };
 }
 
+/** A cost estimate with these GB-seconds, storage writes and total. */
+export function cost(gbSeconds: number, storageWrites: number, total: number): CostEstimate {
+  return {
+    gbSeconds, executions: 1, storageWrites, storageReads: 20, storageLists: 2, bytesWritten: 2048, queueOperations: 3, keyVaultOperations: 0,
+    amount: { compute: total / 2, executions: 0, storageOperations: total / 2, storageCapacity: 0, queue: 0, keyVault: 0, total }, currency: "USD", pricesAsOf: "2026-12-02",
+  };
+}
+
 export function smallRun(): RunRecord {
   const at = (s: number) => new Date(Date.parse("2026-11-24T10:00:00Z") + s * 1000).toISOString();
   const task = (t: Partial<TaskRecord> & Pick<TaskRecord, "task" | "stage" | "kind" | "status">, from?: number, to?: number): TaskRecord => ({
@@ -32,6 +40,7 @@ export function smallRun(): RunRecord {
   return {
     runId: "20261124T100000Z-abc123", pipeline: "shop", status: "failed", trigger: "cli", startedAt: at(0), endedAt: at(30),
     error: { stage: "revenue", message: `check failed: ${HOSTILE}` },
+    cost: cost(60, 40, 0.00125),
     tasks: {
       "orders": task({ task: "orders", stage: "orders", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 100, rowsOut: 100, bytes: 2048,
         checkpointBefore: null, checkpointAfter: { columns: ["updated_at", "id"], values: ["2026-11-24 09:00:00+00", "42"] },
@@ -40,7 +49,8 @@ export function smallRun(): RunRecord {
           upTo: { columns: ["updated_at", "id"], values: ["2026-11-24 09:00:00+00", "42"] },
           source: { rows: 98, checksum: "1234" }, lake: { rows: 100, checksum: "5678" }, missing: 1, changed: 1, deleted: 3, pending: 0,
           sample: [{ id: "7", problem: "deleted" }, { id: HOSTILE, problem: "missing" }],
-        } }, 0, 8),
+        },
+        cost: cost(16, 12, 0.000512) }, 0, 8),
       "orders#0": task({ task: "orders#0", stage: "orders", kind: "bronze.table", status: "succeeded", attempt: 2, rowsIn: 60, rowsOut: 60, bytes: 1024 }, 0, 5),
       "orders#1": task({ task: "orders#1", stage: "orders", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 40, rowsOut: 40, bytes: 1024 }, 0, 4),
       "customers": task({ task: "customers", stage: "customers", kind: "bronze.table", status: "succeeded", attempt: 1, rowsIn: 10, rowsOut: 10, bytes: 512, note: HOSTILE,

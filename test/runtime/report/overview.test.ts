@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { escapeHtml } from "../../../runtime/report/html.ts";
 import { goldFreshness, renderOverview, type OverviewData } from "../../../runtime/report/overview.ts";
-import { HOSTILE, smallGraph, smallRun } from "./fixtures.ts";
+import { cost, HOSTILE, smallGraph, smallRun } from "./fixtures.ts";
 
 function data(): OverviewData {
   const older = { ...smallRun(), runId: "20261124T090000Z-older", status: "succeeded" as const, error: undefined };
@@ -28,6 +28,18 @@ describe("overview", () => {
     assert.match(page, /<span class="badge failed">stale<\/span>/);
     assert.match(page, /orders_clean · accepted_values\(status\)/);
     assert.ok(!page.includes(HOSTILE) && page.includes(escapeHtml(HOSTILE)));
+  });
+
+  it("adds the runs' cost estimates up per day", () => {
+    const base = data();
+    const earlier = { ...base.runs[1], runId: "20261123T090000Z-day1", startedAt: "2026-11-23T09:00:00Z", cost: cost(10, 5, 0.0002) };
+    const page = renderOverview({ ...base, runs: [...base.runs, earlier] });
+    const table = page.slice(page.indexOf('id="cost-per-day"'), page.indexOf("</table>", page.indexOf('id="cost-per-day"')));
+    // The 24th: two runs of 60 GB-s and USD 0.00125 each; the 23rd: one.
+    assert.match(table, /data-day="2026-11-23"><td>2026-11-23<\/td><td class="num">1<\/td><td class="num">10<\/td>[\s\S]*?USD 0\.000200<\/td>/);
+    assert.match(table, /data-day="2026-11-24"><td>2026-11-24<\/td><td class="num">2<\/td><td class="num">120<\/td>[\s\S]*?USD 0\.00250<\/td>/);
+    assert.ok(table.indexOf("2026-11-23") < table.indexOf("2026-11-24"), "oldest first");
+    assert.equal(page.match(/<svg class="chart cost"[\s\S]*?<\/svg>/)?.[0].match(/<rect /g)?.length, 2);
   });
 
   it("shows each bronze table's latest reconciliation and in how many runs it drifted", () => {

@@ -61,6 +61,14 @@ describe("run report", () => {
     assert.ok(!table.includes(HOSTILE) && table.includes(escapeHtml(HOSTILE)));
   });
 
+  it("shows the cost estimate per task and for the run, with the prices' date", () => {
+    const table = page.slice(page.indexOf('id="cost"'), page.indexOf("</table>", page.indexOf('id="cost"')));
+    assert.match(table, /<tr data-task="orders"><td>orders<\/td><td class="num">16<\/td><td class="num">1<\/td>\s*<td class="num">12 \/ 20 \/ 2<\/td><td class="num">2\.0 KB<\/td>\s*<td class="num">3<\/td><td class="num">0<\/td><td class="num">USD 0\.000512<\/td><\/tr>/);
+    assert.match(table, /<tr class="total"><th>run total<\/th><td class="num">60<\/td>[\s\S]*USD 0\.00125/);
+    assert.match(page, /list prices in USD taken 2026-12-02/);
+    assert.match(page, /≈ USD 0\.00125 on Azure/);
+  });
+
   it("shows partitions and retries in the timeline, and every task's rows, bytes and checkpoints", () => {
     const timeline = page.slice(page.indexOf('id="timeline"'), page.indexOf("</svg>", page.indexOf('id="timeline"')));
     assert.equal(timeline.match(/class="row"/g)?.length, 7);
