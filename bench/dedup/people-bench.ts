@@ -8,7 +8,7 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readdir, readFile, rename, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { parse as parseYaml } from "yaml";
@@ -17,7 +17,7 @@ import { runDedup } from "../../runtime/dedup/index.ts";
 import { Engine } from "../../runtime/engine/engine.ts";
 import { quoteLiteral } from "../../runtime/engine/sql.ts";
 import { generatePeople } from "./people.ts";
-import { phaseSeconds, score, seconds, type Scores } from "./score.ts";
+import { phaseSeconds, score, seconds, type PhaseSeconds, type Scores } from "./score.ts";
 
 export const PEOPLE_CONFIG = "configs/dedup/people_1m.yml";
 
@@ -25,11 +25,23 @@ export interface PeopleFigures extends Scores {
   records: number;
   memoryLimit: string;
   threads: number;
-  seconds: { load: number; train: number; predict: number; cluster: number; total: number; cpu: number };
+  /** Reading the input (not counted), the run's wall and CPU totals, and per phase. */
+  seconds: { input: number; total: number; cpu: number; phases: PhaseSeconds };
+  /** The machine's 1-minute load average when the run ended (2 cores, shared). */
+  load: number;
   recordsPerSecond: number;
-  peakRssMiB: number;
-  /** Largest size the engine's spill folder reached, sampled every 100 ms. */
-  peakSpillMiB: number;
+  memory: {
+    /** The engine's memoryLimit in MiB: what the whole process must stay inside. */
+    limitMiB: number;
+    /** Peak resident set of the whole child process (Node and DuckDB), from the kernel. */
+    peakRssMiB: number;
+    /** Largest total DuckDB reported in duckdb_memory() (its buffer manager's own accounting), sampled every 100 ms. */
+    duckdbPeakMiB: number;
+    /** Largest V8 heap in use, sampled alike. */
+    peakHeapMiB: number;
+    /** Largest size the engine's spill folder reached, sampled alike. */
+    peakSpillMiB: number;
+  };
   conflicts: { components: number; refusedLinks: number };
 }
 
@@ -87,9 +99,24 @@ async function folderBytes(dir: string): Promise<number> {
 
 async function childMain(people: string, truth: string, memoryLimit: string, threads: number): Promise<void> {
   const engine = await Engine.create({ memoryLimit, threads }, { paths: [people, truth] });
-  let peakSpill = 0;
+  const peak = { spill: 0, duckdb: 0, heap: 0 };
   const spill = join(engine.workDir, "spill");
-  const poll = setInterval(() => void folderBytes(spill).then((b) => (peakSpill = Math.max(peakSpill, b))), 100);
+  // A second connection reads DuckDB's own accounting while the run's connection works.
+  const probe = await engine.connect();
+  let sampling = false;
+  const sample = async () => {
+    if (sampling) return;
+    sampling = true;
+    try {
+      peak.spill = Math.max(peak.spill, await folderBytes(spill));
+      peak.heap = Math.max(peak.heap, process.memoryUsage().heapUsed);
+      const reader = await probe.runAndReadAll("SELECT sum(memory_usage_bytes) AS b FROM duckdb_memory()");
+      peak.duckdb = Math.max(peak.duckdb, Number(reader.getRowObjectsJS()[0].b ?? 0));
+    } finally {
+      sampling = false;
+    }
+  };
+  const poll = setInterval(() => void sample(), 100);
   try {
     const figures = await engine.withConnection(async (con) => {
       const t0 = performance.now();
@@ -101,28 +128,41 @@ async function childMain(people: string, truth: string, memoryLimit: string, thr
       const cpu0 = process.cpuUsage();
       const result = await runDedup(con, { input: "people", spec, prefix: "people", stage: "people_1m", keepIntermediate: true });
       const cpu = process.cpuUsage(cpu0);
-      const t = result.metrics.timings;
-      const totalMs = t.budget + t.prepare + t.train + t.block + t.predict + t.cluster + t.output;
+      const phases = phaseSeconds(result.metrics);
       const scores = await score(con, "people", "people_truth", args.id, spec.threshold ?? 0.9, spec.clusterThreshold ?? 0.99);
       return {
         records: result.metrics.records,
         memoryLimit,
         threads,
         ...scores,
-        seconds: { load: seconds(load), ...phaseSeconds(t), total: seconds(totalMs), cpu: seconds((cpu.user + cpu.system) / 1000) },
-        recordsPerSecond: result.metrics.records / (totalMs / 1000),
-        peakRssMiB: 0,
-        peakSpillMiB: 0,
+        seconds: { input: seconds(load), total: phases.total, cpu: seconds((cpu.user + cpu.system) / 1000), phases },
+        load: loadavg()[0],
+        recordsPerSecond: result.metrics.records / phases.total,
+        memory: { limitMiB: mebibytes(memoryLimit), peakRssMiB: 0, duckdbPeakMiB: 0, peakHeapMiB: 0, peakSpillMiB: 0 },
         conflicts: result.metrics.conflicts,
       } satisfies PeopleFigures;
     });
-    figures.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-    figures.peakSpillMiB = Math.round(peakSpill / 2 ** 20);
+    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+    figures.memory.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
+    figures.memory.duckdbPeakMiB = mib(peak.duckdb);
+    figures.memory.peakHeapMiB = mib(peak.heap);
+    figures.memory.peakSpillMiB = mib(peak.spill);
     console.log(JSON.stringify(figures));
   } finally {
     clearInterval(poll);
+    probe.closeSync();
     await engine.close();
   }
+}
+
+/** A memory size as DuckDB reads it ("1GB" is 10^9 bytes, "1GiB" 2^30), in MiB. */
+function mebibytes(limit: string): number {
+  const m = /^\s*([\d.]+)\s*([KMGT]i?B)\s*$/i.exec(limit);
+  if (!m) throw new Error(`not a memory size: ${limit}`);
+  const unit = m[2].toUpperCase();
+  const power = { K: 10, M: 20, G: 30, T: 40 }[unit[0] as "K" | "M" | "G" | "T"];
+  const bytes = unit.includes("I") ? Number(m[1]) * 2 ** power : Number(m[1]) * 1000 ** (power / 10);
+  return Math.round(bytes / 2 ** 20);
 }
 
 if (process.argv[1]?.endsWith("people-bench.ts") && process.argv.length === 6) {

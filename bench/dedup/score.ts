@@ -1,7 +1,7 @@
 // Score a dedup run against ground truth, all in SQL: blocking recall, pairwise and cluster-level
 // precision / recall / F1. Needs the run's working tables (keepIntermediate).
 
-import type { DedupMetrics } from "../../runtime/dedup/index.ts";
+import type { DedupMetrics, DedupPhase } from "../../runtime/dedup/index.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import { quoteDouble, quoteIdent } from "../../runtime/dedup/sql.ts";
 
@@ -78,7 +78,22 @@ export async function score(
 /** Seconds, to the millisecond. */
 export const seconds = (ms: number): number => Math.round(ms) / 1000;
 
-/** Wall time per phase as the benchmark reports it: training, prediction (blocking + scoring), clustering. */
-export function phaseSeconds(t: DedupMetrics["timings"]): { train: number; predict: number; cluster: number } {
-  return { train: seconds(t.budget + t.prepare + t.train), predict: seconds(t.block + t.predict), cluster: seconds(t.cluster + t.output) };
+/** Per phase of the run: wall and CPU seconds, and their totals. */
+export interface PhaseSeconds {
+  wall: Record<DedupPhase, number>;
+  cpu: Record<DedupPhase, number>;
+  total: number;
+  totalCpu: number;
+}
+
+export function phaseSeconds(metrics: Pick<DedupMetrics, "timings" | "cpuTimings">): PhaseSeconds {
+  const bySeconds = (t: Record<DedupPhase, number>) =>
+    Object.fromEntries(Object.entries(t).map(([k, v]) => [k, seconds(v)])) as Record<DedupPhase, number>;
+  const sum = (t: Record<DedupPhase, number>) => seconds(Object.values(t).reduce((a, b) => a + b, 0));
+  return { wall: bySeconds(metrics.timings), cpu: bySeconds(metrics.cpuTimings), total: sum(metrics.timings), totalCpu: sum(metrics.cpuTimings) };
+}
+
+/** One line: each phase's wall / CPU seconds. */
+export function phaseLine(p: PhaseSeconds): string {
+  return Object.keys(p.wall).map((k) => `${k} ${p.wall[k as DedupPhase]}/${p.cpu[k as DedupPhase]}`).join("  ");
 }

@@ -8,7 +8,6 @@ import { pairTfSql } from "./comparisons.ts";
 import type { Model, TableNames } from "./model.ts";
 import type { DedupParams } from "./params.ts";
 import { comparisonWeightSql, scoredWithRecords } from "./predict.ts";
-import { rebuildRecords } from "./records.ts";
 import { quoteIdent, quoteLiteral } from "./sql.ts";
 
 /** Expected likely-matching pairs a value pair needs to become an alias, unless the level says otherwise. */
@@ -61,19 +60,19 @@ export async function learnAliases(
 }
 
 /**
- * Put learned (or saved) aliases in place: each record gets the list of its value's aliases, so the
- * level is a short list lookup per pair rather than a join.
+ * Put learned (or saved) aliases in place: one hash per value pair (see `valuePairSql`) in the aliases
+ * table, which the level looks up. The records table is not touched (a list of aliases per record was
+ * copied into every pair that read it).
  */
 export async function useAliases(con: DuckDBConnection, model: Model, names: TableNames, aliases: Map<number, [string, string][]>): Promise<void> {
-  await con.run(`CREATE OR REPLACE TABLE ${names.aliases} (comparison INTEGER, a VARCHAR, b VARCHAR)`);
+  await con.run(`CREATE OR REPLACE TABLE ${names.aliases} (comparison INTEGER, pair UBIGINT)`);
   for (const [c, pairs] of aliases) {
-    const rows = pairs.flatMap(([a, b]) => [`(${c}, ${quoteLiteral(a)}, ${quoteLiteral(b)})`, `(${c}, ${quoteLiteral(b)}, ${quoteLiteral(a)})`]);
-    for (let i = 0; i < rows.length; i += 5000) await con.run(`INSERT INTO ${names.aliases} VALUES ${rows.slice(i, i + 5000).join(", ")}`);
-    const column = quoteIdent(`_dd_alias${c}`);
-    const v = quoteIdent(model.comparisons[c].column);
-    const lists = `(SELECT a, list(b ORDER BY b) AS aliases FROM ${names.aliases} WHERE comparison = ${c} GROUP BY a)`;
-    await rebuildRecords(con, names, `LEFT JOIN ${lists} x${c} ON x${c}.a = CAST(r.${v} AS VARCHAR)`, [`x${c}.aliases AS ${column}`]);
-    model.comparisons[c].aliasColumn = `_dd_alias${c}`;
+    const rows = pairs.map(([a, b]) => `(${quoteLiteral(a)}, ${quoteLiteral(b)})`);
+    for (let i = 0; i < rows.length; i += 5000) {
+      await con.run(`INSERT INTO ${names.aliases}
+        SELECT ${c}, hash(least(a, b), greatest(a, b)) FROM (VALUES ${rows.slice(i, i + 5000).join(", ")}) v(a, b)`);
+    }
+    model.comparisons[c].aliasSet = `(SELECT pair FROM ${names.aliases} WHERE comparison = ${c})`;
   }
 }
 

@@ -18,6 +18,7 @@ export async function randomPairPatterns(
   model: Model,
   names: TableNames,
   recordCount: number,
+  count: (from: string) => Promise<Pattern[]> = (from) => patternCounts(con, model, from),
 ): Promise<{ patterns: Pattern[]; pairs: number }> {
   const n = recordCount;
   const maxOffset = Math.floor((n - 1) / 2);
@@ -43,7 +44,7 @@ export async function randomPairPatterns(
           FROM ${perm} a CROSS JOIN (SELECT unnest([${offsets.join(", ")}]) AS off) o WHERE a.pos < ${starts}) x
     JOIN ${perm} b ON b.pos = x.partner`);
   const from = `${sample} p JOIN ${names.records} l ON l.${rid} = p.l JOIN ${names.records} r ON r.${rid} = p.r`;
-  const patterns = await patternCounts(con, model, from);
+  const patterns = await count(from);
   await con.run(`DROP TABLE ${sample}; DROP TABLE ${perm}`);
   return { patterns, pairs: starts * k };
 }

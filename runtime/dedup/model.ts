@@ -24,8 +24,11 @@ export interface NormalComparison {
   given: number[];
   /** The `else` level means different entities (`conflict`). */
   conflict: boolean;
-  /** Records column listing the value's learned aliases, for an `aliases` level; unset: the level never holds. */
-  aliasColumn?: string;
+  /**
+   * SQL set (`(SELECT pair FROM …)`) of the value-pair hashes learned for an `aliases` level (see
+   * `valuePairSql`); unset: the level holds for no pair.
+   */
+  aliasSet?: string;
   /** Records column holding the value cast to DATE once, for `dateDifference` levels. */
   dateColumn?: string;
   spec: Comparison;
@@ -156,10 +159,14 @@ export function comparedColumns(model: Model): string[] {
 /** Names of the tables a run creates; intermediate ones start with `<prefix>__` and are dropped at the end. */
 export function tableNames(prefix: string) {
   const q = (suffix: string) => quoteIdent(`${prefix}${suffix}`);
-  const intermediate = ["__source", "__records", "__pairs", "__scored", "__edges", "__labels", "__labels_next", "__clusters", "__refused", "__aliases"];
+  const intermediate = [
+    "__source", "__records", "__samples", "__pairs", "__scored", "__edges", "__labels", "__labels_next", "__clusters", "__refused", "__aliases",
+  ];
   return {
     source: q("__source"),
     records: q("__records"),
+    /** Training's sampled pairs, kept while aliases are learned. */
+    samples: q("__samples"),
     pairs: q("__pairs"),
     scored: q("__scored"),
     edges: q("__edges"),

@@ -2,7 +2,7 @@
 // a total match weight (prior log-odds + Σ weights) and a match probability. All in one SQL pass.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { labelSql, pairTfSql, weightSql } from "./comparisons.ts";
+import { labelSql, pairTfSql, valuePairSql, weightSql } from "./comparisons.ts";
 import { col, type Model, type TableNames } from "./model.ts";
 import type { DedupParams } from "./params.ts";
 import { pairRows } from "./patterns.ts";
@@ -41,8 +41,8 @@ export async function rescorePairs(
   const gammas = model.comparisons.map((c, i) => {
     const k = aliasLevels.get(i);
     const tf = `${pairTfSql(c)} AS tf${i}`;
-    if (k === undefined || !c.aliasColumn) return `s.g${i}, ${tf}`;
-    const met = `coalesce(list_contains(l.${quoteIdent(c.aliasColumn)}, CAST(r.${quoteIdent(c.column)} AS VARCHAR)), FALSE)`;
+    if (k === undefined || !c.aliasSet) return `s.g${i}, ${tf}`;
+    const met = `${valuePairSql(c)} IN ${c.aliasSet}`;
     return `CASE WHEN s.g${i} > ${k} AND ${met} THEN ${k} ELSE s.g${i} END AS g${i}, ${tf}`;
   });
   await writeScored(con, model, names, params, `SELECT s.l, s.r, s.rule, ${gammas.join(", ")} FROM ${scoredWithRecords(names)}`);

@@ -223,7 +223,7 @@ export function givenSets(model: Model): number[][] {
 }
 
 /** Key of the pairs on which every comparison of `set` agrees exactly (their first level is `exact`). */
-function givenKeySql(model: Model, set: number[]): string {
+export function givenKeySql(model: Model, set: number[]): string {
   const columns = set.map((g) => quoteIdent(model.comparisons[g].column));
   return `CASE WHEN ${columns.map((c) => `${c} IS NULL`).join(" OR ")} THEN NULL ELSE hash(${columns.join(", ")}) END`;
 }

@@ -17,7 +17,7 @@ import { carryOverLinks, rescorePairs, scorePairs, writeLinks } from "./predict.
 import { materialiseSource, prepareRecords, type PreviousEntities } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 import { writeDeduped } from "./survivor.ts";
-import { train, type TrainingReport } from "./train.ts";
+import { drawSamples, fit, recountSamples, type TrainingReport } from "./train.ts";
 
 export interface DedupRunOptions {
   /** Table or view holding the records (all of them: old and new), by name. */
@@ -59,8 +59,10 @@ export interface DedupMetrics {
   conflicts: { components: number; refusedLinks: number };
   trained: boolean;
   training?: TrainingReport;
-  /** Milliseconds per phase. */
-  timings: { budget: number; prepare: number; train: number; block: number; predict: number; cluster: number; output: number };
+  /** Wall milliseconds per phase. */
+  timings: Record<DedupPhase, number>;
+  /** CPU milliseconds per phase (the whole process's: Node and every DuckDB thread). */
+  cpuTimings: Record<DedupPhase, number>;
 }
 
 export interface DedupRunResult {
@@ -71,7 +73,7 @@ export interface DedupRunResult {
 }
 
 export async function runDedup(con: DuckDBConnection, options: DedupRunOptions): Promise<DedupRunResult> {
-  const clock = timer();
+  const clock = phaseClock();
   const { stage, input, model, names } = await checkedModel(con, options);
 
   const entities = options.previous?.entities;
@@ -89,54 +91,55 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
     await con.run(`DROP TABLE IF EXISTS ${names.source}`);
     throw error;
   }
-  const budgetMs = clock();
+  clock.end("budget");
 
   const counts = await prepareRecords(con, source, model, names, stage);
-  const prepare = clock();
+  clock.end("prepare");
 
   const sessionPairs = budget.training.map((c) => c.pairs);
   let params = saved;
   let training: TrainingReport | undefined;
   if (params && hasAliases(model)) await useAliases(con, model, names, savedAliases(model, params));
   const learning = !saved && hasAliases(model);
-  if (!params) {
-    // A model that only has to find aliases is trained on a quarter of the samples: it is retrained after.
-    const first = learning ? { ...model, uPairs: model.uPairs / 4, sessionPairs: model.sessionPairs / 4 } : model;
-    ({ params, report: training } = await train(con, first, names, counts.total, sessionPairs));
-  }
-  let trainMs = clock();
+  // A model that learns aliases keeps its sampled pairs' levels: once the aliases are known, it is fitted
+  // again on the same pairs with only the alias levels re-decided.
+  const samples = params ? undefined : await drawSamples(con, model, names, counts.total, sessionPairs, learning);
+  if (samples) ({ params, report: training } = fit(model, samples, counts.total));
+  if (!params) throw new Error("dedup: no parameters after training");
+  clock.end("train");
 
   const added = await generatePairs(con, model, names);
-  const block = clock();
+  clock.end("block");
 
-  if (learning) {
+  await scorePairs(con, model, names, params);
+  clock.end("score");
+  if (learning && samples) {
     // Aliases are learned from the candidates the first model scores, then the model learns their weight.
-    await scorePairs(con, model, names, params);
     const aliases = await learnAliases(con, model, names, params);
     await useAliases(con, model, names, aliases);
-    ({ params, report: training } = await train(con, model, names, counts.total, sessionPairs));
+    ({ params, report: training } = fit(model, await recountSamples(samples), counts.total));
     params = withAliases(params, aliases);
-    trainMs += clock();
+    clock.end("train");
     await rescorePairs(con, model, names, params, aliasLevels(model));
-  } else {
-    await scorePairs(con, model, names, params);
+    clock.end("score");
   }
-  const predict = clock();
 
   const clustering = await clusterRecords(con, model, names, incremental);
+  clock.end("cluster");
   const conflicts = await splitConflicts(con, model, names, incremental);
+  clock.end("split");
   const ids = await assignEntityIds(con, model, names);
   let links = await writeLinks(con, model, names, params);
   if (incremental && options.previous?.links) {
     links += await carryOverLinks(con, model, names, quoteIdent(options.previous.links));
   }
-  const cluster = clock();
+  clock.end("links");
 
   await writeDeduped(con, input, model, names);
   if (!options.keepIntermediate) {
     for (const table of names.intermediate) await con.run(`DROP TABLE IF EXISTS ${table}`);
   }
-  const output = clock();
+  clock.end("publish");
 
   return {
     tables: {
@@ -158,7 +161,8 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
       conflicts: { components: conflicts.components, refusedLinks: conflicts.refused },
       trained: saved === undefined,
       training,
-      timings: { budget: budgetMs, prepare, train: trainMs, block, predict, cluster, output },
+      timings: clock.wall,
+      cpuTimings: clock.cpu,
     },
   };
 }
@@ -182,13 +186,30 @@ export async function columnsOf(con: DuckDBConnection, table: string): Promise<s
   return (await con.runAndReadAll(`DESCRIBE SELECT * FROM ${table}`)).getRowObjectsJS().map((r) => String(r.column_name));
 }
 
-/** Milliseconds since the previous call. */
-function timer(): () => number {
-  let last = performance.now();
-  return () => {
-    const now = performance.now();
-    const elapsed = now - last;
-    last = now;
-    return Math.round(elapsed);
+/** Phases of a run, in order; `train` and `score` run twice when aliases are learned. */
+export type DedupPhase = "budget" | "prepare" | "train" | "block" | "score" | "cluster" | "split" | "links" | "publish";
+
+/**
+ * Wall and CPU milliseconds per phase. CPU is the whole process's (every DuckDB thread runs in it): on a
+ * shared machine it stretches far less than wall time with other people's load.
+ */
+function phaseClock() {
+  const zero = (): Record<DedupPhase, number> => ({ budget: 0, prepare: 0, train: 0, block: 0, score: 0, cluster: 0, split: 0, links: 0, publish: 0 });
+  const wall = zero();
+  const cpu = zero();
+  let lastWall = performance.now();
+  let lastCpu = process.cpuUsage();
+  return {
+    wall,
+    cpu,
+    /** Charge the time since the previous call to `phase`. */
+    end(phase: DedupPhase): void {
+      const now = performance.now();
+      const used = process.cpuUsage(lastCpu);
+      wall[phase] += Math.round(now - lastWall);
+      cpu[phase] += Math.round((used.user + used.system) / 1000);
+      lastWall = now;
+      lastCpu = process.cpuUsage();
+    },
   };
 }

@@ -8,8 +8,8 @@ import { defaultM, expectationMaximisation, holdConflicts, levelShares, posterio
 import { randomPairPatterns } from "./estimate-u.ts";
 import { col, type Model, type TableNames } from "./model.ts";
 import { buildParams, type DedupParams } from "./params.ts";
-import { patternCounts } from "./patterns.ts";
-import { givenSets } from "./records.ts";
+import { KeptPairs, patternCounts } from "./patterns.ts";
+import { givenKeySql, givenSets, keySql } from "./records.ts";
 import { quoteIdent } from "./sql.ts";
 
 export interface SessionReport {
@@ -46,28 +46,51 @@ const ROUNDS = 2;
 /** Expected matches among the random pairs above which their match rate is the prior estimate. */
 const RANDOM_PRIOR_MATCHES = 100;
 
+/** What training learns from: pattern counts of the random pairs, of each training rule's pairs, and of the correlated sets' pairs. */
+export interface TrainingSamples {
+  random: { patterns: Pattern[]; pairs: number };
+  sessions: { patterns: Pattern[]; active: boolean[]; pairs: number }[];
+  /** Per correlated set with pairs: the comparisons, the tag its pairs are kept under and its patterns. */
+  conditional: { set: number[]; tag: number; patterns: Pattern[] }[];
+  /** The sampled pairs, one row each, when kept for counting again after aliases are learned. */
+  kept?: KeptPairs;
+  /** Milliseconds spent sampling u pairs and the sessions' and conditional pairs. */
+  timings: { u: number; sessions: number };
+}
+
+/** Tags of the kept pairs: random pairs, then sessions, then correlated sets. */
+const RANDOM_TAG = 0;
+const sessionTag = (s: number) => 1 + s;
+const conditionalTag = (i: number) => 1000 + i;
+
 /**
- * Train on the records table. `sessionPairs`: each training rule's exact pair count (from the budget),
- * which sets its sample fraction and feeds the prior estimate.
+ * Draw the training samples from the records table. `sessionPairs`: each training rule's exact pair
+ * count (from the budget), which sets its sample fraction and feeds the prior estimate. `keep`: keep
+ * every sampled pair's levels (see KeptPairs), for a retraining once aliases are learned.
  */
-export async function train(
+export async function drawSamples(
   con: DuckDBConnection,
   model: Model,
   names: TableNames,
   recordCount: number,
   sessionPairs: readonly number[],
-): Promise<{ params: DedupParams; report: TrainingReport }> {
-  const levels = model.comparisons.map((c) => c.spec.levels.length + 1);
+  keep: boolean,
+): Promise<TrainingSamples> {
   let t = performance.now();
   const lap = () => {
     const elapsed = performance.now() - t;
     t = performance.now();
     return Math.round(elapsed);
   };
-  const random = await randomPairPatterns(con, model, names, recordCount);
+  const trainKeys = model.training.map((_, j) => col.trainKey(j));
+  const kept = keep ? new KeptPairs(con, model, names.samples, model.training.length) : undefined;
+  await kept?.create();
+  const count = (tag: number, from: string, flags: string[] = [], flagColumns: string[] = []) =>
+    kept ? kept.add(tag, from, flags, flagColumns) : patternCounts(con, model, from, flags, flagColumns);
+  const random = await randomPairPatterns(con, model, names, recordCount, (from) => count(RANDOM_TAG, from));
   const uMs = lap();
   const flags = model.training.map((rule, j) => sharesKey(rule, col.trainKey(j)));
-  const sessions: { patterns: Pattern[]; active: boolean[]; pairs: number }[] = [];
+  const sessions: TrainingSamples["sessions"] = [];
   for (let s = 0; s < model.training.length; s++) {
     const rule = model.training[s];
     // EM needs pattern shares, not every pair: a loose training rule (dob on 1M people: 16M pairs) is
@@ -75,13 +98,46 @@ export async function train(
     const pairs = sessionPairs[s];
     const fraction = Math.min(1, model.sessionPairs / Math.max(1, pairs));
     const from = rulePairsFrom(names, col.trainKey(s), rule, { fraction, seed: model.seed });
-    const patterns = await patternCounts(con, model, from, flags, model.training.map((_, j) => col.trainKey(j)));
+    const patterns = await count(sessionTag(s), from, flags, trainKeys);
     const active = model.comparisons.map((c) => !c.sources.some((column) => rule.columns.includes(column)));
     sessions.push({ patterns, active, pairs });
   }
-  const conditional = await conditionalSamples(con, model, names);
+  const conditional = await conditionalSamples(con, model, names, sessions, count);
+  return { random, sessions, conditional, kept, timings: { u: uMs, sessions: lap() } };
+}
 
-  const sessionsMs = lap();
+/** The kept samples counted again with the aliases now in place: only `aliases` levels can move. */
+export async function recountSamples(samples: TrainingSamples): Promise<TrainingSamples> {
+  const kept = samples.kept;
+  if (!kept) throw new Error("recountSamples needs samples drawn with keep");
+  const t = performance.now();
+  const random = { ...samples.random, patterns: await kept.patterns(RANDOM_TAG, 0) };
+  const sessions = [];
+  for (const [s, session] of samples.sessions.entries()) {
+    sessions.push({ ...session, patterns: await kept.patterns(sessionTag(s), samples.sessions.length) });
+  }
+  const conditional = [];
+  for (const sample of samples.conditional) conditional.push({ ...sample, patterns: await kept.patterns(sample.tag, 0) });
+  const recount = Math.round(performance.now() - t);
+  return { random, sessions, conditional, kept, timings: { ...samples.timings, sessions: samples.timings.sessions + recount } };
+}
+
+/** Draw the samples and fit the model: what a run without aliases to learn (and the advisor) does. */
+export async function train(
+  con: DuckDBConnection,
+  model: Model,
+  names: TableNames,
+  recordCount: number,
+  sessionPairs: readonly number[],
+): Promise<{ params: DedupParams; report: TrainingReport }> {
+  return fit(model, await drawSamples(con, model, names, recordCount, sessionPairs, false), recordCount);
+}
+
+/** Fit the model on the samples' pattern counts: EM per session, u refined, conditional u, the prior. */
+export function fit(model: Model, samples: TrainingSamples, recordCount: number): { params: DedupParams; report: TrainingReport } {
+  const t = performance.now();
+  const levels = model.comparisons.map((c) => c.spec.levels.length + 1);
+  const { random, sessions, conditional } = samples;
   let u = levelShares(random.patterns, levels);
   const conflicts = model.comparisons.map((c) => c.conflict);
   let m = holdConflicts(levels.map(defaultM), conflicts);
@@ -143,7 +199,6 @@ export async function train(
       uGiven = uGiven.map((row, c) => (row && sameSet(model.comparisons[c].given, sample.set) ? fit.uGiven[c] : row));
     }
   }
-  const emMs = lap();
   const params = buildParams(model, prior, m, u, trained, uGiven);
   return {
     params,
@@ -153,7 +208,7 @@ export async function train(
       prior,
       priorSource: model.prior !== undefined ? "declared" : prior === priorFromRandom ? "random pairs" : "sessions",
       priorFromRandomPairs: priorFromRandom,
-      timings: { u: uMs, sessions: sessionsMs, em: emMs },
+      timings: { ...samples.timings, em: Math.round(performance.now() - t) },
     },
   };
 }
@@ -220,22 +275,31 @@ const sameSet = (a: readonly number[], b: readonly number[]) =>
 
 /**
  * Pattern counts of the pairs that agree exactly on each `correlatedWith` set (sampled down to
- * `sessionPairs`): where the conditional u of the comparisons correlated with that set is learned.
+ * `sessionPairs`): where the conditional u of the comparisons correlated with that set is learned. A
+ * set whose key is a training rule's (correlated with [first_name, surname], trained on the same) has
+ * the same sample: that session's patterns are reused rather than counted again.
  */
 async function conditionalSamples(
   con: DuckDBConnection,
   model: Model,
   names: TableNames,
-): Promise<{ set: number[]; patterns: Pattern[] }[]> {
+  sessions: TrainingSamples["sessions"],
+  count: (tag: number, from: string) => Promise<Pattern[]>,
+): Promise<TrainingSamples["conditional"]> {
   const out = [];
   for (const [i, set] of givenSets(model).entries()) {
+    const same = model.training.findIndex((rule) => rule.maxBlockRecords === undefined && keySql(rule) === givenKeySql(model, set));
+    if (same >= 0) {
+      if (sessions[same].pairs > 0) out.push({ set, tag: sessionTag(same), patterns: sessions[same].patterns });
+      continue;
+    }
     const key = col.givenKey(i);
     const rule = { text: key, parts: [key], exprs: [quoteIdent(key)], columns: [], listPart: -1 };
     const { pairs } = await countPairs(con, `SELECT * FROM ${names.records}`, [quoteIdent(key)], -1, { onlyNew: false, largest: 0 });
     if (pairs === 0) continue;
     const fraction = Math.min(1, model.sessionPairs / pairs);
-    const patterns = await patternCounts(con, model, rulePairsFrom(names, key, rule, { fraction, seed: model.seed }));
-    out.push({ set, patterns });
+    const tag = conditionalTag(i);
+    out.push({ set, tag, patterns: await count(tag, rulePairsFrom(names, key, rule, { fraction, seed: model.seed })) });
   }
   return out;
 }
