@@ -3,7 +3,7 @@
 //
 //   node --import tsx bench/lib/extract-run.ts --url <pg url> --table <schema.table> --lake <dir>
 //        [--mode run|connector] [--chunk-rows N] [--codec zstd|snappy|uncompressed|lz4_raw] [--staging fifo|files]
-//        [--compression-level N] [--row-group-rows N] [--threads N]   (connector mode)
+//        [--compression-level N] [--row-group-rows N] (connector mode) [--threads N] [--wire binary|csv]
 //
 // `run` (the default) goes through runLocal, the code path of `mallard run`: a one-stage pipeline with a
 // full-load bronze table, chunks committed to a local-folder lake. `connector` calls the connector alone
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     staging: { type: "string" },
     "row-group-rows": { type: "string" },
     threads: { type: "string" },
+    wire: { type: "string" },
   },
 });
 const url = args.url!;
@@ -54,7 +55,7 @@ if (args.mode === "run") {
   const db = source.postgres("bench", { connection: url, chunkRows });
   const stage = bronze.table(db, { table, name: "orders", primaryKey: "id" });
   const record = await runLocal({
-    pipeline: pipeline("bench", { schedule: "0 0 * * * *", stages: [stage] }),
+    pipeline: pipeline("bench", { schedule: "0 0 * * * *", stages: [stage], ...(args.threads === undefined ? {} : { engine: { threads: Number(args.threads) } }) }),
     lake: new LocalLake(args.lake!),
     secrets: new SecretChain([]),
     projectRoot: process.cwd(),
@@ -66,6 +67,7 @@ if (args.mode === "run") {
 } else {
   const engine = await Engine.create({ threads: args.threads === undefined ? undefined : Number(args.threads) });
   const connector = createPostgresConnector(url, {
+    wire: args.wire as "binary" | "csv" | undefined,
     codec: args.codec as ChunkCodec | undefined,
     compressionLevel: args["compression-level"] === undefined ? undefined : Number(args["compression-level"]),
     staging: args.staging as StagingMode | undefined,

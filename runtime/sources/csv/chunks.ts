@@ -8,6 +8,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Engine, queryRows } from "../../engine/engine.ts";
 import { quoteLiteral } from "../../engine/sql.ts";
+import { OrderedQueue, Slots } from "../chunk-flow.ts";
 import { parseCsvRow } from "./rows.ts";
 import { createStaging, type StagedChunk, type StagingMode } from "./staging.ts";
 
@@ -170,69 +171,10 @@ export function conversionSql(
   const csv = `read_csv(${quoteLiteral(csvPath)}, columns = {${columns}}, header = false, auto_detect = false, ` +
     `delim = ',', quote = '"', escape = '"', new_line = '\\n', allow_quoted_nulls = false, ` +
     `max_line_size = ${maxRow}, buffer_size = ${maxRow})`;
-  return `COPY (SELECT ${options.selectList} FROM ${csv}) TO ${quoteLiteral(parquet)} ` +
-    `(FORMAT parquet, COMPRESSION ${options.codec}${options.compressionLevel === undefined ? "" : `, COMPRESSION_LEVEL ${options.compressionLevel}`}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 122880})`;
+  return `COPY (SELECT ${options.selectList} FROM ${csv}) TO ${quoteLiteral(parquet)} ${parquetOptions(options)}`;
 }
 
-/** Promises of chunks in production order; `next` waits for one to be pushed or for the end. */
-class OrderedQueue<T> {
-  private readonly items: Promise<T>[] = [];
-  private closed = false;
-  private failure: unknown;
-  private wake: (() => void) | undefined;
-
-  push(item: Promise<T>): void {
-    item.catch(() => {}); // awaited later by `next`'s caller; must not count as unhandled meanwhile
-    this.items.push(item);
-    this.wake?.();
-  }
-
-  close(failure?: unknown): void {
-    this.closed = true;
-    this.failure = failure;
-    this.wake?.();
-  }
-
-  async next(): Promise<Promise<T> | undefined> {
-    while (this.items.length === 0) {
-      if (this.closed) {
-        if (this.failure !== undefined) throw this.failure;
-        return undefined;
-      }
-      await new Promise<void>((resolve) => (this.wake = resolve));
-      this.wake = undefined;
-    }
-    return this.items.shift();
-  }
-
-  /** Wait for chunks nobody will take (after an early stop), so their DuckDB work ends before cleanup. */
-  async drain(): Promise<void> {
-    await Promise.allSettled(this.items.splice(0));
-  }
-}
-
-/** A counting semaphore that can be cancelled (waiters resume and see the stop flag). */
-class Slots {
-  private waiters: (() => void)[] = [];
-
-  constructor(private free: number) {}
-
-  async acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
-
-  cancel(): void {
-    for (const wake of this.waiters.splice(0)) wake();
-    this.free = Number.POSITIVE_INFINITY;
-  }
+/** The options of a chunk's `COPY … TO 'x.parquet'`: codec, level and row-group size. */
+export function parquetOptions(options: { codec: ChunkCodec; compressionLevel?: number; rowGroupRows?: number }): string {
+  return `(FORMAT parquet, COMPRESSION ${options.codec}${options.compressionLevel === undefined ? "" : `, COMPRESSION_LEVEL ${options.compressionLevel}`}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 122880})`;
 }

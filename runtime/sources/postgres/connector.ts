@@ -1,6 +1,7 @@
 // The PostgreSQL source connector: discover a table from pg_catalog, and read it with
-// `COPY (SELECT …) TO STDOUT (FORMAT csv)` inside one REPEATABLE READ snapshot, streamed through the
-// CSV-to-Parquet chunk pipeline. Works against anything speaking the wire protocol and COPY (PGlite too).
+// `COPY (SELECT …) TO STDOUT` inside one REPEATABLE READ snapshot: in binary form decoded straight into
+// DuckDB vectors (the default), or as CSV through the CSV-to-Parquet chunk pipeline (`wire: "csv"`).
+// Works against anything speaking the wire protocol and COPY (PGlite too).
 
 import type pg from "pg";
 import type { Resource } from "../../declare/sources.ts";
@@ -16,7 +17,10 @@ import { buildChecksumSelect } from "../sql/checksum.ts";
 import { buildSelect } from "../sql/select.ts";
 import { describeTable } from "./catalog.ts";
 import { closeClient, connect, destroySocket, describeTarget, reason, sourceErrors } from "./connect.ts";
-import { copyOut } from "./copy-out.ts";
+import { appendToParquetChunks } from "../append/parquet-chunks.ts";
+import { BinaryCopyParser } from "./binary-copy.ts";
+import { columnWire, outputText } from "./binary-wire.ts";
+import { copyMessages, copyOut } from "./copy-out.ts";
 import { POSTGRES_SQL, refuseCursor } from "./query.ts";
 import { duckConversion } from "./types.ts";
 
@@ -29,9 +33,14 @@ export interface PostgresConnectorOptions {
   readonly compressionLevel?: number;
   /** Rows per Parquet row group of a chunk (measured in docs/extraction.md). @default 122880 */
   readonly rowGroupRows?: number;
-  /** How chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
+  /**
+   * How rows travel: `binary` (COPY's binary form decoded into DuckDB vectors) or `csv` (COPY CSV read by
+   * DuckDB's CSV reader). Measured in docs/extraction.md. @default "binary"
+   */
+  readonly wire?: "binary" | "csv";
+  /** With `wire: "csv"`: how chunks reach DuckDB. @default "fifo" (named pipes), "files" on Windows */
   readonly staging?: StagingMode;
-  /** Largest row, as CSV text; a bigger row fails the load with DuckDB's "maximum line size" error. @default 8 MiB */
+  /** With `wire: "csv"`: largest row, as CSV text; a bigger row fails the load with DuckDB's "maximum line size" error. @default 8 MiB */
   readonly maxRowBytes?: number;
   /** `application_name` the source's pg_stat_activity shows. @default "mallard" */
   readonly applicationName?: string;
@@ -158,45 +167,23 @@ export class PostgresConnector implements SourceConnector {
     if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) {
       throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
     }
-    const query = buildSelect(request, POSTGRES_SQL);
     const client = await connect(this.url, { applicationName: this.options.applicationName, source: this.options.name, connectTimeoutMs: this.options.connectTimeoutMs });
     let clean = false;
     try {
       // One snapshot for the whole load, however many chunks it has. READ ONLY lets PostgreSQL skip SSI work.
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      const blocks = copyOut(client, `COPY (${query.sql}) TO STDOUT (FORMAT csv)`, {
-        groupRows: request.chunkRows,
-        keepLastRow: request.slice !== undefined,
-        maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
-      });
-      const codec = this.options.codec ?? BRONZE_CODEC.codec;
-      // A numeric(p,s) NaN is stored as NULL (a DECIMAL has none; a typmod'd numeric holds no infinity).
-      // Spotting "NaN" in a block costs a byte search; only then is the snapshot counted, for the run record.
-      // Scalar columns only: an array's elements are not columns of the read to count over.
-      const decimals = query.columns.filter((c) => !c.asText && /^DECIMAL\(\d+,\s*\d+\)$/.test(c.duckType));
-      const spotted = { nonFinite: false };
-      const chunks = csvToParquetChunks(decimals.length ? spotNonFinite(blocks, spotted) : blocks, engine, {
-        workDir: request.workDir,
-        fieldCount: query.columns.length,
-        selectList: query.columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType, c)} AS ${quoteIdent(c.name)}`).join(", "),
-        codec,
-        compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
-        staging: this.options.staging ?? defaultStaging,
-        maxRowBytes: this.options.maxRowBytes,
-        rowGroupRows: this.options.rowGroupRows,
-        stopSource: () => destroySocket(client),
-      });
-      for await (const chunk of chunks) {
-        const { slice } = request;
+      const read = (this.options.wire ?? "binary") === "binary" ? this.readBinary(client, request, engine) : this.readCsv(client, request, engine);
+      const { slice } = request;
+      for await (const chunk of read.chunks) {
         yield {
           file: chunk.file,
           rows: chunk.rows,
           bytes: chunk.bytes,
-          lastCursor: slice && chunk.lastRow ? cursorPosition(slice, query.cursorIndexes.map((i) => chunk.lastRow![i] ?? null)) : undefined,
+          lastCursor: slice && chunk.lastRow ? cursorPosition(slice, read.cursorValues(chunk.lastRow)) : undefined,
         };
       }
-      if (spotted.nonFinite) {
-        const warnings = await nonFiniteWarnings(client, query.sql, decimals);
+      if (read.nonFinite()) {
+        const warnings = await nonFiniteWarnings(client, read.sql, read.decimals);
         if (warnings.length) yield { file: "", rows: 0, bytes: 0, warnings };
       }
       await client.query("COMMIT");
@@ -209,6 +196,69 @@ export class PostgresConnector implements SourceConnector {
     } finally {
       await closeClient(client, { force: !clean });
     }
+  }
+
+  /**
+   * `COPY … (FORMAT binary)` decoded into DuckDB vectors and appended (binary-copy.ts): the default, the
+   * cheaper path for the server and for Mallard (docs/extraction.md). Cursor columns travel a second time,
+   * as text, so each chunk's checkpoint is PostgreSQL's own text of its last row.
+   */
+  private readBinary(client: pg.Client, request: ReadRequest, engine: Engine): ChunkRead {
+    const columns = request.columns ? request.columns.map((name) => columnOf(request.schema, name, "columns")) : request.schema.columns;
+    const wires = columns.map(columnWire);
+    const cursorTexts = (request.slice?.columns ?? []).map((c, i) => `${outputText(quoteIdent(c.name))} AS ${quoteIdent(`mallard cursor ${i}`)}`);
+    const query = buildSelect(request, { ...POSTGRES_SQL, selectExpression: (c) => columnWire(c).pgExpression }, cursorTexts);
+    const parser = new BinaryCopyParser(wires, { groupRows: request.chunkRows, cursorFields: cursorTexts.length });
+    const codec = this.options.codec ?? BRONZE_CODEC.codec;
+    const chunks = appendToParquetChunks(copyMessages(client, `COPY (${query.sql}) TO STDOUT (FORMAT binary)`, parser), engine, {
+      workDir: request.workDir,
+      stageTypes: wires.map((w) => w.stageType),
+      selectList: wires.map((w, i) => `${w.conversion(`c${i}`)} AS ${quoteIdent(query.columns[i].name)}`).join(", "),
+      codec,
+      compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
+      rowGroupRows: this.options.rowGroupRows,
+      stopSource: () => destroySocket(client),
+    });
+    return {
+      chunks,
+      sql: query.sql,
+      decimals: scalarDecimals(query.columns),
+      nonFinite: () => parser.nonFinite,
+      cursorValues: (lastRow) => [...lastRow],
+    };
+  }
+
+  /** `COPY … (FORMAT csv)` through DuckDB's CSV reader (csv/chunks.ts): `wire: "csv"`. */
+  private readCsv(client: pg.Client, request: ReadRequest, engine: Engine): ChunkRead {
+    const query = buildSelect(request, POSTGRES_SQL);
+    const blocks = copyOut(client, `COPY (${query.sql}) TO STDOUT (FORMAT csv)`, {
+      groupRows: request.chunkRows,
+      keepLastRow: request.slice !== undefined,
+      maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
+    });
+    const codec = this.options.codec ?? BRONZE_CODEC.codec;
+    // A numeric(p,s) NaN is stored as NULL (a DECIMAL has none; a typmod'd numeric holds no infinity).
+    // Spotting "NaN" in a block costs a byte search; only then is the snapshot counted, for the run record.
+    const decimals = scalarDecimals(query.columns);
+    const spotted = { nonFinite: false };
+    const chunks = csvToParquetChunks(decimals.length ? spotNonFinite(blocks, spotted) : blocks, engine, {
+      workDir: request.workDir,
+      fieldCount: query.columns.length,
+      selectList: query.columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType, c)} AS ${quoteIdent(c.name)}`).join(", "),
+      codec,
+      compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
+      staging: this.options.staging ?? defaultStaging,
+      maxRowBytes: this.options.maxRowBytes,
+      rowGroupRows: this.options.rowGroupRows,
+      stopSource: () => destroySocket(client),
+    });
+    return {
+      chunks,
+      sql: query.sql,
+      decimals,
+      nonFinite: () => spotted.nonFinite,
+      cursorValues: (lastRow) => query.cursorIndexes.map((i) => lastRow[i] ?? null),
+    };
   }
 
   async close(): Promise<void> {
@@ -228,6 +278,23 @@ export class PostgresConnector implements SourceConnector {
       throw error;
     }
   }
+}
+
+/** One extraction's chunks and what the connector needs around them. */
+interface ChunkRead {
+  readonly chunks: AsyncIterable<{ file: string; rows: number; bytes: number; lastRow?: readonly (string | null)[] }>;
+  /** The SELECT the COPY ran (for counting NaN values in the same snapshot). */
+  readonly sql: string;
+  readonly decimals: readonly SourceColumn[];
+  /** Whether a DECIMAL column held NaN or ±Infinity (known once the chunks are read). */
+  nonFinite(): boolean;
+  /** The cursor columns' values among a chunk's kept last row. */
+  cursorValues(lastRow: readonly (string | null)[]): (string | null)[];
+}
+
+/** Scalar numeric(p,s) columns stored as DECIMAL: where NaN and ±Infinity become NULL. An array's elements are no column of the read. */
+function scalarDecimals(columns: readonly SourceColumn[]): SourceColumn[] {
+  return columns.filter((c) => !c.asText && /^DECIMAL\(\d+,\s*\d+\)$/.test(c.duckType));
 }
 
 /** The blocks unchanged; `spotted.nonFinite` once one holds the text `NaN`. */

@@ -60,16 +60,29 @@ class CopyOutQuery {
   }
 }
 
+/** Reads the COPY OUT message stream; what it makes of the rows (`T`) is its own business. */
+export interface CopyParser<T> {
+  /** Parse socket bytes; answers the unparsed rest once the copy is over (CopyDone or an error), else undefined. */
+  push(chunk: Buffer): Buffer | undefined;
+  /** What the bytes pushed so far completed. */
+  take(): T[];
+}
+
 /**
- * Run `COPY (…) TO STDOUT` on `client` and yield its bytes in blocks, cut so that every `groupRows` rows
- * a block ends a group (`chunkEnd`) carrying that group's last row (without its newline) when
+ * Run `COPY (…) TO STDOUT` (CSV) on `client` and yield its bytes in blocks, cut so that every `groupRows`
+ * rows a block ends a group (`chunkEnd`) carrying that group's last row (without its newline) when
  * `keepLastRow`. The stream pauses (TCP backpressure reaches the server) while the caller is busy.
  */
-export async function* copyOut(
+export function copyOut(
   client: pg.Client,
   copySql: string,
   options: { groupRows: number; keepLastRow: boolean; maxRowBytes: number },
 ): AsyncGenerator<CsvBlock> {
+  return copyMessages(client, copySql, new FrameParser(options.groupRows, options.keepLastRow, options.maxRowBytes));
+}
+
+/** Run a `COPY … TO STDOUT` on `client` and yield what `parser` makes of its messages, read straight off the socket. */
+export async function* copyMessages<T>(client: pg.Client, copySql: string, parser: CopyParser<T>): AsyncGenerator<T> {
   const query = new CopyOutQuery(copySql);
   // Hijack the socket before pg sends the query, so every byte of the response comes here first.
   const originalSubmit = query.submit.bind(query);
@@ -93,7 +106,6 @@ export async function* copyOut(
   const wake = () => query.wake();
   socket.on("readable", wake);
   socket.on("close", wake);
-  const parser = new FrameParser(options.groupRows, options.keepLastRow, options.maxRowBytes);
   let detached = false;
   const detach = (rest: Buffer) => {
     detached = true;
@@ -131,7 +143,7 @@ export async function* copyOut(
  * `push` answers the unparsed rest of the input once the copy is over (CopyDone or an ErrorResponse,
  * which pg must see), else undefined.
  */
-export class FrameParser {
+export class FrameParser implements CopyParser<CsvBlock> {
   private header = Buffer.alloc(5);
   private headerLength = 0;
   /** Payload bytes still to read of the current message, and whether it is CopyData. */

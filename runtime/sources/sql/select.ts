@@ -21,8 +21,8 @@ export interface SelectPlan {
   readonly cursorIndexes: readonly number[];
 }
 
-/** `SELECT … FROM … WHERE … ORDER BY …` for a request. */
-export function buildSelect(request: ReadRequest, source: SqlSource): SelectPlan {
+/** `SELECT … FROM … WHERE … ORDER BY …` for a request; `extra` expressions are selected after the columns. */
+export function buildSelect(request: ReadRequest, source: SqlSource, extra: readonly string[] = []): SelectPlan {
   const { schema, slice } = request;
   const columns = request.columns ? request.columns.map((name) => columnOf(schema, name, "columns")) : schema.columns;
   const predicates: string[] = [];
@@ -38,7 +38,7 @@ export function buildSelect(request: ReadRequest, source: SqlSource): SelectPlan
     order = ` ORDER BY ${sliceOrder(slice, source)}`;
   }
   if (request.range) predicates.push(...rangePredicates(request.range, columnOf(schema, request.range.column, "partitions.column"), source));
-  const select = columns.map((c) => source.selectExpression(c)).join(", ");
+  const select = [...columns.map((c) => source.selectExpression(c)), ...extra].join(", ");
   const where = predicates.length ? ` WHERE ${predicates.join(" AND ")}` : "";
   return { sql: `SELECT ${select} FROM ${source.table(schema.address)}${where}${order}`, columns, cursorIndexes };
 }

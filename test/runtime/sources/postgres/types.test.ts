@@ -1,4 +1,4 @@
-// Type fidelity: every mapped PostgreSQL type goes PG → COPY CSV → DuckDB → Parquet and is compared,
+// Type fidelity: every mapped PostgreSQL type goes PG → COPY (binary, and CSV) → DuckDB → Parquet and is compared,
 // value by value, with the DuckDB value it must become (NULLs, '', Unicode, max-precision numerics,
 // microsecond timestamps, ±infinity, BC dates, arrays with NULL elements, jsonb, bytea with zero bytes).
 // Runs on the real server and on embedded PGlite.
@@ -136,15 +136,18 @@ const CASES: Readonly<Record<string, Case>> = {
 
 const kinds = await testPostgresKinds();
 
-for (const kind of kinds) {
-  describe(`PostgreSQL type fidelity (${kind})`, () => {
+// Both wires store the same values: binary (the default) on every kind, CSV on the first (the server when there is one).
+const runs = [...kinds.map((kind) => ({ kind, wire: "binary" as const })), { kind: kinds[0], wire: "csv" as const }];
+
+for (const { kind, wire } of runs) {
+  describe(`PostgreSQL type fidelity (${kind}, ${wire} wire)`, () => {
     let f: Fixture;
     let schema: string;
     let table: string;
     let relation: string;
 
     before(async () => {
-      f = await openFixture(kind);
+      f = await openFixture(kind, { wire });
       schema = await f.db.scratchSchema(f.client, "types");
       await f.client.query(`CREATE TYPE ${quoteIdent(schema)}.mood AS ENUM ('sad', 'happy')`);
       await f.client.query(`CREATE DOMAIN ${quoteIdent(schema)}.money2 AS numeric(10,2)`);

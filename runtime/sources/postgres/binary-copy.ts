@@ -1,0 +1,459 @@
+// `COPY … TO STDOUT (FORMAT binary)` decoded straight into DuckDB vectors: each CopyData payload is
+// parsed as binary tuples (int16 field count, then per field an int32 length, -1 for NULL, and the
+// value in PostgreSQL's send format), and every value is written in DuckDB's in-memory layout into a
+// VectorBatch. No text is formatted by the server or parsed by DuckDB for numbers, timestamps, dates,
+// uuids or bytea, and there is no CSV to frame: the binary form costs the server a third less CPU than
+// CSV and DuckDB only encodes Parquet (docs/extraction.md). Batches are cut every VECTOR_ROWS rows and
+// groups (chunks) every `groupRows` rows, with the group's last cursor values as PostgreSQL's text.
+
+import { FixedColumn, StringColumn, VECTOR_ROWS, VectorBatch } from "../append/vector-batch.ts";
+import type { CopyParser } from "./copy-out.ts";
+import { type ColumnWire, WireKind } from "./binary-wire.ts";
+
+const COPY_OUT_RESPONSE = 0x48; // 'H'
+const COPY_DATA = 0x64; // 'd'
+const COPY_DONE = 0x63; // 'c'
+const ERROR_RESPONSE = 0x45; // 'E'
+const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
+
+/** Days and microseconds between PostgreSQL's epoch (2000-01-01) and DuckDB's (1970-01-01). */
+const EPOCH_DAYS = 10_957;
+const EPOCH_MICROS_HIGH = 220_417; // 946,684,800,000,000 µs = 220417 · 2^32 + 993517568
+const EPOCH_MICROS_LOW = 993_517_568;
+const TWO_32 = 4_294_967_296;
+const POW10 = Array.from({ length: 40 }, (_, i) => 10 ** i);
+const POW10_BIG = Array.from({ length: 80 }, (_, i) => 10n ** BigInt(i));
+
+/** What the parser hands on: a full (or group-ending) batch of rows, then, at a group's end, its marker. */
+export type BinaryCopyEvent =
+  | { readonly batch: VectorBatch; readonly release: () => void }
+  | { readonly chunkEnd: true; readonly lastRow?: readonly (string | null)[] };
+
+export interface BinaryCopyOptions {
+  /** Rows per group (chunk). */
+  readonly groupRows: number;
+  /** Trailing fields of each tuple that are the cursor columns' text (not appended): kept for each group's last row. */
+  readonly cursorFields: number;
+}
+
+export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
+  /** Set once a DECIMAL column held NaN or ±Infinity (stored as NULL). */
+  nonFinite = false;
+  /** Rows decoded so far. */
+  rows = 0;
+  private readonly fieldCount: number;
+  private readonly kinds: Int32Array;
+  private readonly pool: VectorBatch[] = [];
+  private batch: VectorBatch;
+  private groupRowCount = 0;
+  private out: BinaryCopyEvent[] = [];
+  // Message framing: payload bytes left of the current message, whether it is CopyData, a split header.
+  private remaining = 0;
+  private inData = false;
+  private readonly header = Buffer.alloc(5);
+  private headerLength = 0;
+  // Tuple bytes carried across payloads (a tuple split between messages or socket reads).
+  private carry = Buffer.allocUnsafe(1 << 16);
+  private carryUsed = 0;
+  private fileHeaderSeen = false;
+  private trailerSeen = false;
+  // Where the current row's cursor fields are (valid while the row is the last one decoded).
+  private readonly cursorAt: Int32Array;
+  private cursorSource: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly wires: readonly ColumnWire[],
+    private readonly options: BinaryCopyOptions,
+  ) {
+    this.fieldCount = wires.length + options.cursorFields;
+    this.kinds = Int32Array.from(wires.map((w) => w.kind));
+    this.cursorAt = new Int32Array(2 * options.cursorFields);
+    this.batch = this.newBatch();
+  }
+
+  push(chunk: Buffer): Buffer | undefined {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - i);
+        // The backend sends one row per CopyData message: a whole message needs no completeness check.
+        if (this.inData) this.payload(chunk, i, i + n, n === this.remaining && this.carryUsed === 0 && this.fileHeaderSeen);
+        this.remaining -= n;
+        i += n;
+        continue;
+      }
+      // An error ends the copy: pg reads it. Rows of an unfinished group are dropped, never half-emitted.
+      if (this.headerLength === 0 && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
+      let code: number;
+      if (this.headerLength === 0 && i + 5 <= chunk.length) {
+        code = chunk[i];
+        this.remaining = ((chunk[i + 1] << 24) | (chunk[i + 2] << 16) | (chunk[i + 3] << 8) | chunk[i + 4]) - 4;
+        i += 5;
+      } else {
+        const n = Math.min(5 - this.headerLength, chunk.length - i);
+        chunk.copy(this.header, this.headerLength, i, i + n);
+        this.headerLength += n;
+        i += n;
+        if (this.headerLength < 5) break;
+        this.headerLength = 0;
+        code = this.header[0];
+        this.remaining = this.header.readUInt32BE(1) - 4;
+      }
+      this.inData = code === COPY_DATA;
+      if (code === COPY_DONE) return this.finish(chunk.subarray(i + this.remaining));
+      if (!this.inData && code !== COPY_OUT_RESPONSE && code !== 0x4e /* Notice */ && code !== 0x53 /* ParameterStatus */ && code !== 0x41 /* Notification */) {
+        throw new Error(`unexpected message '${String.fromCharCode(code)}' during COPY`);
+      }
+    }
+    return undefined;
+  }
+
+  take(): BinaryCopyEvent[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  /** Payload bytes `data[from, to)`: whole tuples are decoded in place, a split one is carried. */
+  private payload(data: Buffer, from: number, to: number, whole: boolean): void {
+    // Complete a carried tuple with just the bytes it lacks, then go on in place.
+    while (this.carryUsed > 0) {
+      const want = this.missing(this.carry, 0, this.carryUsed);
+      if (want > 0) {
+        if (from === to) return;
+        const n = Math.min(want, to - from);
+        if (this.carryUsed + n > this.carry.length) {
+          const next = Buffer.allocUnsafe(Math.max(this.carry.length * 2, this.carryUsed + n));
+          this.carry.copy(next, 0, 0, this.carryUsed);
+          this.carry = next;
+        }
+        data.copy(this.carry, this.carryUsed, from, from + n);
+        this.carryUsed += n;
+        from += n;
+        continue;
+      }
+      const used = this.tuples(this.carry, 0, this.carryUsed);
+      this.carry.copy(this.carry, 0, used, this.carryUsed);
+      this.carryUsed -= used;
+    }
+    if (from === to) return;
+    if (whole) {
+      this.wholeTuple(data, from, to);
+      return;
+    }
+    const used = this.tuples(data, from, to);
+    if (used < to) {
+      if (to - used > this.carry.length) this.carry = Buffer.allocUnsafe(Math.max(this.carry.length * 2, to - used));
+      data.copy(this.carry, 0, used, to);
+      this.carryUsed = to - used;
+    }
+  }
+
+  /** Bytes the unit (file header, tuple or trailer) starting at `p` still lacks; 0 or less when complete. */
+  private missing(b: Buffer, p: number, to: number): number {
+    if (!this.fileHeaderSeen) return to - p < 19 ? 19 - (to - p) : 19 + b.readUInt32BE(p + 15) - (to - p);
+    if (to - p < 2) return 2 - (to - p);
+    if (b[p] === 0xff && b[p + 1] === 0xff) return 0;
+    let q = p + 2;
+    for (let f = 0; f < this.fieldCount; f++) {
+      if (q + 4 > to) return q + 4 - to;
+      const length = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+      q += 4 + (length > 0 ? length : 0);
+    }
+    return q - to;
+  }
+
+  /** A message holding exactly one tuple (or the trailer): decoded without looking ahead. */
+  private wholeTuple(b: Buffer, from: number, to: number): void {
+    const count = (b[from] << 8) | b[from + 1];
+    if (count === 0xffff) {
+      this.trailerSeen = true;
+      if (to !== from + 2) throw new Error("binary COPY: bytes after the trailer");
+      return;
+    }
+    if (count !== this.fieldCount) throw new Error(`binary COPY tuple with ${count} fields, expected ${this.fieldCount}`);
+    if (this.row(b, from + 2) !== to) throw new Error("binary COPY: a message is not one tuple");
+  }
+
+  /** Decode the complete tuples in `b[from, to)`; answers where the first incomplete one starts. */
+  private tuples(b: Buffer, from: number, to: number): number {
+    let p = from;
+    if (!this.fileHeaderSeen) {
+      if (to - p < 19) return p;
+      if (!b.subarray(p, p + 11).equals(SIGNATURE)) throw new Error("not a binary COPY stream");
+      const extension = b.readUInt32BE(p + 15);
+      if (to - p < 19 + extension) return p;
+      p += 19 + extension;
+      this.fileHeaderSeen = true;
+    }
+    const fields = this.fieldCount;
+    while (p + 2 <= to) {
+      const count = (b[p] << 8) | b[p + 1];
+      if (count === 0xffff) {
+        this.trailerSeen = true;
+        p += 2;
+        continue;
+      }
+      if (count !== fields) throw new Error(`binary COPY tuple with ${count} fields, expected ${fields}`);
+      // Is the whole tuple here?
+      let q = p + 2;
+      for (let f = 0; f < fields; f++) {
+        if (q + 4 > to) return p;
+        const length = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+        q += 4 + (length > 0 ? length : 0);
+      }
+      if (q > to) return p;
+      this.row(b, p + 2);
+      p = q;
+    }
+    return p;
+  }
+
+  /** Decode one tuple starting at its first field into the batch's next row; answers where it ends. */
+  private row(b: Buffer, q: number): number {
+    const batch = this.batch;
+    const r = batch.rows;
+    const kinds = this.kinds;
+    const columns = batch.columns;
+    for (let c = 0; c < kinds.length; c++) {
+      const length = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+      q += 4;
+      if (length === -1) {
+        batch.setNull(c, r);
+        continue;
+      }
+      const kind = kinds[c];
+      if (kind === WireKind.Text || kind === WireKind.Bytes) {
+        (columns[c] as StringColumn).set(r, b, q, q + length);
+      } else {
+        const d = (columns[c] as FixedColumn).data;
+        switch (kind) {
+          case WireKind.Int8:
+          case WireKind.Float8:
+          case WireKind.Time: {
+            const o = r * 8;
+            d[o] = b[q + 7]; d[o + 1] = b[q + 6]; d[o + 2] = b[q + 5]; d[o + 3] = b[q + 4];
+            d[o + 4] = b[q + 3]; d[o + 5] = b[q + 2]; d[o + 6] = b[q + 1]; d[o + 7] = b[q];
+            break;
+          }
+          case WireKind.Int4:
+          case WireKind.Float4: {
+            const o = r * 4;
+            d[o] = b[q + 3]; d[o + 1] = b[q + 2]; d[o + 2] = b[q + 1]; d[o + 3] = b[q];
+            break;
+          }
+          case WireKind.Int2: {
+            const o = r * 2;
+            d[o] = b[q + 1]; d[o + 1] = b[q];
+            break;
+          }
+          case WireKind.Bool:
+            d[r] = b[q];
+            break;
+          case WireKind.Timestamp:
+            this.timestamp(b, q, d, r * 8, c);
+            break;
+          case WireKind.Date:
+            this.date(b, q, d, r * 4, c);
+            break;
+          case WireKind.Uuid: {
+            // DuckDB: a hugeint (lower 8 bytes, then upper) of the big-endian value with the top bit flipped.
+            const o = r * 16;
+            for (let k = 0; k < 8; k++) d[o + k] = b[q + 15 - k];
+            for (let k = 0; k < 8; k++) d[o + 8 + k] = b[q + 7 - k];
+            d[o + 15] ^= 0x80;
+            break;
+          }
+          case WireKind.Decimal:
+            if (!this.decimal(b, q, d, c, r)) batch.setNull(c, r);
+            break;
+        }
+      }
+      q += length;
+    }
+    if (this.options.cursorFields) {
+      this.cursorSource = b;
+      for (let k = 0; k < this.options.cursorFields; k++) {
+        const length = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+        q += 4;
+        this.cursorAt[2 * k] = q;
+        this.cursorAt[2 * k + 1] = length;
+        if (length > 0) q += length;
+      }
+    }
+    batch.rows = r + 1;
+    this.rows++;
+    this.groupRowCount++;
+    if (this.groupRowCount === this.options.groupRows) this.endGroup();
+    else if (batch.rows === VECTOR_ROWS) this.emitBatch();
+    return q;
+  }
+
+  /** PostgreSQL µs since 2000 → DuckDB µs since 1970, ±infinity kept, in two 32-bit halves (no BigInt). */
+  private timestamp(b: Buffer, q: number, d: Buffer, o: number, c: number): void {
+    const high = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+    const low = ((b[q + 4] << 24) | (b[q + 5] << 16) | (b[q + 6] << 8) | b[q + 7]) >>> 0;
+    if (high === 0x7fffffff && low === 0xffffffff) {
+      put32(d, o, 0xffffffff);
+      put32(d, o + 4, 0x7fffffff);
+      return;
+    }
+    if (high === -0x80000000 && low === 0) {
+      // DuckDB's -infinity is -(2^63 - 1).
+      put32(d, o, 1);
+      put32(d, o + 4, 0x80000000);
+      return;
+    }
+    const sum = low + EPOCH_MICROS_LOW;
+    const carry = sum >= TWO_32 ? 1 : 0;
+    const top = high + EPOCH_MICROS_HIGH + carry;
+    if (top > 0x7fffffff) {
+      const days = Math.floor((high * TWO_32 + low) / 86_400_000_000);
+      throw this.outOfRange(c, `(${civilDate(days)}) is after the last timestamp DuckDB holds (294247-01-10)`);
+    }
+    put32(d, o, sum - carry * TWO_32);
+    put32(d, o + 4, top);
+  }
+
+  private date(b: Buffer, q: number, d: Buffer, o: number, c: number): void {
+    const days = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
+    if (days === 0x7fffffff) d.writeInt32LE(0x7fffffff, o);
+    else if (days === -0x80000000) d.writeInt32LE(-0x7fffffff, o); // DuckDB's -infinity
+    else if (days > 0x7fffffff - EPOCH_DAYS - 1) throw this.outOfRange(c, `(${civilDate(days)}) is after the last date DuckDB holds`);
+    else d.writeInt32LE(days + EPOCH_DAYS, o);
+  }
+
+  /**
+   * numeric → DECIMAL(p, s) as the unscaled integer DuckDB stores: PostgreSQL sends base-10000 digits with a
+   * weight. Exact in doubles up to 15 digits, in BigInt beyond. False for NaN and ±Infinity (stored as NULL).
+   */
+  private decimal(b: Buffer, q: number, d: Buffer, c: number, r: number): boolean {
+    const wire = this.wires[c];
+    const digits = (b[q] << 8) | b[q + 1];
+    const weight = ((b[q + 2] << 8) | b[q + 3]) << 16 >> 16;
+    const sign = (b[q + 4] << 8) | b[q + 5];
+    if (sign === 0xc000 || sign === 0xd000 || sign === 0xf000) {
+      this.nonFinite = true;
+      return false;
+    }
+    const precision = wire.precision!;
+    const scale = wire.scale!;
+    const width = wire.width;
+    q += 8;
+    if (precision <= 15) {
+      let value = 0;
+      for (let k = 0; k < digits; k++) {
+        const digit = (b[q + 2 * k] << 8) | b[q + 2 * k + 1];
+        const exponent = 4 * (weight - k) + scale;
+        if (exponent >= 0) value += digit * POW10[exponent];
+        else if (digit % POW10[-exponent] !== 0) throw this.outOfRange(c, `has more than ${scale} decimals`);
+        else value += digit / POW10[-exponent];
+      }
+      if (value >= POW10[precision]) throw this.outOfRange(c, `does not fit DECIMAL(${precision},${scale})`);
+      if (sign === 0x4000) value = -value;
+      if (width === 2) d.writeInt16LE(value, r * 2);
+      else if (width === 4) put32(d, r * 4, value);
+      else writeInt64(d, r * 8, value);
+      return true;
+    }
+    let value = 0n;
+    for (let k = 0; k < digits; k++) {
+      const digit = BigInt((b[q + 2 * k] << 8) | b[q + 2 * k + 1]);
+      const exponent = 4 * (weight - k) + scale;
+      if (exponent >= 0) value += digit * POW10_BIG[exponent];
+      else if (digit % POW10_BIG[-exponent] !== 0n) throw this.outOfRange(c, `has more than ${scale} decimals`);
+      else value += digit / POW10_BIG[-exponent];
+    }
+    if (value >= POW10_BIG[precision]) throw this.outOfRange(c, `does not fit DECIMAL(${precision},${scale})`);
+    if (sign === 0x4000) value = -value;
+    if (width === 8) d.writeBigInt64LE(value, r * 8);
+    else {
+      d.writeBigUInt64LE(BigInt.asUintN(64, value), r * 16);
+      d.writeBigInt64LE(value >> 64n, r * 16 + 8);
+    }
+    return true;
+  }
+
+  private outOfRange(c: number, what: string): Error {
+    const name = /AS ("(?:[^"]|"")*")$/.exec(this.wires[c].pgExpression)?.[1] ?? `#${c + 1}`;
+    return new Error(`row ${this.rows + 1}: column ${name} holds a value that ${what}`);
+  }
+
+  private emitBatch(): void {
+    const batch = this.batch;
+    this.out.push({
+      batch,
+      release: () => {
+        batch.clear();
+        this.pool.push(batch);
+      },
+    });
+    this.batch = this.pool.pop() ?? this.newBatch();
+  }
+
+  private endGroup(): void {
+    if (this.batch.rows > 0) this.emitBatch();
+    this.out.push({ chunkEnd: true, lastRow: this.options.cursorFields ? this.lastCursor() : undefined });
+    this.groupRowCount = 0;
+  }
+
+  private lastCursor(): (string | null)[] {
+    const values: (string | null)[] = [];
+    for (let k = 0; k < this.options.cursorFields; k++) {
+      const at = this.cursorAt[2 * k];
+      const length = this.cursorAt[2 * k + 1];
+      values.push(length < 0 ? null : this.cursorSource.toString("utf8", at, at + length));
+    }
+    return values;
+  }
+
+  private finish(rest: Buffer): Buffer {
+    if (!this.trailerSeen && this.fileHeaderSeen) throw new Error("binary COPY ended without its trailer");
+    if (this.carryUsed > 0) throw new Error("binary COPY ended inside a tuple");
+    if (this.groupRowCount > 0) this.endGroup();
+    return rest;
+  }
+
+  private newBatch(): VectorBatch {
+    return new VectorBatch(
+      this.wires.map((w) => w.stageType),
+      this.wires.map((w) => (w.width === 0 ? new StringColumn() : new FixedColumn(w.width))),
+    );
+  }
+}
+
+/** `YYYY-MM-DD` of a day counted from 2000-01-01 (proleptic Gregorian, years beyond JavaScript's Date). */
+function civilDate(daysSince2000: number): string {
+  // Howard Hinnant's days_from_civil inverse, from 0000-03-01.
+  const z = daysSince2000 + 730_425;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+/** A whole number below 2^53 as a little-endian two's-complement int64. */
+function writeInt64(d: Buffer, o: number, value: number): void {
+  const magnitude = Math.abs(value);
+  let low = magnitude % TWO_32;
+  let high = (magnitude - low) / TWO_32;
+  if (value < 0) {
+    low = (~low + 1) >>> 0;
+    high = (~high + (low === 0 ? 1 : 0)) >>> 0;
+  }
+  put32(d, o, low);
+  put32(d, o + 4, high);
+}
+
+/** The low 32 bits of `value`, little-endian (Buffer's writers check their arguments: slower in the row loop). */
+function put32(d: Uint8Array, o: number, value: number): void {
+  d[o] = value;
+  d[o + 1] = value >>> 8;
+  d[o + 2] = value >>> 16;
+  d[o + 3] = value >>> 24;
+}
