@@ -146,6 +146,11 @@ export interface BronzeTable {
   readonly partitions?: Partitioning;
   readonly schedule?: string;
   readonly reconcile?: Reconcile;
+  /**
+   * Where the stage was declared when that is not code a user can search for its name: a job sheet's row
+   * (`jobs.xlsx: sheet "jobs", row 7`). A problem found while it runs names that place too.
+   */
+  readonly declaredAt?: string;
 }
 
 /** A TypeScript transform: reads its inputs (views named after them) and returns the result's SELECT. */

@@ -4,7 +4,7 @@
 import { taskCost } from "../cost/estimate.ts";
 import { MeteredLake } from "../cost/metered-lake.ts";
 import { resolveCostSettings } from "../cost/prices.ts";
-import { CheckFailed, ConfigError, describeError, MallardError, redact, SchemaChanged } from "../errors.ts";
+import { CheckFailed, ConfigError, describeError, MallardError, redact, SchemaChanged, SourceError } from "../errors.ts";
 import type { StageContext, StageOutcome } from "../stages/context.ts";
 import { kindOf } from "../stages/index.ts";
 import { ModelCheckFailed } from "../stages/model.ts";
@@ -37,10 +37,17 @@ async function runTask(task: Task, ctx: StageContext, attempt: number): Promise<
       endedAt: new Date(ended).toISOString(),
       durationMs: ended - started,
       checks: error instanceof ModelCheckFailed ? error.checks : undefined,
-      error: describeError(error),
+      error: declaredAt(ctx, error) + describeError(error),
       retryable: !(error instanceof ConfigError || error instanceof CheckFailed || error instanceof SchemaChanged),
       // A bug (not a MallardError) keeps its stack in the record for whoever debugs it; users see the message.
       note: error instanceof MallardError || !(error instanceof Error) ? undefined : redact(error.stack?.split("\n").slice(0, 6).join("\n") ?? ""),
     };
   }
+}
+
+/** `jobs.xlsx: sheet "jobs", row 7: ` before a problem the user can fix in a stage declared outside code. */
+function declaredAt(ctx: StageContext, error: unknown): string {
+  const place = ctx.stage.kind === "bronze.table" ? ctx.stage.declaredAt : undefined;
+  // A source's refusal (no such table, a column it lacks) is as much the row's as a declaration problem.
+  return place && (error instanceof ConfigError || error instanceof SourceError) ? `${place}: ` : "";
 }

@@ -42,10 +42,17 @@ export function pipelineFromJobSheet(sheet: JobSheet, companion: Companion): Pip
   const places = [...own.map((_, i) => `stages[${i}]${stageLines[i] ? ` at line ${stageLines[i]}` : ""}`), ...entries.map((e) => rowPlace(sheet, e.row))];
   const byName = new Map(entries.map((e) => [e.entry.bronze as string, e]));
   try {
-    return pipelineFromData({ ...raw, stages: [...own, ...entries.map((e) => e.entry)] }, companion.shown, places, (index, field) => {
+    const pipeline = pipelineFromData({ ...raw, stages: [...own, ...entries.map((e) => e.entry)] }, companion.shown, places, (index, field) => {
       const e = entries[index - own.length];
       return e && at(e, field);
     });
+    // Just built and held by nothing else yet: each of the sheet's stages learns its row, so a problem
+    // found at run time (a cursor column the table lacks) names the row too.
+    for (const stage of pipeline.stages) {
+      const e = stage.kind === "bronze.table" ? byName.get(stage.name) : undefined;
+      if (e) (stage as { declaredAt?: string }).declaredAt = rowPlace(sheet, e.row);
+    }
+    return pipeline;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The builders name a stage and its field (`jobs.yml: [pipeline "shop": ]stage "orders": deletes: …`); a sheet's stage is a row.

@@ -5,7 +5,7 @@
 // changed, and a bad sheet is one line per problem with exit code 2 and no stack trace.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFile, mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -87,5 +87,15 @@ describe("mallard with a job sheet", () => {
       assert.match(r.err, /bad\.xlsx: sheet "jobs", row 6, column "load": "snapshot", expected full or incremental/);
       assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
     }
+  });
+
+  it("names the sheet's row when a run finds a problem with it (a cursor column the table lacks, a missing table)", async () => {
+    await writeFile(join(dir, "wrong.yml"), "name: jobsheet_wrong\nschedule: \"0 0 * * * *\"\nsources:\n  shop: { kind: postgres, connection: { secret: jobsheet-e2e-db } }\n");
+    await writeFile(join(dir, "wrong.csv"), `source,table,cursor,primary key\nshop,${SCHEMA}.customers,changed_at,id\nshop,${SCHEMA}.nowhere,,id\n`);
+    const r = mallard(["run", "--config", "wrong.csv", "--lake", "lake-wrong"]);
+    assert.notEqual(r.code, 0, r.out + r.err);
+    const all = r.out + r.err;
+    assert.match(all, /wrong\.csv: row 2: stage "customers": incremental\.cursor: column "changed_at" not found/);
+    assert.match(all, /wrong\.csv: row 3: .*nowhere/);
   });
 });
