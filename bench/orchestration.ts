@@ -12,6 +12,7 @@
 // `measure`); the run's own start and end are printed apart. Stage times are the task records' own
 // (executeTask times the stage kind's run alone). The machine is shared: min and median of --runs.
 
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -90,6 +91,12 @@ interface Measure {
   overheadMsPerTask: number;
   /** Before the first stage starts and after the last one ends (run start and end records, engine). */
   fixedSeconds: number;
+  /** The run's process: CPU seconds (user + system) over the run. */
+  cpuSeconds?: number;
+  /** Azurite's process: CPU seconds over the run (queue runs, Linux). */
+  azuriteCpuSeconds?: number;
+  /** Lake and queue calls per task (queue runs). */
+  calls?: Record<string, number>;
 }
 
 /**
@@ -128,27 +135,90 @@ function measure(p: Pipeline, record: RunRecord, startMs: number, endMs: number,
   return { wallSeconds: (endMs - startMs) / 1000, stageSeconds: stageMs / 1000, tasks: tasks.length, overheadMsPerTask: lost / tasks.length, fixedSeconds: fixedMs / 1000 };
 }
 
+/** Calls into the lake and the queue during a run, by operation and kind of object, to explain the overhead. */
+class CallCounts {
+  readonly counts = new Map<string, number>();
+  add(key: string): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+  /** Per task, largest first. */
+  perTask(tasks: number): Record<string, number> {
+    return Object.fromEntries([...this.counts].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, f(n / tasks, 2)]));
+  }
+}
+
+/** What a lake path is, for the counts: the dispatch state, the run record, or table data. */
+const objectKind = (path: string) =>
+  path.startsWith("_mallard/dispatch/") ? "dispatch" : path.startsWith("_mallard/runs/") ? "run-record" : path.startsWith("_mallard/") ? "mallard" : "table";
+
+/** The same object, every method call counted (and a PreconditionFailed counted as a lost race). */
+function counted<T extends object>(target: T, counts: CallCounts, name: string): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== "function" || typeof prop !== "string" || prop === "constructor") return value;
+      return (...callArgs: unknown[]) => {
+        const key = `${name}.${prop}${typeof callArgs[0] === "string" && name === "lake" ? `(${objectKind(callArgs[0])})` : ""}`;
+        counts.add(key);
+        const result = value.apply(obj, callArgs);
+        if (result instanceof Promise) {
+          return result.catch((e: unknown) => {
+            if (e instanceof Error && e.name === "PreconditionFailed") counts.add(`${key} lost race`);
+            throw e;
+          });
+        }
+        return result;
+      };
+    },
+  });
+}
+
 const secrets = new SecretChain([]);
 const quietMonitor = () => new Monitor({ sink: () => undefined });
 
 async function localRun(p: Pipeline): Promise<Measure> {
   const dir = await mkdtemp(join(tmpdir(), "mallard-bench-orch-"));
   try {
+    const cpu = process.cpuUsage();
     const started = Date.now();
     const record = await runLocal({ pipeline: p, lake: new LocalLake(dir), secrets, projectRoot: process.cwd(), concurrency });
-    return measure(p, record, started, Date.now(), concurrency);
+    const ended = Date.now();
+    const used = process.cpuUsage(cpu);
+    return { ...measure(p, record, started, ended, concurrency), cpuSeconds: (used.user + used.system) / 1e6 };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function queueRun(p: Pipeline, connectionString: string, i: number): Promise<Measure> {
+/** CPU seconds (user + system) a process has used, from /proc; undefined where there is none. */
+function processCpu(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 a second)
+  } catch {
+    return undefined;
+  }
+}
+
+async function queueRun(p: Pipeline, connectionString: string, azuritePid: number, i: number): Promise<Measure> {
   const root = `orch${i}-${Date.now()}`;
   const lake = new AzureLake({ connection: { kind: "connectionString", connectionString }, root });
   const queue = new AzureTaskQueue({ kind: "connectionString", connectionString }, `${root}-tasks`);
+  const counts = new CallCounts();
+  const azuriteCpu = processCpu(azuritePid);
+  const cpu = process.cpuUsage();
   const started = Date.now();
-  const record = await runThroughQueue({ pipeline: p, lake, queue, secrets, projectRoot: process.cwd(), workers, monitor: quietMonitor() });
-  return measure(p, record, started, Date.now(), workers);
+  const record = await runThroughQueue({
+    pipeline: p, lake: counted(lake, counts, "lake"), queue: counted(queue, counts, "queue"), secrets, projectRoot: process.cwd(), workers, monitor: quietMonitor(),
+  });
+  const ended = Date.now();
+  const used = process.cpuUsage(cpu);
+  const azuriteUsed = processCpu(azuritePid);
+  const m = measure(p, record, started, ended, workers);
+  return {
+    ...m, cpuSeconds: (used.user + used.system) / 1e6, calls: counts.perTask(m.tasks),
+    azuriteCpuSeconds: azuriteCpu === undefined || azuriteUsed === undefined ? undefined : azuriteUsed - azuriteCpu,
+  };
 }
 
 const min = (xs: number[]) => Math.min(...xs);
@@ -161,14 +231,20 @@ function report(name: string, samples: Measure[], target: number) {
   const met = min(overheads) < target;
   console.log(
     `${name.padEnd(26)} overhead ${min(overheads).toFixed(1).padStart(6)} ms/task min, ${median(overheads).toFixed(1).padStart(6)} median  ` +
-      `(target < ${target} ms: ${met ? "met" : "NOT MET"}); best run ${best.wallSeconds.toFixed(1)} s wall, ${best.stageSeconds.toFixed(1)} s in stages, ${best.tasks} tasks, ${best.fixedSeconds.toFixed(2)} s run start/end`,
+      `(target < ${target} ms: ${met ? "met" : "NOT MET"}); best run ${best.wallSeconds.toFixed(1)} s wall, ${best.cpuSeconds?.toFixed(1) ?? "?"} s CPU (this process)` +
+      `${best.azuriteCpuSeconds === undefined ? "" : ` + ${best.azuriteCpuSeconds.toFixed(1)} s (Azurite)`}, ` +
+      `${best.stageSeconds.toFixed(1)} s in stages, ${best.tasks} tasks, ${best.fixedSeconds.toFixed(2)} s run start/end`,
   );
+  if (best.calls) console.log(`  calls per task: ${Object.entries(best.calls).map(([k, n]) => `${k} ${n}`).join(", ")}`);
   return {
     overheadMsPerTaskMin: f(min(overheads)),
     overheadMsPerTaskMedian: f(median(overheads)),
     targetMs: target,
     met,
     wallSeconds: f(best.wallSeconds, 2),
+    cpuSeconds: best.cpuSeconds === undefined ? null : f(best.cpuSeconds, 2),
+    ...(best.azuriteCpuSeconds === undefined ? {} : { azuriteCpuSeconds: f(best.azuriteCpuSeconds, 2) }),
+    ...(best.calls ? { callsPerTask: best.calls } : {}),
     stageSeconds: f(best.stageSeconds, 2),
     tasks: best.tasks,
     runStartEndSeconds: f(best.fixedSeconds, 2),
@@ -193,7 +269,7 @@ if (!args["skip-azurite"]) {
   try {
     const samples: Measure[] = [];
     for (let i = 0; i < runs; i++) {
-      samples.push(await queueRun(p, azurite.connectionString, i));
+      samples.push(await queueRun(p, azurite.connectionString, azurite.pid, i));
       console.log(`  queue run ${i + 1}: ${samples[i].wallSeconds.toFixed(1)} s, ${samples[i].overheadMsPerTask.toFixed(1)} ms/task overhead`);
     }
     result.azurite = { workers, ...report(`Azurite queue (${workers} workers)`, samples, TARGET_QUEUE_MS) };

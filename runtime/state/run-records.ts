@@ -2,7 +2,8 @@
 // rows, bytes, duration, checks and checkpoints. Written as the run goes, so a crash leaves what happened.
 
 import type { Severity } from "../declare/checks.ts";
-import { type Lake, lakePath, updateJson } from "../lake/lake.ts";
+import { JsonDocuments } from "../lake/json-documents.ts";
+import { type Lake, lakePath } from "../lake/lake.ts";
 import type { CursorPosition } from "../sources/source.ts";
 
 /** `abandoned`: its run stopped being active while it ran (lease expired, process died); it published nothing after that. */
@@ -178,76 +179,37 @@ export function newRunId(now = new Date()): string {
   return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-interface PendingChange {
-  change: (record: RunRecord) => RunRecord;
-  resolve: (record: RunRecord) => void;
-  reject: (error: unknown) => void;
-}
-
 export class RunRecords {
-  /** Changes waiting for the next write of a record, and the write in flight, by record path. */
-  private readonly waiting = new Map<string, PendingChange[]>();
-  private readonly writing = new Map<string, Promise<void>>();
+  private readonly documents: JsonDocuments<RunRecord>;
 
-  constructor(private readonly lake: Lake) {}
+  constructor(private readonly lake: Lake) {
+    // A closed run's record changes no more: only running ones are remembered.
+    this.documents = new JsonDocuments<RunRecord>(lake, { remember: (record) => record.status === "running" });
+  }
 
   async create(record: RunRecord): Promise<void> {
-    await this.lake.writeJson(runRecordPath(record.pipeline, record.runId), record, { ifMatch: null });
+    await this.documents.create(runRecordPath(record.pipeline, record.runId), record);
   }
 
   async get(pipeline: string, runId: string): Promise<RunRecord | undefined> {
-    return (await this.lake.readJson<RunRecord>(runRecordPath(pipeline, runId)))?.value;
+    return (await this.documents.read(runRecordPath(pipeline, runId)))?.value;
   }
 
   /**
    * Read-modify-write with an ETag condition, retried on a lost race: concurrent task updates all land.
    * Changes made here while a write of the same record is in flight are applied together in the next
-   * one: a run of 250 tasks makes two updates a task, and each write reads, parses and rewrites the whole
-   * record (measured 4 ms of CPU at 250 tasks, and tens of ms when fsync waits on a busy disk). Resolves
-   * once a write holding the change is done, with the record that write left.
+   * one, starting from the version this process last wrote (lake/json-documents.ts): a run of 250 tasks
+   * makes two updates a task, and each write parses and rewrites the whole record. `change` returns the
+   * record it was given to write nothing. Resolves once a write holding the change is done, with the
+   * record that write left.
    */
-  update(pipeline: string, runId: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
-    const path = runRecordPath(pipeline, runId);
-    return new Promise<RunRecord>((resolve, reject) => {
-      const batch = this.waiting.get(path);
-      if (batch) return void batch.push({ change, resolve, reject });
-      const changes: PendingChange[] = [{ change, resolve, reject }];
-      this.waiting.set(path, changes);
-      const write = (this.writing.get(path) ?? Promise.resolve()).then(() => {
-        this.waiting.delete(path);
-        return this.apply(path, `run ${runId} of ${pipeline} has no record`, changes);
-      });
-      this.writing.set(path, write);
-      void write.finally(() => {
-        if (this.writing.get(path) === write) this.writing.delete(path);
-      });
+  async update(pipeline: string, runId: string, change: (record: RunRecord) => RunRecord): Promise<RunRecord> {
+    const { value } = await this.documents.update<undefined>(runRecordPath(pipeline, runId), (current) => {
+      if (!current) throw new Error(`run ${runId} of ${pipeline} has no record`);
+      const next = change(current);
+      return { next: next === current ? undefined : next, result: undefined };
     });
-  }
-
-  /** One write applying `changes` in order; a change that throws fails alone. */
-  private async apply(path: string, missing: string, changes: PendingChange[]): Promise<void> {
-    let failures = new Map<PendingChange, unknown>();
-    try {
-      const record = await updateJson<RunRecord>(this.lake, path, (current) => {
-        if (!current) throw new Error(missing);
-        failures = new Map();
-        let next = current;
-        for (const c of changes) {
-          try {
-            next = c.change(next);
-          } catch (error) {
-            failures.set(c, error);
-          }
-        }
-        return next;
-      });
-      for (const c of changes) {
-        if (failures.has(c)) c.reject(failures.get(c));
-        else c.resolve(record);
-      }
-    } catch (error) {
-      for (const c of changes) c.reject(failures.get(c) ?? error);
-    }
+    return value!;
   }
 
   async setTask(pipeline: string, runId: string, task: TaskRecord): Promise<RunRecord> {

@@ -8,7 +8,7 @@ import { loadPipeline } from "../../config/load-pipeline.ts";
 import type { Lake } from "../../lake/lake.ts";
 import { openLake } from "../../lake/open-lake.ts";
 import { redact } from "../../errors.ts";
-import { DispatchStore } from "../../orchestration/azure/dispatch-state.ts";
+import { DispatchStore } from "../../orchestration/azure/dispatch-store.ts";
 import { abandonedRecord, ownerGone } from "../../orchestration/run-owner.ts";
 import { kindOf } from "../../stages/index.ts";
 

@@ -13,7 +13,7 @@ import type { RunEvent } from "../local-runner.ts";
 import type { Task } from "../plan.ts";
 import { Monitor } from "../../telemetry/monitor.ts";
 import type { TaskQueue } from "../queue/task-queue.ts";
-import { DispatchStore } from "./dispatch-state.ts";
+import { DispatchStore } from "./dispatch-store.ts";
 import type { NotifyContext } from "../../notify/notify-run.ts";
 
 export interface RetryPolicy {

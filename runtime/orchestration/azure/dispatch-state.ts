@@ -1,10 +1,10 @@
 // The queue protocol's state for one run, in the lake beside the run record: which tasks are waiting,
 // queued, running (claimed by which queue message), done. Every change is one ETag-conditional write, so
 // of two executors racing (two inputs of one task finishing at once) exactly one makes each transition,
-// and only the one that queues a dependent sends its message.
+// and only the one that queues a dependent sends its message. The store that reads and writes it:
+// dispatch-store.ts.
 
-import type { Lake } from "../../lake/lake.ts";
-import { lakePath, PreconditionFailed } from "../../lake/lake.ts";
+import { lakePath } from "../../lake/lake.ts";
 import type { RunOwner, TaskRecord } from "../../state/run-records.ts";
 import type { Task } from "../plan.ts";
 
@@ -144,40 +144,4 @@ export function abandon(state: DispatchState, reason: string, now: Date): Dispat
 export function holdsClaim(state: DispatchState | undefined, task: string, token: string): boolean {
   const t = state?.tasks[task];
   return state?.status === "running" && t?.status === "running" && t.claim?.token === token;
-}
-
-export class DispatchStore {
-  constructor(readonly lake: Lake) {}
-
-  async read(pipeline: string, runId: string): Promise<{ state: DispatchState; etag: string } | undefined> {
-    const found = await this.lake.readJson<DispatchState>(dispatchPath(pipeline, runId));
-    return found && { state: found.value, etag: found.etag };
-  }
-
-  async create(state: DispatchState): Promise<void> {
-    await this.lake.writeJson(dispatchPath(state.pipeline, state.runId), state, { ifMatch: null });
-  }
-
-  /**
-   * Read-modify-write until it lands. `change` sees the current state and returns the next one and a
-   * result, or undefined to write nothing; what it returns from the call that landed is what happened.
-   */
-  async update<R>(
-    pipeline: string,
-    runId: string,
-    change: (state: DispatchState) => { next: DispatchState; result: R } | { next?: undefined; result: R },
-  ): Promise<R | undefined> {
-    for (;;) {
-      const current = await this.read(pipeline, runId);
-      if (!current) return undefined;
-      const { next, result } = change(current.state);
-      if (!next) return result;
-      try {
-        await this.lake.writeJson(dispatchPath(pipeline, runId), next, { ifMatch: current.etag });
-        return result;
-      } catch (e) {
-        if (!(e instanceof PreconditionFailed)) throw e;
-      }
-    }
-  }
 }

@@ -3,6 +3,7 @@
 // run, and a tick while that run still makes progress starts nothing. A run that stopped making progress
 // for the lease time, or whose process died, is abandoned and a new one starts.
 
+import pLimit from "p-limit";
 import { ConfigError, describeError, LakeError, MallardError } from "../../errors.ts";
 import { faultPoint } from "../../faults.ts";
 import { type Lake, lakePath, PreconditionFailed } from "../../lake/lake.ts";
@@ -142,9 +143,15 @@ async function openRun(rt: QueueRuntime, lease: Lease): Promise<string[]> {
   await createdOnce(rt.records.create(runRecordOf(rt, lease)));
   await faultPoint("driver:before-send");
   const queued = Object.values(state.tasks).filter((t) => t.status === "queued").map((t) => t.task.id);
-  for (const task of queued) await rt.queue.send({ v: 1, runId: lease.runId, pipeline: pipeline.name, task, attempt: 1 });
+  // Sent SENDS_AT_ONCE at a time: a run of 200 root tasks does not wait for 200 round trips in a row
+  // (messages have no order anyway).
+  const limit = pLimit(SENDS_AT_ONCE);
+  await Promise.all(queued.map((task) => limit(() => rt.queue.send({ v: 1, runId: lease.runId, pipeline: pipeline.name, task, attempt: 1 }))));
   return queued;
 }
+
+/** Task messages a driver has in flight at once. */
+const SENDS_AT_ONCE = 16;
 
 /** The record a run the lease names starts with: every task pending. */
 function runRecordOf(rt: QueueRuntime, lease: Lease): RunRecord {
@@ -174,7 +181,8 @@ export const RESEND_AFTER_SECONDS = 600;
 
 async function resendQueued(rt: QueueRuntime, state: DispatchState): Promise<void> {
   const queued = Object.values(state.tasks).filter((t) => t.status === "queued" && !t.claim);
-  for (const t of queued) await rt.queue.send({ v: 1, runId: state.runId, pipeline: state.pipeline, task: t.task.id, attempt: t.attempt });
+  const limit = pLimit(SENDS_AT_ONCE);
+  await Promise.all(queued.map((t) => limit(() => rt.queue.send({ v: 1, runId: state.runId, pipeline: state.pipeline, task: t.task.id, attempt: t.attempt }))));
   if (queued.length) rt.monitor.warn(`driver: run ${state.runId} idle; re-sent ${queued.map((t) => t.task.id).join(", ")}`, { runId: state.runId });
 }
 

@@ -29,7 +29,8 @@ export type TaskOutcome =
   | { readonly action: "ignored"; readonly reason: string };
 
 type Decision =
-  | { run: true; attempt: number; takeover: boolean; token: string }
+  /** `state`: the claim as it was written, which the task runs from (no need to read it back). */
+  | { run: true; attempt: number; takeover: boolean; token: string; state: DispatchState }
   | { run: false; reason: string; resend: TaskMessage[]; state?: DispatchState };
 
 export async function handleTaskMessage(rt: QueueRuntime, body: unknown, delivery: Delivery): Promise<TaskOutcome> {
@@ -74,13 +75,13 @@ function decide(rt: QueueRuntime, state: DispatchState, m: TaskMessage, d: Deliv
   if (state.status !== "running") return ignore(`run already ${state.status}`);
   const t = state.tasks[m.task];
   if (!t) return ignore(`task ${m.task} is not in this run`);
-  if (t.status === "queued" && t.attempt === m.attempt) {
-    return { next: claim(state, m.task, d, token, rt.now()), result: { run: true, attempt: t.attempt, takeover: false, token } };
-  }
-  if (t.status === "running" && t.claim?.messageId === d.messageId && t.attempt === m.attempt) {
-    // The queue redelivered the very message that claimed it: its executor died or timed out. Take over.
-    return { next: claim(state, m.task, d, token, rt.now()), result: { run: true, attempt: t.attempt, takeover: true, token } };
-  }
+  const run = (takeover: boolean) => {
+    const next = claim(state, m.task, d, token, rt.now());
+    return { next, result: { run: true as const, attempt: t.attempt, takeover, token, state: next } };
+  };
+  if (t.status === "queued" && t.attempt === m.attempt) return run(false);
+  // The queue redelivered the very message that claimed it: its executor died or timed out. Take over.
+  if (t.status === "running" && t.claim?.messageId === d.messageId && t.attempt === m.attempt) return run(true);
   if (t.status === "running") return ignore(`task ${m.task} is already running for another message (duplicate)`);
   if (t.status === "queued") return ignore(`stale attempt ${m.attempt} (task is at attempt ${t.attempt})`);
   return ignore(`task ${m.task} already ${t.status}`);
@@ -100,9 +101,13 @@ function owed(state: DispatchState, m: TaskMessage): TaskMessage[] {
     .map((t) => msg(t.task.id, t.attempt));
 }
 
-async function runClaimed(rt: QueueRuntime, m: TaskMessage, delivery: Delivery, claimed: { attempt: number; takeover: boolean; token: string }): Promise<TaskOutcome> {
-  const { attempt, token } = claimed;
-  const state = (await rt.dispatch.read(m.pipeline, m.runId))!.state;
+async function runClaimed(
+  rt: QueueRuntime,
+  m: TaskMessage,
+  delivery: Delivery,
+  claimed: { attempt: number; takeover: boolean; token: string; state: DispatchState },
+): Promise<TaskOutcome> {
+  const { attempt, token, state } = claimed;
   const task = state.tasks[m.task].task;
   const stage = stageByName(rt.pipeline, task.stage);
   const log = rt.monitor.with({ runId: m.runId, task: task.id, attempt });

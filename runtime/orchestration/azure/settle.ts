@@ -34,7 +34,7 @@ export async function settleTask(rt: QueueRuntime, m: TaskMessage, record: TaskR
     crashPoint("executor:{task}:after-result", { task: m.task });
     await rt.records.setTask(m.pipeline, m.runId, record);
     crashPoint("executor:{task}:before-dispatch", { task: m.task });
-    for (const id of outcome.queued) await rt.queue.send({ v: 1, runId: m.runId, pipeline: m.pipeline, task: id, attempt: 1 });
+    await Promise.all(outcome.queued.map((id) => rt.queue.send({ v: 1, runId: m.runId, pipeline: m.pipeline, task: id, attempt: 1 })));
     if (outcome.queued.length) log.info(`executor: queued ${outcome.queued.join(", ")}`);
     await finishRun(rt, outcome.state);
     return { action: "ran", record, queued: outcome.queued };

@@ -3,10 +3,10 @@
 // it to the poison queue after `maxDequeueCount` deliveries. `mallard run --queue --workers N` and the
 // tests run executors this way, against Azurite or the in-process queue.
 
-import { setTimeout as sleep } from "node:timers/promises";
 import { describeError, LakeError, MallardError } from "../../errors.ts";
 import type { RunRecord } from "../../state/run-records.ts";
-import type { ReceivedMessage } from "../queue/task-queue.ts";
+import type { TaskMessage } from "../queue/message.ts";
+import type { ReceivedMessage, SendOptions, TaskQueue } from "../queue/task-queue.ts";
 import { QueueRuntime, type QueueRuntimeOptions } from "./context.ts";
 import { startRun } from "./driver.ts";
 import { handleTaskMessage } from "./executor.ts";
@@ -21,9 +21,60 @@ export interface WorkerOptions {
   maxDequeueCount?: number;
   /** Pause when the queue is empty. @default 250 */
   pollMs?: number;
-  /** Stop when this resolves true (checked between messages). */
+  /** Stop when this resolves true (checked between messages, alongside the next receive). */
   until?: () => Promise<boolean>;
   signal?: AbortSignal;
+  /** Ends the pause of an idle worker early: rung when this process queues a task (see runThroughQueue). */
+  doorbell?: Doorbell;
+}
+
+/**
+ * Wakes the idle workers of one process when it sends a task message: a dependent that one worker queued
+ * is picked up by another at once rather than at its next poll. (Messages sent by other processes are
+ * still found by polling.)
+ */
+export class Doorbell {
+  private readonly sleepers = new Set<() => void>();
+
+  ring(): void {
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
+  }
+
+  /** Resolves after `ms`, on a ring, or on abort, whichever comes first. */
+  pause(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+}
+
+/** The queue, ringing the doorbell after every task message it sends. */
+class RingingQueue implements TaskQueue {
+  constructor(private readonly inner: TaskQueue, private readonly doorbell: Doorbell) {}
+  get name(): string {
+    return this.inner.name;
+  }
+  get processBound(): boolean {
+    return this.inner.processBound;
+  }
+  async send(message: TaskMessage, options?: SendOptions): Promise<void> {
+    await this.inner.send(message, options);
+    this.doorbell.ring();
+  }
+  sendPoison: TaskQueue["sendPoison"] = (body, options) => this.inner.sendPoison(body, options);
+  receive: TaskQueue["receive"] = (options) => this.inner.receive(options);
+  receivePoison: TaskQueue["receivePoison"] = (options) => this.inner.receivePoison(options);
+  ensure: TaskQueue["ensure"] = () => this.inner.ensure();
+  depth: TaskQueue["depth"] = () => this.inner.depth();
 }
 
 /**
@@ -33,23 +84,54 @@ export interface WorkerOptions {
 export async function runWorker(rt: QueueRuntime, options: WorkerOptions = {}): Promise<"done" | "stopped"> {
   const visibilitySeconds = options.visibilitySeconds ?? 600;
   const maxDequeueCount = options.maxDequeueCount ?? 5;
-  while (!options.signal?.aborted) {
-    if (options.until && (await options.until())) return "done";
-    const [message] = await rt.queue.receive({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
-    if (message) {
-      const held = await deliver(rt, message, { visibilitySeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
-      if (!held) return "stopped";
-      continue;
+  const doorbell = options.doorbell ?? new Doorbell();
+  // The last message's removal from the queue, in flight while the next message is received.
+  let completing: Promise<void> | undefined;
+  const completed = () => {
+    const pending = completing ?? Promise.resolve();
+    completing = undefined;
+    return pending;
+  };
+  try {
+    while (!options.signal?.aborted) {
+      // Whether to stop, the next message and the last one's removal, at once: none waits for another.
+      const [stop, received, removal] = await Promise.allSettled([
+        options.until?.() ?? false,
+        rt.queue.receive({ max: 1, visibilityTimeoutSeconds: visibilitySeconds }),
+        completed(),
+      ]);
+      const ending = stop.status === "rejected" || stop.value || removal.status === "rejected";
+      if (ending) {
+        // Not handled here: visible again at once for whoever works the queue next.
+        if (received.status === "fulfilled") for (const m of received.value) await m.abandon(0).catch(() => undefined);
+        if (removal.status === "rejected") throw removal.reason;
+        if (stop.status === "rejected") throw stop.reason;
+        return "done";
+      }
+      if (received.status === "rejected") throw received.reason;
+      const [message] = received.value;
+      if (message) {
+        const delivered = await deliver(rt, message, { visibilitySeconds, maxDequeueCount, retryDelaySeconds: options.retryDelaySeconds ?? 0 });
+        completing = delivered.completing;
+        if (!delivered.held) return "stopped";
+        continue;
+      }
+      const [poison] = await rt.queue.receivePoison({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
+      if (poison) {
+        await handlePoisonMessage(rt, poison.body, { messageId: poison.id, dequeueCount: poison.dequeueCount });
+        await poison.complete();
+        continue;
+      }
+      await doorbell.pause(options.pollMs ?? 250, options.signal);
     }
-    const [poison] = await rt.queue.receivePoison({ max: 1, visibilityTimeoutSeconds: visibilitySeconds });
-    if (poison) {
-      await handlePoisonMessage(rt, poison.body, { messageId: poison.id, dequeueCount: poison.dequeueCount });
-      await poison.complete();
-      continue;
-    }
-    await sleep(options.pollMs ?? 250, undefined, { signal: options.signal }).catch(() => undefined);
+    return "done";
+  } catch (error) {
+    await completed().catch(() => undefined); // the first failure is the one reported
+    throw error;
+  } finally {
+    // The last message's removal failing is this worker's failure.
+    await completed();
   }
-  return "done";
 }
 
 /**
@@ -61,12 +143,12 @@ async function deliver(
   rt: QueueRuntime,
   message: ReceivedMessage,
   o: { visibilitySeconds: number; maxDequeueCount: number; retryDelaySeconds: number },
-): Promise<boolean> {
+): Promise<{ held: boolean; completing?: Promise<void> }> {
   if (message.dequeueCount > o.maxDequeueCount) {
     // Delivered too often without success (its executors crashed): the host moves such a message.
     await rt.queue.sendPoison(message.body);
     await message.complete();
-    return true;
+    return { held: true };
   }
   let lost: unknown;
   const renew = setInterval(() => {
@@ -87,7 +169,11 @@ async function deliver(
   try {
     await handleTaskMessage(rt, message.body, { messageId: message.id, dequeueCount: message.dequeueCount });
     clearInterval(renew);
-    await settle(message.complete());
+    // Handled: the worker receives its next message while this one is removed (it awaits the removal
+    // before it handles the next). Its task is done, so a redelivery meanwhile would change nothing.
+    const completing = settle(message.complete());
+    completing.catch(() => undefined); // awaited by the worker; not an unhandled rejection meanwhile
+    return { held: lost === undefined, completing };
   } catch (error) {
     clearInterval(renew);
     rt.monitor.error(`worker: handler failed: ${describeError(error)}`, { messageId: message.id });
@@ -98,7 +184,7 @@ async function deliver(
       await settle(message.abandon(o.retryDelaySeconds));
     }
   }
-  return lost === undefined;
+  return { held: lost === undefined };
 }
 
 /** The driver refused to start: another run of the pipeline is active. Exit code 1. */
@@ -124,17 +210,32 @@ export interface QueueRunOptions extends QueueRuntimeOptions, Omit<WorkerOptions
  * Functions host would, and the final run record is returned. Throws RunNotStarted when a run is active.
  */
 export async function runThroughQueue(options: QueueRunOptions): Promise<RunRecord> {
-  const rt = new QueueRuntime(options);
+  const doorbell = new Doorbell();
+  const rt = new QueueRuntime({ ...options, queue: new RingingQueue(options.queue, doorbell) });
   try {
     await rt.queue.ensure();
     const started = await startRun(rt, { trigger: options.trigger ?? "cli", select: options.select, fullRefresh: options.fullRefresh });
     if (!started.started) throw new RunNotStarted(started.reason);
     const dispatched = await rt.dispatch.read(rt.pipeline.name, started.runId);
     rt.emit({ type: "run-start", runId: started.runId, tasks: Object.values(dispatched?.state.tasks ?? {}).map((t) => t.task) });
-    const until = async () => (await rt.dispatch.read(rt.pipeline.name, started.runId))?.state.status !== "running";
+    // Whether the run ended: this process writes the run's state, and while it last saw it running the
+    // lake is asked only once a second (another process may end it: a driver abandoning it); one read
+    // answers every worker that asks while it is in flight.
+    let asking: Promise<boolean> | undefined;
+    let askedAt = 0;
+    const until = () => {
+      if (rt.dispatch.seenRunning(rt.pipeline.name, started.runId) && Date.now() - askedAt < 1_000) return Promise.resolve(false);
+      asking ??= rt.dispatch.read(rt.pipeline.name, started.runId)
+        .then((found) => found?.state.status !== "running")
+        .finally(() => {
+          askedAt = Date.now();
+          asking = undefined;
+        });
+      return asking;
+    };
     const controller = new AbortController();
     const workers = Array.from({ length: options.workers ?? 2 }, () =>
-      runWorker(rt, { ...options, until, signal: controller.signal }).catch((e: unknown) => {
+      runWorker(rt, { ...options, until, doorbell, signal: controller.signal }).catch((e: unknown) => {
         controller.abort();
         throw e;
       }),
