@@ -6,11 +6,11 @@ import type { ConnectionPool } from "mssql";
 import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
-import { csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
-import { defaultStaging } from "../csv/staging.ts";
-import { columnOf, cursorPosition } from "../incremental.ts";
+import { DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
+import { columnOf } from "../incremental.ts";
 import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceColumn, SourceConnector, SplitRequest } from "../source.ts";
 import { driverErrors, driverText } from "../driver-errors.ts";
+import { requireChunkRows, rowChunks } from "../sql/chunks.ts";
 import { buildSelect } from "../sql/select.ts";
 import { quantilePoints, SAMPLE_ROWS, stepPoints } from "../sql/split.ts";
 import { entraCredential, mssqlConfig, type MssqlTarget, parseMssqlTarget } from "./connect.ts";
@@ -76,7 +76,7 @@ export class MssqlConnector implements SourceConnector {
   }
 
   async *read(request: ReadRequest, engine: Engine): AsyncGenerator<Chunk> {
-    if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
+    requireChunkRows(request);
     const query = buildSelect(request, MSSQL_SQL);
     const pool = await this.connection();
     const sqlRequest = pool.request();
@@ -87,25 +87,12 @@ export class MssqlConnector implements SourceConnector {
         cursorIndexes: request.slice ? query.cursorIndexes : [],
         maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
       }, cursors);
-      const chunks = csvToParquetChunks(blocks, engine, {
-        workDir: request.workDir,
+      yield* rowChunks(request, engine, blocks, cursors, {
         fieldCount: query.columns.length,
         selectList: mssqlSelectList(query.columns),
-        codec: "zstd",
-        compressionLevel: 1,
-        staging: defaultStaging,
         maxRowBytes: this.options.maxRowBytes,
         stopSource: () => sqlRequest.cancel(),
       });
-      for await (const chunk of chunks) {
-        const cursor = cursors.shift();
-        yield {
-          file: chunk.file,
-          rows: chunk.rows,
-          bytes: chunk.bytes,
-          lastCursor: request.slice && cursor ? cursorPosition(request.slice, cursor) : undefined,
-        };
-      }
     } catch (error) {
       if (error instanceof SourceError) throw error;
       throw new SourceError(`extracting ${request.schema.label} from ${this.where}: ${(error as Error).message}`);

@@ -7,11 +7,11 @@ import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
 import { BlockWriter } from "../csv/blocks.ts";
-import { type CsvBlock, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
-import { defaultStaging } from "../csv/staging.ts";
+import { type CsvBlock, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
 import { driverErrors, driverText } from "../driver-errors.ts";
-import { columnOf, cursorPosition } from "../incremental.ts";
+import { columnOf } from "../incremental.ts";
 import type { Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceColumn, SourceConnector, SplitRequest } from "../source.ts";
+import { requireChunkRows, rowChunks } from "../sql/chunks.ts";
 import { buildSelect } from "../sql/select.ts";
 import { quantilePoints, SAMPLE_ROWS, stepPoints } from "../sql/split.ts";
 import { oracleConnectAttributes, type OracleTarget, parseOracleTarget } from "./connect.ts";
@@ -99,7 +99,7 @@ export class OracleConnector implements SourceConnector {
   }
 
   async *read(request: ReadRequest, engine: Engine): AsyncGenerator<Chunk> {
-    if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
+    requireChunkRows(request);
     const query = buildSelect(request, ORACLE_SQL);
     const connection = await this.connect();
     const cursors: (readonly (string | null)[] | undefined)[] = [];
@@ -110,25 +110,12 @@ export class OracleConnector implements SourceConnector {
         cursorIndexes: request.slice ? query.cursorIndexes : [],
         maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
       }, cursors);
-      const chunks = csvToParquetChunks(blocks, engine, {
-        workDir: request.workDir,
+      yield* rowChunks(request, engine, blocks, cursors, {
         fieldCount: query.columns.length,
         selectList: oracleSelectList(query.columns),
-        codec: "zstd",
-        compressionLevel: 1,
-        staging: defaultStaging,
         maxRowBytes: this.options.maxRowBytes,
         stopSource: () => void connection.breakExecution().catch(() => undefined),
       });
-      for await (const chunk of chunks) {
-        const cursor = cursors.shift();
-        yield {
-          file: chunk.file,
-          rows: chunk.rows,
-          bytes: chunk.bytes,
-          lastCursor: request.slice && cursor ? cursorPosition(request.slice, cursor) : undefined,
-        };
-      }
     } catch (error) {
       if (error instanceof SourceError) throw error;
       throw new SourceError(`extracting ${request.schema.label} from ${this.where}: ${oracleReason(error)}`, { cause: oracleErrors.scrub(error) });

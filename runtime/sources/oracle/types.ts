@@ -4,6 +4,7 @@
 // BINARY_DOUBLE as the shortest text that round-trips. The map, and why: README ("Oracle"), docs/sources.md.
 
 import { quoteIdent } from "../../engine/sql.ts";
+import { castTimeText } from "../csv/time-text.ts";
 import type { SourceColumn } from "../source.ts";
 import { quoteOracleIdent } from "./identifiers.ts";
 
@@ -140,9 +141,7 @@ export function oracleDuckConversion(text: string, duckType: string): string {
       return `unhex(${text})`;
     case "TIMESTAMP":
     case "TIMESTAMPTZ":
-      // `0044-03-15 12:00:00 BC` → DuckDB's `0044-03-15 (BC) 12:00:00`; without it DuckDB refuses the value.
-      return `CASE WHEN suffix(${text}, ' BC') THEN CAST(regexp_replace(${text}, '^(\\d+-\\d+-\\d+)(.*) BC$', '\\1 (BC)\\2') AS ${duckType}) ` +
-        `ELSE CAST(${text} AS ${duckType}) END`;
+      return castTimeText(text, duckType);
     default:
       return `CAST(${text} AS ${duckType})`;
   }

@@ -5,6 +5,7 @@
 
 import { quoteIdent, quoteLiteral } from "../../engine/sql.ts";
 import type { SourceColumn } from "../source.ts";
+import { castTimeText } from "../csv/time-text.ts";
 
 /** A column as pg_catalog describes it (see catalog.ts). */
 export interface CatalogColumn {
@@ -140,10 +141,8 @@ export function duckConversion(text: string, duckType: string, column?: SourceCo
     case "DATE":
     case "TIMESTAMP":
     case "TIMESTAMPTZ":
-      // PostgreSQL writes BC as a suffix (`0044-03-15 12:00:00 BC`), DuckDB reads `0044-03-15 (BC) 12:00:00`;
-      // without the rewrite DuckDB would silently read the year as AD.
-      return `CASE WHEN suffix(${text}, ' BC') THEN CAST(regexp_replace(${text}, '^(\\d+-\\d+-\\d+)(.*) BC$', '\\1 (BC)\\2') AS ${duckType}) ` +
-        `ELSE CAST(${text} AS ${duckType}) END`;
+      // PostgreSQL writes BC as a suffix (`0044-03-15 12:00:00 BC`), which DuckDB reads otherwise.
+      return castTimeText(text, duckType);
     default:
       return `CAST(${text} AS ${duckType})`;
   }

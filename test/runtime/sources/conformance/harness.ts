@@ -7,7 +7,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline, type BronzeTable } from "../../../../runtime/declare/index.ts";
+import { bronze, pipeline, type BronzeTable } from "../../../../runtime/declare/index.ts";
+import type { SqlSource } from "../../../../runtime/declare/sources.ts";
 import type { Engine } from "../../../../runtime/engine/engine.ts";
 import { queryRows } from "../../../../runtime/engine/engine.ts";
 import { runLocal } from "../../../../runtime/orchestration/local-runner.ts";
@@ -77,6 +78,15 @@ export interface ConformanceSource {
 }
 
 export type Lake = Awaited<ReturnType<typeof scratchLake>>;
+
+/** The scenarios' bronze stage over a SQL source's table: keyed by id, incremental on (updated_at, id) when asked. */
+export function sqlScenarioStage(source: SqlSource, table: string, options: StageOptions): BronzeTable {
+  return bronze.table(source, {
+    table, name: options.name, primaryKey: "id",
+    incremental: options.incremental ? { cursor: ["updated_at", "id"], lookBack: options.lookBack } : undefined,
+    deletes: options.deletes ? "keyScan" : undefined,
+  });
+}
 
 /** Run one stage through the local runner (`mallard run`'s path); its task record. */
 export async function load(stage: BronzeTable, lake: Lake) {

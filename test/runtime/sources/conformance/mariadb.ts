@@ -1,7 +1,7 @@
 // The conformance adapter for MariaDB (the real server on 127.0.0.1:3306).
 import { bronze, source, type BronzeTable } from "../../../../runtime/declare/index.ts";
 import { testMariadb } from "../../../helpers/mariadb.ts";
-import type { ConformanceSource, Row, StageOptions, TypeCase } from "./harness.ts";
+import { type ConformanceSource, type Row, sqlScenarioStage, type StageOptions, type TypeCase } from "./harness.ts";
 
 /** Columns of every MariaDB type the type map names, one row of values (row 2 is all NULL). */
 const TYPES: readonly (TypeCase & { sql: string; value: string })[] = [
@@ -71,13 +71,7 @@ export async function mariadbSource(): Promise<ConformanceSource> {
         `SELECT CAST(id AS CHAR) AS id, DATE_FORMAT(updated_at, '%Y-%m-%d %H:%i:%s') AS updatedAt, name, CAST(amount AS CHAR) AS amount${has ? ", extra" : ""} FROM ${q(table)} ORDER BY id`);
       return (rows as (Omit<Row, "id"> & { id: string })[]).map((r) => ({ ...r, id: Number(r.id) }));
     },
-    stage(table, options: StageOptions): BronzeTable {
-      return bronze.table(maria(options.chunkRows), {
-        table: `${db.database}.${table}`, name: options.name, primaryKey: "id",
-        incremental: options.incremental ? { cursor: ["updated_at", "id"], lookBack: options.lookBack } : undefined,
-        deletes: options.deletes ? "keyScan" : undefined,
-      });
-    },
+    stage: (table, options: StageOptions) => sqlScenarioStage(maria(options.chunkRows), `${db.database}.${table}`, options),
     types: [{
       label: "the type map",
       cases: TYPES,

@@ -4,7 +4,7 @@
 import type { ConnectionPool } from "mssql";
 import { bronze, source, type BronzeTable } from "../../../../runtime/declare/index.ts";
 import { entraCredential, mssqlConfig, parseMssqlTarget } from "../../../../runtime/sources/mssql/connect.ts";
-import type { ConformanceSource, Row, StageOptions, TypeCase } from "./harness.ts";
+import { type ConformanceSource, type Row, sqlScenarioStage, type StageOptions, type TypeCase } from "./harness.ts";
 
 /** Columns of every SQL Server type the type map names, one row of values (row 2 is all NULL). */
 const TYPES: readonly (TypeCase & { sql: string; value: string })[] = [
@@ -65,13 +65,7 @@ export async function mssqlSource(connection: string): Promise<ConformanceSource
       const result = await run(`SELECT CONVERT(varchar(20), id) AS id, CONVERT(varchar(19), updated_at, 120) AS updatedAt, name, CONVERT(varchar(20), amount) AS amount${extra ? ", extra" : ""} FROM ${q(table)} ORDER BY id`);
       return (result.recordset as (Omit<Row, "id"> & { id: string })[]).map((r) => ({ ...r, id: Number(r.id) }));
     },
-    stage(table, options: StageOptions): BronzeTable {
-      return bronze.table(server(options.chunkRows), {
-        table: `dbo.${prefix}${table}`, name: options.name, primaryKey: "id",
-        incremental: options.incremental ? { cursor: ["updated_at", "id"], lookBack: options.lookBack } : undefined,
-        deletes: options.deletes ? "keyScan" : undefined,
-      });
-    },
+    stage: (table, options: StageOptions) => sqlScenarioStage(server(options.chunkRows), `dbo.${prefix}${table}`, options),
     types: [{
       label: "the type map",
       cases: TYPES,

@@ -5,7 +5,7 @@ import { bronze, source, type BronzeTable } from "../../../../runtime/declare/in
 import { oracleConnectAttributes, parseOracleTarget } from "../../../../runtime/sources/oracle/connect.ts";
 import { SESSION_SQL } from "../../../../runtime/sources/oracle/connector.ts";
 import { loadOracleDriver } from "../../../../runtime/sources/oracle/driver.ts";
-import type { ConformanceSource, Row, StageOptions, TypeCase } from "./harness.ts";
+import { type ConformanceSource, type Row, sqlScenarioStage, type StageOptions, type TypeCase } from "./harness.ts";
 
 /** Columns of every Oracle type the type map names, one row of values (row 2 is all NULL). */
 const TYPES: readonly (TypeCase & { sql: string; value: string })[] = [
@@ -80,13 +80,7 @@ export async function oracleSource(connection: string): Promise<ConformanceSourc
       return ((result.rows ?? []) as (string | null)[][]).map(([id, updatedAt, name, amount, x]) =>
         ({ id: Number(id), updatedAt: updatedAt!, name, amount, ...(extra ? { extra: x ?? null } : {}) }) as Row);
     },
-    stage(table, options: StageOptions): BronzeTable {
-      return bronze.table(ora(options.chunkRows), {
-        table: q(table), name: options.name, primaryKey: "id",
-        incremental: options.incremental ? { cursor: ["updated_at", "id"], lookBack: options.lookBack } : undefined,
-        deletes: options.deletes ? "keyScan" : undefined,
-      });
-    },
+    stage: (table, options: StageOptions) => sqlScenarioStage(ora(options.chunkRows), q(table), options),
     types: [{
       label: "the type map",
       cases: TYPES,

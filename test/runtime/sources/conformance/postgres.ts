@@ -3,7 +3,7 @@ import pg from "pg";
 import { bronze, source, type BronzeTable } from "../../../../runtime/declare/index.ts";
 import { quoteIdent } from "../../../../runtime/engine/sql.ts";
 import { testPostgres, type TestPostgresKind } from "../../../helpers/pg.ts";
-import type { ConformanceSource, Row, StageOptions, TypeCase } from "./harness.ts";
+import { type ConformanceSource, type Row, sqlScenarioStage, type StageOptions, type TypeCase } from "./harness.ts";
 
 /** Columns of every PostgreSQL type the type map names, one row of values and one of NULLs. */
 const TYPES: readonly (TypeCase & { pg: string; value: string })[] = [
@@ -71,13 +71,7 @@ export async function postgresSource(kind: TestPostgresKind): Promise<Conformanc
         `SELECT id::text AS id, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS "updatedAt", name, amount::text AS amount${has ? ", extra" : ""} FROM ${q(table)} ORDER BY id`);
       return result.rows.map((r) => ({ ...r, id: Number(r.id) }));
     },
-    stage(table, options: StageOptions): BronzeTable {
-      return bronze.table(db(options.chunkRows), {
-        table: `${schema}.${table}`, name: options.name, primaryKey: "id",
-        incremental: options.incremental ? { cursor: ["updated_at", "id"], lookBack: options.lookBack } : undefined,
-        deletes: options.deletes ? "keyScan" : undefined,
-      });
-    },
+    stage: (table, options: StageOptions) => sqlScenarioStage(db(options.chunkRows), `${schema}.${table}`, options),
     types: [{
       label: "the type map",
       cases: TYPES,
