@@ -1,7 +1,7 @@
 // Column lineage in the run report: each model's columns (gold first) as buttons; clicking one shows the
 // tree of input columns it is computed from, followed through every model of the run down to bronze,
-// and marks the stages involved in the DAG. The trees are rendered here (escaped) and only shown by the
-// page's script, so no data ever passes through script.
+// and marks the stages involved in the DAG. The trees are rendered here (escaped) into <template>s, and
+// the page's script only copies a template's markup into the page, so no data ever passes through script.
 
 import type { RunRecord } from "../state/run-records.ts";
 import type { PipelineGraph, StageNode } from "./data.ts";
@@ -66,16 +66,19 @@ ${columns.map((c, i) => {
   const direct = lineage[c].map((s) => refOf(stage, s));
   const origins = originsOf({ stage: stage.name, table: stage.name, column: c });
   const fromOrigins = [...origins.columns.values()].filter((o) => !(o.table === stage.name && o.column === c));
-  return html`<div class="lineage-tree" id="${`lineage-${stage.name}-${i}`}" data-stages="${[...origins.stages].join(" ")}" hidden>
+  // A <template> is parsed but stays out of the document (no style, no layout) until its column is clicked:
+  // a pipeline of 200 stages has thousands of these trees.
+  return html`<template class="lineage-template" id="${`lineage-${stage.name}-${i}`}" data-stages="${[...origins.stages].join(" ")}">
 ${direct.length ? html`<div><code>${stage.name}.${c}</code> is computed from ${columnList(direct)}</div>
-<div>which come from ${columnList(fromOrigins)}</div>` : html`<p class="empty">no input column (a constant or a row count)</p>`}</div>`;
+<div>which come from ${columnList(fromOrigins)}</div>` : html`<p class="empty">no input column (a constant or a row count)</p>`}</template>`;
 })}</div>`;
   });
   return html`<p class="muted">Click a column to see the input columns it is computed from, and where those come from at the start of the pipeline (from DuckDB's parse of each model's SQL; filters and join keys are not counted).</p>${blocks}`;
 }
 
+/** One line of columns: the element count, not the text, is what a browser pays for. */
 function columnList(refs: readonly ColumnRef[]): Markup {
-  return html`<ul>${refs.map((r) => html`<li><code>${r.table}.${r.column}</code> <span class="muted">${r.stage !== r.table ? r.stage : ""}</span></li>`)}</ul>`;
+  return html`<div class="column-list"><code>${refs.map((r) => `${r.table}.${r.column}${r.stage !== r.table ? ` (${r.stage})` : ""}`).join(", ")}</code></div>`;
 }
 
 /** `people__entities` is a companion of the input read as `people`. */
@@ -88,21 +91,24 @@ function layerOrder(stage: StageNode): number {
   return { gold: 0, silver: 1, bronze: 2 }[stage.layer];
 }
 
-/** The page script's part: show a column's tree, and mark its stages in the DAG. */
+/** The page script's part: show a column's tree (a copy of its template's markup), and mark its stages in the DAG. */
 export const LINEAGE_SCRIPT = `
 (function () {
   var buttons = document.querySelectorAll("button.column");
   buttons.forEach(function (b) {
     b.addEventListener("click", function () {
-      var tree = document.getElementById(b.getAttribute("data-target"));
-      var show = tree.hidden;
-      document.querySelectorAll(".lineage-tree").forEach(function (t) { t.hidden = true; });
+      var template = document.getElementById(b.getAttribute("data-target"));
+      var show = !b.classList.contains("active");
+      document.querySelectorAll(".lineage-tree").forEach(function (t) { t.remove(); });
       buttons.forEach(function (x) { x.classList.remove("active"); });
       document.querySelectorAll(".node.lineage").forEach(function (n) { n.classList.remove("lineage"); });
       if (!show) return;
-      tree.hidden = false;
+      var tree = document.createElement("div");
+      tree.className = "lineage-tree";
+      tree.appendChild(template.content.cloneNode(true));
+      template.after(tree);
       b.classList.add("active");
-      var stages = tree.getAttribute("data-stages").split(" ");
+      var stages = template.getAttribute("data-stages").split(" ");
       document.querySelectorAll(".node").forEach(function (n) { if (stages.indexOf(n.getAttribute("data-stage")) >= 0) n.classList.add("lineage"); });
     });
   });

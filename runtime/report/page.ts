@@ -52,7 +52,7 @@ code { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; }
 button.column { font: 12px ui-monospace, Menlo, Consolas, monospace; margin: 2px; padding: 3px 8px; border: 1px solid var(--line); border-radius: 5px; background: #f0f4f8; cursor: pointer; }
 button.column.active { background: #fcefc7; border-color: #b7860b; }
 .lineage-tree { margin: 8px 0 4px; padding: 8px 12px; background: #fffbea; border-radius: 6px; font-size: 13px; }
-.lineage-tree ul { margin: 4px 0; padding-left: 20px; }
+.lineage-tree .column-list { margin: 4px 0 4px 20px; line-height: 1.6; }
 svg .node.lineage rect { stroke: #b7860b; stroke-width: 3; }
 nav a { color: #bcccdc; margin-right: 14px; font-size: 13px; }
 `;

@@ -17,8 +17,17 @@ export const STATUS_COLOURS: Readonly<Record<StageStatus, string>> = {
 
 const WORST_FIRST: readonly TaskStatus[] = ["failed", "abandoned", "running", "pending", "skipped", "succeeded"];
 
+// A report asks for the tasks of each stage many times (DAG, lineage, tables): indexed once per record.
+const byStage = new WeakMap<RunRecord, Map<string, TaskRecord[]>>();
+
 export function tasksOfStage(run: RunRecord, stage: string): TaskRecord[] {
-  return Object.values(run.tasks).filter((t) => t.stage === stage);
+  let index = byStage.get(run);
+  if (!index) {
+    index = new Map();
+    for (const t of Object.values(run.tasks)) (index.get(t.stage) ?? index.set(t.stage, []).get(t.stage)!).push(t);
+    byStage.set(run, index);
+  }
+  return [...(index.get(stage) ?? [])];
 }
 
 export function stageStatus(run: RunRecord, stage: string): StageStatus {
