@@ -50,6 +50,9 @@ export async function readDeclaration(file: string, shown: string): Promise<Pipe
     const { pipelineFromYaml } = await import("./yaml.ts");
     return pipelineFromYaml(text, shown);
   }
+  if (/\.(xls|xlsm|xlsb|ods|numbers)$/i.test(file)) {
+    throw new ConfigError([`${shown}: a job sheet is read from .xlsx or .csv: save it as an Excel workbook (.xlsx)`]);
+  }
   if (isJobSheet(file)) {
     const source = await readJobSheetSource(file, shown);
     const { pipelineFromJobSheet } = await import("./job-sheet/pipeline.ts");

@@ -134,6 +134,11 @@ describe("job sheet (.csv)", () => {
     assert.ok(found.some((p) => /duplicate name \(stages\[0\] at line \d+ and clash\.csv: row 2\)/.test(p)), found.join("\n"));
   });
 
+  it("asks for .xlsx when given another spreadsheet format", async () => {
+    await writeFile(join(dir, "old.ods"), "");
+    assert.deepEqual(await problems("old.ods"), ["old.ods: a job sheet is read from .xlsx or .csv: save it as an Excel workbook (.xlsx)"]);
+  });
+
   it("needs its companion YAML", async () => {
     await writeFile(join(dir, "alone.csv"), "source,table,primary key\nshop,public.a,id\n");
     assert.deepEqual(await problems("alone.csv"), ['alone.csv: no alone.yml beside it: a job sheet names its sources, and alone.yml declares them (name, schedule, sources; see the README\'s "Job sheets")']);
