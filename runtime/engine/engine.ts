@@ -13,6 +13,8 @@ import { quoteLiteral } from "./sql.ts";
 export { type EngineAccess, lakeAccess } from "./sandbox.ts";
 
 export class Engine {
+  private encoder: Promise<DuckDBInstance> | undefined;
+
   private constructor(
     private readonly instance: DuckDBInstance,
     /** Scratch folder for this engine: spills, staged inputs, outputs before upload. */
@@ -26,32 +28,24 @@ export class Engine {
    */
   static async create(settings: EngineSettings = {}, access: EngineAccess = {}): Promise<Engine> {
     const workDir = settings.tempDirectory ?? (await mkdtemp(join(tmpdir(), "mallard-")));
-    const instance = await DuckDBInstance.create(":memory:", {
-      memory_limit: settings.memoryLimit ?? "1GB",
-      threads: String(settings.threads ?? availableParallelism()),
-      temp_directory: join(workDir, "spill"),
-      // Results must not depend on thread scheduling (stable ids, reproducible files).
-      preserve_insertion_order: "true",
-    });
-    try {
-      const con = await instance.connect();
-      try {
-        // For the instance, not a connection: none can change it once the configuration is locked.
-        await con.run("SET GLOBAL TimeZone = 'UTC'");
-        await lockDown(con, workDir, access);
-      } finally {
-        con.closeSync();
-      }
-    } catch (e) {
-      instance.closeSync();
-      throw e;
-    }
+    const instance = await openInstance(settings.memoryLimit ?? "1GB", settings.threads ?? availableParallelism(), join(workDir, "spill"), workDir, access);
     return new Engine(instance, workDir, settings.tempDirectory === undefined);
   }
 
   /** A new connection; close it when done. Connections share the instance's memory budget. */
   async connect(): Promise<DuckDBConnection> {
     return this.instance.connect();
+  }
+
+  /**
+   * A connection to the engine's single-threaded sibling (made on first use; it reaches only the work
+   * folder): for statements fed from JavaScript one vector at a time, such as bronze's binary extraction
+   * writing Parquet from a table function. There a second DuckDB thread found no work to share and cost
+   * 15–30 % more CPU for the same wall time (docs/extraction.md), whatever threads the engine has.
+   */
+  async connectSingleThreaded(): Promise<DuckDBConnection> {
+    this.encoder ??= openInstance("256MB", 1, join(this.workDir, "spill-encoder"), this.workDir, {});
+    return (await this.encoder).connect();
   }
 
   /** Run `body` with a fresh connection that is closed afterwards, whatever happens. */
@@ -66,8 +60,35 @@ export class Engine {
 
   async close(): Promise<void> {
     this.instance.closeSync();
+    const encoder = await this.encoder?.catch(() => undefined);
+    encoder?.closeSync();
     if (this.ownsWorkDir) await rm(this.workDir, { recursive: true, force: true });
   }
+}
+
+/** An in-memory DuckDB locked down (sandbox.ts) to `workDir` and `access` before any SQL runs. */
+async function openInstance(memoryLimit: string, threads: number, spill: string, workDir: string, access: EngineAccess): Promise<DuckDBInstance> {
+  const instance = await DuckDBInstance.create(":memory:", {
+    memory_limit: memoryLimit,
+    threads: String(threads),
+    temp_directory: spill,
+    // Results must not depend on thread scheduling (stable ids, reproducible files).
+    preserve_insertion_order: "true",
+  });
+  try {
+    const con = await instance.connect();
+    try {
+      // For the instance, not a connection: none can change it once the configuration is locked.
+      await con.run("SET GLOBAL TimeZone = 'UTC'");
+      await lockDown(con, workDir, access);
+    } finally {
+      con.closeSync();
+    }
+  } catch (e) {
+    instance.closeSync();
+    throw e;
+  }
+  return instance;
 }
 
 /** Rows of a query as plain objects (small results only: counts, check results, metadata). */

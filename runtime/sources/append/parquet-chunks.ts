@@ -68,7 +68,7 @@ export async function* appendToParquetChunks(
   const ready = new Map<number, Held>();
   // One connection converts chunks in order; its table function reads the chunk named by its argument.
   const name = `mallard_batches_${randomBytes(6).toString("hex")}`;
-  const con: DuckDBConnection = await engine.connect();
+  const con: DuckDBConnection = await engine.connectSingleThreaded();
   con.registerTableFunction(batchScan(name, options.stageTypes, ready));
   let converting: Promise<unknown> = Promise.resolve();
 
