@@ -13,6 +13,7 @@ import { loadPipeline } from "../runtime/config/load-pipeline.ts";
 import { ConfigError, describeError, MallardError } from "../runtime/errors.ts";
 import { buildBundle, pruneBundles } from "./bundle/bundle.ts";
 import { BundleError } from "./bundle/errors.ts";
+import { warmCodeDeployment } from "./deploy/code-deployment.ts";
 import { readSettings, secretConfigKey, SETTING_KEYS } from "./config.ts";
 import { Lakehouse } from "./lakehouse.ts";
 import { vaultName } from "./naming.ts";
@@ -55,6 +56,7 @@ export async function mallardProgram(options: ProgramOptions = {}): Promise<Prog
 }
 
 async function program(projectRoot: string, options: ProgramOptions): Promise<ProgramOutputs> {
+  warmCodeDeployment();
   const settings = readSettings();
   const client = await pinnedClient();
   const pipeline = await loadPipeline(settings.pipeline, projectRoot);
