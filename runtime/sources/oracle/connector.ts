@@ -45,6 +45,8 @@ export interface OracleConnectorOptions {
   readonly name?: string;
   /** Largest row, as CSV text. @default 8 MiB */
   readonly maxRowBytes?: number;
+  /** The driver. @default oracledb (thin mode); tests without a server give a stand-in */
+  readonly driver?: OracleDriver;
 }
 
 /** The catalog query: a table's or view's columns in order (binds: owner or NULL for the current schema, name). */
@@ -208,7 +210,7 @@ export class OracleConnector implements SourceConnector {
   }
 
   private async loadDriver(): Promise<OracleDriver> {
-    this.driver ??= await loadOracleDriver();
+    this.driver ??= this.options.driver ?? await loadOracleDriver();
     return this.driver;
   }
 

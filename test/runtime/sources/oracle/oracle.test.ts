@@ -4,7 +4,8 @@
 // the thin driver returns them (NUMBER text, numbers, Buffers, the driver's own IntervalDS/IntervalYM
 // objects) written by the shared block writer and typed by the real CSV → Parquet pipeline in DuckDB.
 // The only stand-in is a LOB locator (an object with `length` and `getData`, as the driver's Lob has).
-// test/runtime/sources/conformance/oracle.test.ts runs the shared suite when MALLARD_TEST_ORACLE is set.
+// read.test.ts runs the connector itself over a stand-in driver; test/runtime/sources/conformance/oracle.test.ts
+// runs the shared suite against a real server when MALLARD_TEST_ORACLE is set.
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
