@@ -127,7 +127,7 @@ function reportPeople(f: PeopleFigures): void {
   console.log(`  wall/CPU s ${phaseLine(s.phases)}`);
   const m = f.memory;
   console.log(`  memory     peak RSS ${mib(m.peakRssMiB)} (whole process) = DuckDB's peak ${mib(m.duckdbPeakMiB)} (its own accounting, sampled) + the rest (Node heap ${mib(m.peakHeapMiB)}, code, allocator slack); ` +
-    `limit ${f.memoryLimit}: ${m.peakRssMiB <= m.limitMiB ? "inside" : "OVER"}; spill folder peak ${mib(m.peakSpillMiB)}`);
+    `memoryLimit ${f.memoryLimit} = ${mib(m.limitMiB)} (DuckDB's own limit ${m.duckdbLimit}): ${m.peakRssMiB <= m.limitMiB ? "inside" : "OVER"}; spill folder peak ${mib(m.peakSpillMiB)}`);
 }
 
 async function main(): Promise<void> {

@@ -79,7 +79,7 @@ export interface FunctionsSettings {
   lowInstanceCountRegion?: string;
   /** Instances kept warm (billed while idle). 0 keeps the idle cost at zero. @default 0 */
   alwaysReady: number;
-  /** DuckDB memory limit per instance. @default the pipeline's `engine.memoryLimit`, else 75% of `instanceMemoryMB` ("1536MB") */
+  /** Engine memory per instance (Node and DuckDB; DuckDB itself gets less, runtime/engine/memory.ts). @default the pipeline's `engine.memoryLimit`, else 75% of `instanceMemoryMB` ("1536MB") */
   engineMemoryLimit?: string;
   /** Name of the task queue; the poison queue is `<name>-poison`. @default "mallard-tasks" */
   taskQueue: string;

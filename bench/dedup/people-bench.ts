@@ -7,7 +7,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readdir, readFile, rename, stat } from "node:fs/promises";
+import { readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -15,6 +15,7 @@ import { parse as parseYaml } from "yaml";
 import { parseDedupArgs } from "../../runtime/declare/dedup.ts";
 import { runDedup } from "../../runtime/dedup/index.ts";
 import { Engine } from "../../runtime/engine/engine.ts";
+import { duckdbMemoryLimit, parseMemorySize } from "../../runtime/engine/memory.ts";
 import { quoteLiteral } from "../../runtime/engine/sql.ts";
 import { generatePeople } from "./people.ts";
 import { phaseSeconds, score, seconds, type PhaseSeconds, type Scores } from "./score.ts";
@@ -33,6 +34,8 @@ export interface PeopleFigures extends Scores {
   memory: {
     /** The engine's memoryLimit in MiB: what the whole process must stay inside. */
     limitMiB: number;
+    /** DuckDB's own memory_limit under it (runtime/engine/memory.ts). */
+    duckdbLimit: string;
     /** Peak resident set of the whole child process (Node and DuckDB), from the kernel. */
     peakRssMiB: number;
     /** Largest total DuckDB reported in duckdb_memory() (its buffer manager's own accounting), sampled every 100 ms. */
@@ -99,7 +102,8 @@ async function folderBytes(dir: string): Promise<number> {
 
 async function childMain(people: string, truth: string, memoryLimit: string, threads: number): Promise<void> {
   const engine = await Engine.create({ memoryLimit, threads }, { paths: [people, truth] });
-  const peak = { spill: 0, duckdb: 0, heap: 0 };
+  const peak = { spill: 0, duckdb: 0, heap: 0, rss: 0 };
+  const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
   const spill = join(engine.workDir, "spill");
   // A second connection reads DuckDB's own accounting while the run's connection works.
   const probe = await engine.connect();
@@ -109,13 +113,20 @@ async function childMain(people: string, truth: string, memoryLimit: string, thr
     sampling = true;
     try {
       peak.spill = Math.max(peak.spill, await folderBytes(spill));
-      peak.heap = Math.max(peak.heap, process.memoryUsage().heapUsed);
+      const usage = process.memoryUsage();
+      peak.heap = Math.max(peak.heap, usage.heapUsed);
+      peak.rss = Math.max(peak.rss, usage.rss);
+      trace?.push(`${Math.round(performance.now())},${mib(usage.rss)},${mib(peak.duckdb)},${phase}`);
       const reader = await probe.runAndReadAll("SELECT sum(memory_usage_bytes) AS b FROM duckdb_memory()");
       peak.duckdb = Math.max(peak.duckdb, Number(reader.getRowObjectsJS()[0].b ?? 0));
     } finally {
       sampling = false;
     }
   };
+  // MALLARD_BENCH_MEMORY_TRACE=<file>: a CSV of (ms, RSS MiB, DuckDB peak MiB so far, phase) per sample.
+  const tracePath = process.env.MALLARD_BENCH_MEMORY_TRACE;
+  const trace = tracePath ? ["ms,rss_mib,duckdb_peak_mib,phase"] : undefined;
+  let phase = "load";
   const poll = setInterval(() => void sample(), 100);
   try {
     const figures = await engine.withConnection(async (con) => {
@@ -125,10 +136,19 @@ async function childMain(people: string, truth: string, memoryLimit: string, thr
       const load = performance.now() - t0;
       const args = parseDedupArgs("people_1m", parseYaml(await readFile(PEOPLE_CONFIG, "utf8")));
       const { from: _from, ...spec } = args;
+      phase = "budget";
       const cpu0 = process.cpuUsage();
-      const result = await runDedup(con, { input: "people", spec, prefix: "people", stage: "people_1m", keepIntermediate: true });
+      const result = await runDedup(con, {
+        input: "people",
+        spec,
+        prefix: "people",
+        stage: "people_1m",
+        keepIntermediate: true,
+        onPhase: (next) => (phase = next),
+      });
       const cpu = process.cpuUsage(cpu0);
       const phases = phaseSeconds(result.metrics);
+      phase = "scoring the result";
       const scores = await score(con, "people", "people_truth", args.id, spec.threshold ?? 0.9, spec.clusterThreshold ?? 0.99);
       return {
         records: result.metrics.records,
@@ -138,31 +158,28 @@ async function childMain(people: string, truth: string, memoryLimit: string, thr
         seconds: { input: seconds(load), total: phases.total, cpu: seconds((cpu.user + cpu.system) / 1000), phases },
         load: loadavg()[0],
         recordsPerSecond: result.metrics.records / phases.total,
-        memory: { limitMiB: mebibytes(memoryLimit), peakRssMiB: 0, duckdbPeakMiB: 0, peakHeapMiB: 0, peakSpillMiB: 0 },
+        memory: {
+          limitMiB: Math.round(parseMemorySize(memoryLimit) / 2 ** 20),
+          duckdbLimit: duckdbMemoryLimit(memoryLimit),
+          peakRssMiB: 0,
+          duckdbPeakMiB: 0,
+          peakHeapMiB: 0,
+          peakSpillMiB: 0,
+        },
         conflicts: result.metrics.conflicts,
       } satisfies PeopleFigures;
     });
-    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
     figures.memory.peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
     figures.memory.duckdbPeakMiB = mib(peak.duckdb);
     figures.memory.peakHeapMiB = mib(peak.heap);
     figures.memory.peakSpillMiB = mib(peak.spill);
+    if (tracePath && trace) await writeFile(tracePath, trace.join("\n"));
     console.log(JSON.stringify(figures));
   } finally {
     clearInterval(poll);
     probe.closeSync();
     await engine.close();
   }
-}
-
-/** A memory size as DuckDB reads it ("1GB" is 10^9 bytes, "1GiB" 2^30), in MiB. */
-function mebibytes(limit: string): number {
-  const m = /^\s*([\d.]+)\s*([KMGT]i?B)\s*$/i.exec(limit);
-  if (!m) throw new Error(`not a memory size: ${limit}`);
-  const unit = m[2].toUpperCase();
-  const power = { K: 10, M: 20, G: 30, T: 40 }[unit[0] as "K" | "M" | "G" | "T"];
-  const bytes = unit.includes("I") ? Number(m[1]) * 2 ** power : Number(m[1]) * 1000 ** (power / 10);
-  return Math.round(bytes / 2 ** 20);
 }
 
 if (process.argv[1]?.endsWith("people-bench.ts") && process.argv.length === 6) {

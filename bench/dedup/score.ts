@@ -43,23 +43,25 @@ export async function score(
   const q = async (sql: string) => (await con.runAndReadAll(sql)).getRowObjectsJS()[0];
   const base = await q(`
     SELECT (SELECT sum(n * (n - 1) // 2) FROM (SELECT count(*) AS n FROM score_truth GROUP BY truth)) AS true_pairs,
-           (SELECT count(*) FROM ${t("__pairs")}) AS candidates,
-           (SELECT count(*) FROM ${t("__pairs")} p JOIN score_truth a ON a.rid = p.l JOIN score_truth b ON b.rid = p.r
+           (SELECT count(*) FROM ${t("__scored")}) AS candidates,
+           (SELECT count(*) FROM ${t("__scored")} p JOIN score_truth a ON a.rid = p.l JOIN score_truth b ON b.rid = p.r
              WHERE a.truth = b.truth) AS found`);
   const truePairs = Number(base.true_pairs);
   const pair = await q(`
     SELECT count(*) AS predicted, count(*) FILTER (WHERE a.truth = b.truth) AS tp
     FROM ${t("__scored")} s JOIN score_truth a ON a.rid = s.l JOIN score_truth b ON b.rid = s.r
     WHERE s.match_probability >= ${quoteDouble(threshold)}`);
+  // Best F1 over thresholds from 10,000 probability bins (a window over every scored pair took more
+  // memory than the run it scores).
   const best = await q(`
     WITH s AS (
-      SELECT s.match_probability AS p, CAST(a.truth = b.truth AS INTEGER) AS hit
-      FROM ${t("__scored")} s JOIN score_truth a ON a.rid = s.l JOIN score_truth b ON b.rid = s.r
+      SELECT floor(s.match_probability * 10000) AS bin, count(*) AS predicted, count(*) FILTER (WHERE a.truth = b.truth) AS tp
+      FROM ${t("__scored")} s JOIN score_truth a ON a.rid = s.l JOIN score_truth b ON b.rid = s.r GROUP BY bin
     ), c AS (
-      SELECT p, sum(hit) OVER w AS tp, count(*) OVER w AS predicted FROM s
-      WINDOW w AS (ORDER BY p DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      SELECT bin, sum(tp) OVER w AS tp, sum(predicted) OVER w AS predicted FROM s
+      WINDOW w AS (ORDER BY bin DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
     )
-    SELECT arg_max(p, 2.0 * tp / (predicted + ${truePairs})) AS threshold, max(2.0 * tp / (predicted + ${truePairs})) AS f1 FROM c`);
+    SELECT arg_max(bin / 10000, 2.0 * tp / (predicted + ${truePairs})) AS threshold, max(2.0 * tp / (predicted + ${truePairs})) AS f1 FROM c`);
   const cluster = await q(`
     WITH e AS (SELECT e.entity_id, t.truth FROM ${t("_entities")} e JOIN ${truth} t ON t.id = e.${quoteIdent(id)}),
     tp AS (SELECT sum(n * (n - 1) // 2) AS v FROM (SELECT count(*) AS n FROM e GROUP BY entity_id, truth)),

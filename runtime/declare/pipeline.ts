@@ -9,7 +9,10 @@ import { checkNotify, notifySettings, type NotifyArgs, type NotifySettings } fro
 import type { Stage } from "./stages.ts";
 
 export interface EngineSettings {
-  /** DuckDB memory limit; a Flex Consumption instance has 2 or 4 GB. @default "1GB" */
+  /**
+   * Memory the engine may use, Node process and DuckDB together (DuckDB's own limit is set lower by a
+   * reserve for the rest, and it spills past it); a Flex Consumption instance has 2 or 4 GB. @default "1GB"
+   */
   memoryLimit?: string;
   /** DuckDB threads. @default the number of cores */
   threads?: number;

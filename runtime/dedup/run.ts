@@ -39,8 +39,13 @@ export interface DedupRunOptions {
    * only to keep ids where clusters do not change: what `--full-refresh` does. @default false
    */
   relinkAll?: boolean;
-  /** Keep the `<prefix>__*` working tables (for debugging and the benchmark). @default false */
+  /**
+   * Keep the records and scored pairs (`<prefix>__records`, `<prefix>__scored`) for a report or the
+   * benchmark to read; other working tables are dropped as soon as the run is done with them. @default false
+   */
   keepIntermediate?: boolean;
+  /** Called as each phase ends, with the next phase's name (progress, the benchmark's memory trace). */
+  onPhase?: (next: DedupPhase | "done") => void;
 }
 
 export interface DedupMetrics {
@@ -73,7 +78,7 @@ export interface DedupRunResult {
 }
 
 export async function runDedup(con: DuckDBConnection, options: DedupRunOptions): Promise<DedupRunResult> {
-  const clock = phaseClock();
+  const clock = phaseClock(options.onPhase);
   const { stage, input, model, names } = await checkedModel(con, options);
 
   const entities = options.previous?.entities;
@@ -124,6 +129,11 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
     clock.end("score");
   }
 
+  // Working tables go as soon as nothing reads them: an in-memory table past the memory limit spills.
+  const drop = async (...tables: string[]) => {
+    for (const table of tables) await con.run(`DROP TABLE IF EXISTS ${table}`);
+  };
+  await drop(names.pairs, names.samples);
   const clustering = await clusterRecords(con, model, names, incremental);
   clock.end("cluster");
   const conflicts = await splitConflicts(con, model, names, incremental);
@@ -133,12 +143,11 @@ export async function runDedup(con: DuckDBConnection, options: DedupRunOptions):
   if (incremental && options.previous?.links) {
     links += await carryOverLinks(con, model, names, quoteIdent(options.previous.links));
   }
+  await drop(names.edges, names.labels, names.labelsNext, names.clusters, names.refused, names.aliases);
   clock.end("links");
 
   await writeDeduped(con, input, model, names);
-  if (!options.keepIntermediate) {
-    for (const table of names.intermediate) await con.run(`DROP TABLE IF EXISTS ${table}`);
-  }
+  if (!options.keepIntermediate) await drop(...names.intermediate);
   clock.end("publish");
 
   return {
@@ -193,7 +202,8 @@ export type DedupPhase = "budget" | "prepare" | "train" | "block" | "score" | "c
  * Wall and CPU milliseconds per phase. CPU is the whole process's (every DuckDB thread runs in it): on a
  * shared machine it stretches far less than wall time with other people's load.
  */
-function phaseClock() {
+function phaseClock(onPhase?: (next: DedupPhase | "done") => void) {
+  const order: DedupPhase[] = ["budget", "prepare", "train", "block", "score", "cluster", "split", "links", "publish"];
   const zero = (): Record<DedupPhase, number> => ({ budget: 0, prepare: 0, train: 0, block: 0, score: 0, cluster: 0, split: 0, links: 0, publish: 0 });
   const wall = zero();
   const cpu = zero();
@@ -210,6 +220,7 @@ function phaseClock() {
       cpu[phase] += Math.round((used.user + used.system) / 1000);
       lastWall = now;
       lastCpu = process.cpuUsage();
+      onPhase?.(order[order.indexOf(phase) + 1] ?? "done");
     },
   };
 }

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { EngineSettings } from "../declare/pipeline.ts";
+import { duckdbMemoryLimit } from "./memory.ts";
 import { type EngineAccess, lockDown } from "./sandbox.ts";
 import { quoteLiteral } from "./sql.ts";
 
@@ -28,7 +29,9 @@ export class Engine {
    */
   static async create(settings: EngineSettings = {}, access: EngineAccess = {}): Promise<Engine> {
     const workDir = settings.tempDirectory ?? (await mkdtemp(join(tmpdir(), "mallard-")));
-    const instance = await openInstance(settings.memoryLimit ?? "1GB", settings.threads ?? availableParallelism(), join(workDir, "spill"), workDir, access);
+    // memoryLimit is the whole engine's budget; DuckDB's buffer pool gets it less a reserve (memory.ts).
+    const memory = duckdbMemoryLimit(settings.memoryLimit ?? "1GB");
+    const instance = await openInstance(memory, settings.threads ?? availableParallelism(), join(workDir, "spill"), workDir, access);
     return new Engine(instance, workDir, settings.tempDirectory === undefined);
   }
 
