@@ -7,7 +7,7 @@ import { resolveCostSettings } from "../cost/prices.ts";
 import { CheckFailed, ConfigError, describeError, MallardError, redact, SchemaChanged, SourceError } from "../errors.ts";
 import type { StageContext, StageOutcome } from "../stages/context.ts";
 import { kindOf } from "../stages/index.ts";
-import { ModelCheckFailed } from "../stages/model.ts";
+import { ModelCheckFailed, ModelSqlInvalid } from "../stages/model.ts";
 import type { TaskRecord } from "../state/run-records.ts";
 import { TaskAbandoned } from "../lake/publish-guard.ts";
 import type { Task } from "./plan.ts";
@@ -38,7 +38,8 @@ async function runTask(task: Task, ctx: StageContext, attempt: number): Promise<
       durationMs: ended - started,
       checks: error instanceof ModelCheckFailed ? error.checks : undefined,
       error: declaredAt(ctx, error) + describeError(error),
-      retryable: !(error instanceof ConfigError || error instanceof CheckFailed || error instanceof SchemaChanged),
+      // Retrying cannot fix a config, a failed check, a schema change or SQL that does not parse or bind.
+      retryable: !(error instanceof ConfigError || error instanceof CheckFailed || error instanceof SchemaChanged || error instanceof ModelSqlInvalid),
       // A bug (not a MallardError) keeps its stack in the record for whoever debugs it; users see the message.
       note: error instanceof MallardError || !(error instanceof Error) ? undefined : redact(error.stack?.split("\n").slice(0, 6).join("\n") ?? ""),
     };

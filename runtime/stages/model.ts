@@ -22,6 +22,17 @@ export class ModelCheckFailed extends CheckFailed {
   }
 }
 
+/**
+ * Model SQL DuckDB cannot parse, or cannot bind against the model's inputs (a misspelt column, a missing
+ * table): every attempt fails the same way, so the task fails at once instead of being retried.
+ */
+export class ModelSqlInvalid extends StageError {}
+
+/** DuckDB's parser, binder and catalog errors: about the SQL's text and names, never about the data or the moment. */
+function isInvalidSql(error: unknown): boolean {
+  return error instanceof Error && /^(Parser|Binder|Catalog) Error:/.test(error.message);
+}
+
 export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Promise<StageOutcome> {
   const { stage } = ctx;
   return ctx.engine.withConnection(async (con) => {
@@ -31,7 +42,8 @@ export async function runModel(ctx: StageContext<SilverModel | GoldModel>): Prom
     try {
       await con.run(`CREATE OR REPLACE TEMP TABLE model AS ${select}`);
     } catch (e) {
-      throw new StageError(`stage "${stage.name}": ${stage.sql ? "sql" : "transform"}: ${describeError(e)}`);
+      const message = `stage "${stage.name}": ${stage.sql ? "sql" : "transform"}: ${describeError(e)}`;
+      throw isInvalidSql(e) ? new ModelSqlInvalid(message) : new StageError(message);
     }
     const lineage = await modelLineage(con, select, stage).catch(() => undefined);
     const checks = await runChecks(con, stage.name, stage.checks);
