@@ -1,7 +1,7 @@
 // What a pipeline declaration imports: `import { source, bronze, silver, gold, check, pipeline, secret } from "mallard"`.
 
 export { secret, type SecretRef } from "./secret.ts";
-export { source, type Source, type SqlSource, type PostgresSource, type PostgresSourceArgs, type MysqlSource, type MysqlSourceArgs, type SqlServerSource, type SqlServerSourceArgs } from "./sources.ts";
+export { source, type Source, type SqlSource, type PostgresSource, type PostgresSourceArgs, type MysqlSource, type MysqlSourceArgs, type SqlServerSource, type SqlServerSourceArgs, type OracleSource, type OracleSourceArgs } from "./sources.ts";
 export type { FilesSource, FilesSourceArgs, FileFormat, CsvOptions } from "./files.ts";
 export type { RestSource, RestSourceArgs, RestAuth, Paginator, SinceFormat, EndpointResource, SecretValue } from "./rest.ts";
 export {

@@ -25,7 +25,7 @@ import { numberAsText, rowLayout, rowTexts, rowTextsWithLobs } from "./values.ts
 /** The driver's message (`ORA-00942: table or view does not exist`) on one line, without its connection id, redacted. */
 export function oracleReason(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  return driverText(text.replace(/\s*\(CONNECTION_ID=[^)]*\)/g, "").split("\n").map((line) => line.trim()).filter(Boolean).join(": "));
+  return driverText(text.replace(/\s*\(CONNECTION_ID=[^)]*\)/g, "").split("\n").map((line) => line.trim().replace(/\.$/, "")).filter(Boolean).join(": "));
 }
 
 const oracleErrors = driverErrors(oracleReason);
