@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import sample from "../../configs/pipeline.ts";
+import { bronze, pipeline, source } from "../../runtime/declare/index.ts";
 import { runsWorkbookQueries, workbookGuid } from "../../infra/runs-workbook.ts";
 import { TELEMETRY } from "../../runtime/declare/deployment.ts";
 import { Monitor, type TelemetrySink } from "../../runtime/telemetry/monitor.ts";
@@ -119,4 +120,21 @@ test("the program reads an alert webhook's URL from the stack's secrets, and war
   const unset = await recordProgram({ config, secrets: { "shop-db-url": SECRET_VALUES["shop-db-url"] } });
   assert.deepEqual(one(unset.resources, GROUP).inputs.webhookReceivers, []);
   assert.ok(unset.warnings.some((w) => w.includes(`alert webhook "oncall": secret "alerts-oncall-url" has no value; set it with \`pulumi config set --secret alerts-oncall-url '<url>'\``)), unset.warnings.join("\n"));
+});
+
+test("a reconciled bronze table gets an alert rule on its drift events, wired to the action group; others none", async () => {
+  const db = source.postgres("db", { connection: "postgres://reader@db.example.com/shop" });
+  const p = pipeline("shop", {
+    schedule: "0 */15 * * * *",
+    stages: [bronze.table(db, { table: "public.orders", primaryKey: "id", reconcile: "afterLoad" }), bronze.table(db, { table: "public.customers", primaryKey: "id" })],
+  });
+  const { resources } = await recordLakehouse(p);
+  const rules = ofType(resources, "azure-native:monitor:ScheduledQueryRule");
+  assert.deepEqual(rules.map((r) => r.name).sort(), ["mallard-alerts-reconcile-orders", "mallard-alerts-run-failed"]);
+  const rule = one(resources, "azure-native:monitor:ScheduledQueryRule", "mallard-alerts-reconcile-orders");
+  const query: string = rule.inputs.criteria.allOf[0].query;
+  assert.match(query, /where name == "MallardReconcileDrift"/);
+  assert.match(query, /pipeline == "shop" and stage == "orders"/);
+  assert.deepEqual(rule.inputs.actions.actionGroups, [idOf("ActionGroup/mallard-alerts-notify")]);
+  assert.equal(rule.inputs.displayName, "shop.orders: bronze drifted from its source");
 });
