@@ -2,21 +2,28 @@
 // tool) so a process starts in a fraction of the time tsx needs to compile the runtime file by file.
 // Packages stay imports from node_modules, which is why the bundle is written inside it.
 
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
 
 const ROOT = join(import.meta.dirname, "../..");
 const OUT = join(ROOT, "node_modules/.cache/mallard-faults");
 
-/** Bundle `entry` (relative to the repository) and return the path of the bundle. */
+/**
+ * Bundle `entry` (relative to the repository) and return the path of the bundle. Split into chunks at
+ * the runtime's own dynamic imports: one file would hoist every package any lazily loaded module uses
+ * (the Azure SDK, exceljs, mysql2) into static imports, and each process would load them all at start.
+ */
 export async function bundle(entry: string): Promise<string> {
-  await mkdir(OUT, { recursive: true });
-  const outfile = join(OUT, `${entry.replace(/[/.]/g, "_")}.mjs`);
+  const outdir = join(OUT, entry.replace(/[/.]/g, "_"));
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: [entry],
-    outfile,
+    entryPoints: { main: entry },
+    outdir,
+    splitting: true,
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     format: "esm",
     platform: "node",
@@ -26,7 +33,7 @@ export async function bundle(entry: string): Promise<string> {
     banner: { js: 'import { createRequire as __faultsRequire } from "node:module"; const require = __faultsRequire(import.meta.url);' },
     logLevel: "error",
   });
-  return outfile;
+  return join(outdir, "main.mjs");
 }
 
 export const PROJECT_ROOT = ROOT;

@@ -16,14 +16,9 @@ import { Engine, lakeAccess } from "../../../runtime/engine/engine.ts";
 import { commit } from "../../../runtime/lake/delta/commit.ts";
 import { readTable } from "../../../runtime/lake/tables.ts";
 import { LocalLake } from "../../../runtime/lake/local-lake.ts";
-import { QueueRuntime } from "../../../runtime/orchestration/azure/context.ts";
-import { startRun } from "../../../runtime/orchestration/azure/driver.ts";
-import { runThroughQueue, runWorker } from "../../../runtime/orchestration/azure/worker.ts";
 import { runLocal } from "../../../runtime/orchestration/local-runner.ts";
-import { AzureTaskQueue } from "../../../runtime/orchestration/queue/azure-queue.ts";
 import { EnvSecretProvider, SecretChain } from "../../../runtime/secrets/secrets.ts";
 import type { RunRecord } from "../../../runtime/state/run-records.ts";
-import { Monitor } from "../../../runtime/telemetry/monitor.ts";
 import { digestLake } from "../shop/digest.ts";
 import { shopPipeline as pipeline } from "../shop/pipeline.ts";
 
@@ -32,20 +27,26 @@ const lake = new LocalLake(dir);
 const secrets = new SecretChain([new EnvSecretProvider(process.env)]);
 const projectRoot = process.env.FAULT_PROJECT_ROOT ?? process.cwd();
 const [connectionString, queueName] = (process.env.FAULT_QUEUE ?? "").split("|");
-const monitor = new Monitor({ sink: () => undefined });
+// The queue protocol's modules (and the Azure SDK they load) only for a queue scenario: a local case's
+// process starts without them (the suite starts ~170 of these processes).
+const queueModules = async () => ({
+  ...(await import("../../../runtime/orchestration/azure/context.ts")),
+  ...(await import("../../../runtime/orchestration/azure/driver.ts")),
+  ...(await import("../../../runtime/orchestration/azure/worker.ts")),
+  ...(await import("../../../runtime/orchestration/queue/azure-queue.ts")),
+  monitor: new (await import("../../../runtime/telemetry/monitor.ts")).Monitor({ sink: () => undefined }),
+});
 /** Stages a queue run selects (comma-separated), as `mallard run --select` would. */
 const select = process.env.FAULT_SELECT ? process.env.FAULT_SELECT.split(",") : undefined;
 /** Seconds a received message stays invisible: a killed executor's message is redelivered this soon. */
 const VISIBILITY = 3;
 
-function queue(): AzureTaskQueue {
-  return new AzureTaskQueue({ kind: "connectionString", connectionString }, queueName);
-}
 
 async function runOnce(): Promise<RunRecord> {
   if (!connectionString) return runLocal({ pipeline, lake, secrets, projectRoot, trigger: "fault-suite" });
+  const { runThroughQueue, AzureTaskQueue, monitor } = await queueModules();
   return runThroughQueue({
-    pipeline, lake, queue: queue(), secrets, projectRoot, monitor, workers: 2, visibilitySeconds: VISIBILITY, pollMs: 100, select,
+    pipeline, lake, queue: new AzureTaskQueue({ kind: "connectionString", connectionString }, queueName), secrets, projectRoot, monitor, workers: 2, visibilitySeconds: VISIBILITY, pollMs: 100, select,
     retry: { baseDelaySeconds: 1 },
   });
 }
@@ -55,7 +56,8 @@ async function runOnce(): Promise<RunRecord> {
  * ten), each followed by two executors working until the tick's run ends; until a run succeeds.
  */
 async function recoverThroughQueue(): Promise<RunRecord> {
-  const q = queue();
+  const { AzureTaskQueue, QueueRuntime, startRun, runWorker, monitor } = await queueModules();
+  const q = new AzureTaskQueue({ kind: "connectionString", connectionString }, queueName);
   await q.ensure();
   const later = () => new Date(Date.now() + 11 * 60_000);
   const rt = new QueueRuntime({ pipeline, lake, queue: q, secrets, projectRoot, monitor, now: later, retry: { baseDelaySeconds: 1 } });
