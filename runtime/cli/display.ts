@@ -5,6 +5,7 @@ import { styleText } from "node:util";
 import { redact } from "../errors.ts";
 import type { RunEvent } from "../orchestration/local-runner.ts";
 import type { RunRecord, TaskRecord } from "../state/run-records.ts";
+import { formatProgress } from "../telemetry/progress.ts";
 
 type Out = { write(text: string): unknown; isTTY?: boolean };
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -41,6 +42,10 @@ export class RunDisplay {
         this.lines.set(event.task.id, `${event.task.id}: ${event.message}`);
         if (!this.live) this.print(event.message);
         break;
+      case "task-progress":
+        // Live only, and drawn by the redraw timer: a log (CI, a file) gets no progress lines at all.
+        if (this.live && this.running.has(event.task.id)) this.lines.set(event.task.id, `${event.task.id}: ${formatProgress(event.progress)}`);
+        return;
       case "task-end":
         this.running.delete(event.task.id);
         this.lines.set(event.task.id, taskLine(event.record));

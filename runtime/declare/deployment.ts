@@ -56,6 +56,12 @@ export const TELEMETRY = {
   reconciled: "MallardReconciled",
   /** The same, only when status is drift (or error): what an alert rule or a webhook watches. */
   reconcileDrift: "MallardReconcileDrift",
+  /**
+   * A long task's progress, at most one per 10 s per task (none for a task shorter than that).
+   * customDimensions: pipeline, runId, task, stage; customMeasurements: rows, total (the source's
+   * estimate, when it has one), rowsPerSecond, etaSeconds, elapsedMs.
+   */
+  progress: "MallardProgress",
   metrics: { rowsIn: "mallard.task.rows_in", rowsOut: "mallard.task.rows_out", bytes: "mallard.task.bytes", durationMs: "mallard.task.duration_ms" },
 } as const;
 

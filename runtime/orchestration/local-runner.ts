@@ -15,6 +15,7 @@ import { newRunId, RunRecords, type RunRecord, type TaskRecord } from "../state/
 import type { SourceConnector } from "../sources/source.ts";
 import { openConnector } from "./connectors.ts";
 import { executeTask } from "./execute-task.ts";
+import { type ProgressSnapshot, throttledProgress } from "../telemetry/progress.ts";
 import { runCost } from "../cost/estimate.ts";
 import { planTasks, stageByName, type Task } from "./plan.ts";
 import { abandonDeadRuns, thisProcess } from "./run-owner.ts";
@@ -26,6 +27,8 @@ export type RunEvent =
   | { readonly type: "run-start"; readonly runId: string; readonly tasks: readonly Task[] }
   | { readonly type: "task-start"; readonly task: Task }
   | { readonly type: "task-log"; readonly task: Task; readonly message: string }
+  /** Rows read so far, at most every PROGRESS_EVERY_MS per task; a terminal shows it, a log does not. */
+  | { readonly type: "task-progress"; readonly task: Task; readonly progress: ProgressSnapshot }
   | { readonly type: "task-end"; readonly task: Task; readonly record: TaskRecord }
   | { readonly type: "run-end"; readonly record: RunRecord }
   /** An earlier run whose process died, marked abandoned before this one starts. */
@@ -52,6 +55,9 @@ export interface LocalRunOptions {
   /** Backoff of webhook retries (tests shorten it). */
   readonly notifyDelivery?: NotifyContext["delivery"];
 }
+
+/** How often a task's progress reaches the display (which redraws every 100 ms anyway). */
+export const PROGRESS_EVERY_MS = 250;
 
 export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
   const { pipeline, lake } = options;
@@ -100,6 +106,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
                 return connectors.get(source.name)!;
               },
               log: (message) => emit({ type: "task-log", task, message }),
+              progress: throttledProgress(PROGRESS_EVERY_MS, (progress) => emit({ type: "task-progress", task, progress })),
             };
             try {
               return await (options.runTask ?? executeTask)(task, ctx);

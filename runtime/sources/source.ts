@@ -119,6 +119,8 @@ export interface ReadRequest {
   readonly chunkRows: number;
   /** Folder for the chunk files. */
   readonly workDir: string;
+  /** Told the rows read from the source since the last call, as they arrive (for progress; must be cheap). */
+  readonly onRows?: (rows: number) => void;
 }
 
 /** What reconciliation asks a source to sum up: these columns of the rows in the slice (all rows without one). */
@@ -189,6 +191,8 @@ export interface SourceConnector {
    * one row back instead of every key. Without it, reconciliation reads the columns through `read`.
    */
   checksum?(request: ChecksumRequest): Promise<SourceChecksum>;
+  /** The source's own estimate of a resource's rows (catalog statistics, no scan), for progress; undefined when it has none. */
+  estimateRows?(schema: ResourceSchema): Promise<number | undefined>;
   /** Why a column cannot be a cursor in this source beyond the common rules (incremental.ts), or undefined. */
   refuseCursor?(column: SourceColumn): string | undefined;
   close(): Promise<void>;

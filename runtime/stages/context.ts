@@ -10,6 +10,7 @@ import type { CheckResult, ColumnLineage, DedupSummary, Reconciliation } from ".
 import type { CursorPosition, SourceConnector } from "../sources/source.ts";
 import type { Source } from "../declare/sources.ts";
 import { TaskAbandoned } from "../lake/publish-guard.ts";
+import type { ProgressUpdate } from "../telemetry/progress.ts";
 
 export interface StageContext<S extends Stage = Stage> {
   readonly pipeline: Pipeline;
@@ -26,6 +27,11 @@ export interface StageContext<S extends Stage = Stage> {
   connector(source: Source): Promise<SourceConnector>;
   /** Progress for the terminal or the log; never pass secrets. */
   log(message: string): void;
+  /**
+   * Rows read so far (and the source's estimate of the total), as often as convenient: the runner meters
+   * it (a terminal's live line; in Functions a telemetry event per 10 s). Absent: nobody watches.
+   */
+  readonly progress?: (update: ProgressUpdate) => void;
   /**
    * Whether this task may still change what readers see: its run is active (not abandoned) and no other
    * executor took the task over. Asked right before each publish or commit. Absent: always.

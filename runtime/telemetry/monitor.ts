@@ -5,6 +5,7 @@
 import { redact } from "../errors.ts";
 import type { RunRecord, TaskRecord } from "../state/run-records.ts";
 import { TELEMETRY } from "../declare/deployment.ts";
+import { formatProgress, type ProgressSnapshot } from "./progress.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -137,6 +138,15 @@ export class Monitor {
     } else {
       telemetry.event(TELEMETRY.taskFinished, properties, measurements);
     }
+  }
+
+  /** A task's progress (the caller bounds the rate): a line, and the progress event. */
+  taskProgress(task: string, stage: string, snapshot: ProgressSnapshot): void {
+    this.info(`task ${task}: ${formatProgress(snapshot)}`, { task, stage, rows: snapshot.rows, total: snapshot.total, rowsPerSecond: Math.round(snapshot.rowsPerSecond), etaSeconds: snapshot.etaSeconds === undefined ? undefined : Math.round(snapshot.etaSeconds) });
+    const measurements: Record<string, number> = { rows: snapshot.rows, rowsPerSecond: snapshot.rowsPerSecond, elapsedMs: snapshot.elapsedMs };
+    if (snapshot.total !== undefined) measurements.total = snapshot.total;
+    if (snapshot.etaSeconds !== undefined) measurements.etaSeconds = snapshot.etaSeconds;
+    this.options.telemetry?.event(TELEMETRY.progress, this.properties({ task, stage }), measurements);
   }
 
   /** A run ended: a line, and the run event (MallardRunFailed is what alert rules watch). */

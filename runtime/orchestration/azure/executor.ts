@@ -2,6 +2,7 @@
 // whose inputs are now all done. Delivery is at least once, so the message is checked against the
 // dispatch state first: a finished task, a stale attempt or a duplicate of a running task does nothing.
 
+import { throttledProgress } from "../../telemetry/progress.ts";
 import { randomUUID } from "node:crypto";
 import { crashPoint } from "../../faults.ts";
 import { AzureLake } from "../../lake/azure-lake.ts";
@@ -15,6 +16,9 @@ import { claim, type DispatchState, dependentsOf, holdsClaim } from "./dispatch-
 import { keepInvalid } from "./poison.ts";
 import { finishRun, projectTasks } from "./records.ts";
 import { settleTask } from "./settle.ts";
+
+/** At most one progress event per task this often (Application Insights ingestion is billed per GB). */
+export const PROGRESS_TELEMETRY_MS = 10_000;
 
 /** What the queue told us about this delivery (the Functions host's trigger metadata). */
 export interface Delivery {
@@ -136,6 +140,8 @@ async function runClaimed(
         log.info(text);
         rt.emit({ type: "task-log", task, message: text });
       },
+      // Bounded: one line and one telemetry event per PROGRESS_TELEMETRY_MS per task, none for a shorter task.
+      progress: throttledProgress(PROGRESS_TELEMETRY_MS, (snapshot) => log.taskProgress(task.id, stage.name, snapshot)),
       holdsTask: async () => holdsClaim((await rt.dispatch.read(m.pipeline, m.runId))?.state, task.id, token),
     };
     record = await rt.runTask(task, ctx, attempt);

@@ -36,6 +36,8 @@ export interface AppendChunkOptions {
   readonly inFlight?: number;
   /** Stop the source when the consumer stops early (close its connection). */
   readonly stopSource: () => void;
+  /** Told the rows of each batch as it arrives (progress). */
+  readonly onRows?: (rows: number) => void;
 }
 
 export interface AppendedChunk {
@@ -107,6 +109,7 @@ export async function* appendToParquetChunks(
         if ("batch" in event) {
           held.rows += event.batch.rows;
           held.batches.push(event);
+          if (event.batch.rows) options.onRows?.(event.batch.rows);
         } else {
           queue.push(convert(held, event.lastRow));
           state.held = undefined;

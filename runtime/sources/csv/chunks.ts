@@ -50,6 +50,8 @@ export interface CsvChunkOptions {
   readonly maxRowBytes?: number;
   /** Stop the source when the consumer stops early (close its connection). */
   readonly stopSource: () => void;
+  /** Told the rows of each block as it is staged (progress). */
+  readonly onRows?: (rows: number) => void;
 }
 
 export interface CsvParquetChunk {
@@ -108,6 +110,7 @@ export async function* csvToParquetChunks(
         if (block.data.length) await state.stage.write(block.data, block.release);
         else block.release?.();
         rowsInChunk += block.rows;
+        if (block.rows) options.onRows?.(block.rows);
         if (block.chunkEnd) {
           queue.push(finishChunk(state.stage, rowsInChunk, parquet, block.lastRow));
           state.stage = undefined;

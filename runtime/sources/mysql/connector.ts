@@ -60,6 +60,17 @@ export class MysqlConnector implements SourceConnector {
       describeTable(connection, resource.table, this.where));
   }
 
+  /** information_schema.TABLES.TABLE_ROWS (InnoDB's estimate); undefined for a view or an unknown table. */
+  async estimateRows(schema: ResourceSchema): Promise<number | undefined> {
+    const connection = await this.connection();
+    const [database, table] = schema.address.length === 2 ? schema.address : [undefined, schema.address[0]];
+    return sourceErrors(`row estimate of ${schema.label}`, async () => {
+      const rows = await run(connection, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?", [database ?? null, table]);
+      const value = rows[0]?.[0];
+      return value === null || value === undefined ? undefined : Number(value);
+    });
+  }
+
   /** The reconciliation checksum, computed by the server (one row back). */
   async checksum(request: ChecksumRequest): Promise<SourceChecksum> {
     const sql = buildChecksumSelect(request, MYSQL_SQL, MYSQL_CHECKSUM);
@@ -98,6 +109,7 @@ export class MysqlConnector implements SourceConnector {
         staging: defaultStaging,
         maxRowBytes: this.options.maxRowBytes,
         stopSource: () => cutConnection(connection),
+        onRows: request.onRows,
       });
       for await (const chunk of chunks) {
         const fact = facts.shift();

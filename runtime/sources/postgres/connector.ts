@@ -153,6 +153,16 @@ export class PostgresConnector implements SourceConnector {
     });
   }
 
+  /** pg_class.reltuples (kept by VACUUM and ANALYZE); undefined for a table never analysed, a view, or an unknown name. */
+  async estimateRows(schema: ResourceSchema): Promise<number | undefined> {
+    const client = await this.client();
+    return sourceErrors(`row estimate of ${schema.label}`, async () => {
+      const result = await client.query<{ rows: number }>("SELECT reltuples::float8 AS rows FROM pg_catalog.pg_class WHERE oid = to_regclass($1)", [quoteQualified(schema.address)]);
+      const rows = result.rows[0]?.rows;
+      return rows !== undefined && rows >= 0 ? Math.round(rows) : undefined;
+    });
+  }
+
   /** The reconciliation checksum, computed by PostgreSQL (one row back). */
   async checksum(request: ChecksumRequest): Promise<SourceChecksum> {
     const sql = buildChecksumSelect(request, POSTGRES_SQL, POSTGRES_CHECKSUM);
@@ -218,6 +228,7 @@ export class PostgresConnector implements SourceConnector {
       compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
       rowGroupRows: this.options.rowGroupRows,
       stopSource: () => destroySocket(client),
+      onRows: request.onRows,
     });
     return {
       chunks,
@@ -251,6 +262,7 @@ export class PostgresConnector implements SourceConnector {
       maxRowBytes: this.options.maxRowBytes,
       rowGroupRows: this.options.rowGroupRows,
       stopSource: () => destroySocket(client),
+      onRows: request.onRows,
     });
     return {
       chunks,

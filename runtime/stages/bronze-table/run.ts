@@ -53,7 +53,11 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   let first = true;
   const loadId = newLoadId();
   const loadDate = loadDateOf(loadId);
-  const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir }, ctx.engine);
+  // Progress: rows as the source delivers them; the catalog's estimate of the total only when the whole table is read.
+  const total = ctx.progress && !slice?.after ? await connector.estimateRows?.(schema).catch(() => undefined) : undefined;
+  let read = 0;
+  const onRows = ctx.progress && ((n: number) => ctx.progress!({ rows: (read += n), total }));
+  const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir, onRows }, ctx.engine);
   let part = 0;
   for await (const chunk of chunks) {
     for (const r of chunk.rejected ?? []) rejected.push(`file ${r.path}: ${r.reason}${r.movedTo ? ` (moved to ${r.movedTo})` : ""}`);
@@ -67,6 +71,8 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: stage.name, chunk: part });
     rows += chunk.rows;
     bytes += add.size;
+    // A source that does not report rows as they arrive reports them here, a chunk at a time.
+    if (ctx.progress && read < rows) ctx.progress({ rows: (read = rows), total });
     const batch: BronzeBatch = {
       loadId: batchId,
       runId: ctx.runId,
