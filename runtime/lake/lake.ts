@@ -84,23 +84,3 @@ export function sortableIdTime(id: string): number {
 export function lakePath(...parts: string[]): string {
   return parts.flatMap((p) => p.split("/")).filter(Boolean).join("/");
 }
-
-/**
- * Read-modify-write a small JSON object with an ETag condition, re-reading and re-applying `change` when
- * another writer got there first, so concurrent updates all land. `change` must be a pure function of
- * the value it is given (it may run more than once); it may throw to give up, or return the value it was
- * given to write nothing.
- */
-export async function updateJson<T>(lake: Lake, path: string, change: (current: T | undefined) => T): Promise<T> {
-  for (;;) {
-    const current = await lake.readJson<T>(path);
-    const next = change(current?.value);
-    if (current && next === current.value) return next; // unchanged: nothing to write
-    try {
-      await lake.writeJson(path, next, { ifMatch: current ? current.etag : null });
-      return next;
-    } catch (e) {
-      if (!(e instanceof PreconditionFailed)) throw e;
-    }
-  }
-}

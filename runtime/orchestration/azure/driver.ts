@@ -116,7 +116,14 @@ async function leaseHeld(rt: QueueRuntime, lease: Lease, trigger: string): Promi
     }
     return refuse(`run ${lease.runId} is starting`);
   }
-  if (active.state.status !== "running") return undefined;
+  if (active.state.status !== "running") {
+    // Its last executor may have died between the final dispatch write and closing the run record, and
+    // that message's redelivery may come after this tick: close the record now (idempotent), so no
+    // finished run is left "running". A failure here is the old run's, not a reason to start no new one.
+    await finishRun(rt, active.state).catch((e: unknown) =>
+      rt.monitor.warn(`driver: run ${lease.runId} ended but its record could not be closed: ${describeError(e)}`, { runId: lease.runId }));
+    return undefined;
+  }
   // Its driver may have died between the dispatch state and the run record: executors need the record.
   if (!(await rt.records.get(rt.pipeline.name, lease.runId))) await createdOnce(rt.records.create(runRecordOf(rt, lease)));
   const gone = ownerGone(active.state.owner);
