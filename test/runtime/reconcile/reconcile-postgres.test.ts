@@ -102,6 +102,18 @@ describe("reconcile: PostgreSQL", () => {
     assert.equal(between.pending, 3);
     assert.deepEqual([between.missing, between.changed, between.deleted], [0, 0, 0]);
   });
+
+  it("a partitioned table reconciles once, in the task that commits its partitions", async () => {
+    await bed.client.query(`CREATE TABLE ${table("parted")} (id int PRIMARY KEY, updated_at timestamptz NOT NULL)`);
+    await bed.client.query(`INSERT INTO ${table("parted")} SELECT g, '2026-01-01'::timestamptz + g * interval '1 second' FROM generate_series(1, 500) g`);
+    const s = bronze.table(db(), {
+      table: `${bed.schema}.parted`, name: "parted", primaryKey: "id", incremental: { cursor: ["updated_at", "id"] },
+      partitions: { kind: "chunks", column: "id", count: 3 }, reconcile: "afterLoad",
+    });
+    const record = await runLocal({ pipeline: pipeline("t", { schedule: "0 0 * * * *", stages: [s] }), lake: bed.scratch.lake, secrets: new SecretChain([]), projectRoot: process.cwd() });
+    assert.equal(record.status, "succeeded", JSON.stringify(record.tasks));
+    assert.deepEqual(Object.values(record.tasks).filter((t) => t.reconciliation).map((t) => [t.task, t.reconciliation!.status, t.reconciliation!.source?.rows]), [["parted", "inSync", 500]]);
+  });
 });
 
 async function reconcileNow(stage: BronzeTable) {
