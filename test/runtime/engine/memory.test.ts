@@ -13,9 +13,9 @@ test("memory sizes read as DuckDB reads them", () => {
 });
 
 test("DuckDB gets the engine's limit less a reserve for Node and allocator slack; a small limit is DuckDB's own", () => {
-  assert.equal(duckdbMemoryLimit("1GB"), "650MiB");
-  assert.equal(duckdbMemoryLimit("2GB"), "1461MiB");
-  assert.equal(duckdbMemoryLimit("4GB"), "3082MiB");
+  assert.equal(duckdbMemoryLimit("1GB"), "555MiB");
+  assert.equal(duckdbMemoryLimit("2GB"), "1270MiB");
+  assert.equal(duckdbMemoryLimit("4GB"), "2701MiB");
   assert.equal(duckdbMemoryLimit("256MB"), "256MB");
 });
 
@@ -23,7 +23,7 @@ test("an engine's DuckDB runs under the reduced limit", async () => {
   const engine = await Engine.create({ memoryLimit: "1GB", threads: 1 });
   try {
     const [{ limit }] = await engine.withConnection((con) => queryRows<{ limit: string }>(con, "SELECT current_setting('memory_limit') AS limit"));
-    assert.equal(limit, "650.0 MiB");
+    assert.equal(limit, "555.0 MiB");
   } finally {
     await engine.close();
   }
