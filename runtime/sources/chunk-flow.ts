@@ -1,6 +1,8 @@
 // Flow control shared by the chunk pipelines (csv/chunks.ts, append/parquet-chunks.ts): chunks handed
 // on in production order, and a bound on how many exist at once.
 
+import { rm } from "node:fs/promises";
+
 /** Promises of chunks in production order; `next` waits for one to be pushed or for the end. */
 export class OrderedQueue<T> {
   private readonly items: Promise<T>[] = [];
@@ -61,5 +63,20 @@ export class Slots {
   cancel(): void {
     for (const wake of this.waiters.splice(0)) wake();
     this.free = Number.POSITIVE_INFINITY;
+  }
+}
+
+/** Yield the queue's chunks in order; once the consumer is done with one, its file is deleted and its slot freed. */
+export async function* handOn<T extends { readonly file: string }>(queue: OrderedQueue<T>, slots: Slots): AsyncGenerator<T, void, undefined> {
+  for (;;) {
+    const next = await queue.next();
+    if (next === undefined) return;
+    const chunk = await next;
+    try {
+      yield chunk;
+    } finally {
+      await rm(chunk.file, { force: true });
+      slots.release();
+    }
   }
 }

@@ -12,7 +12,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type Engine, queryRows } from "../../engine/engine.ts";
 import { quoteLiteral } from "../../engine/sql.ts";
-import { OrderedQueue, Slots } from "../chunk-flow.ts";
+import { handOn, OrderedQueue, Slots } from "../chunk-flow.ts";
 import { type ChunkCodec, parquetOptions } from "../csv/chunks.ts";
 import type { VectorBatch } from "./vector-batch.ts";
 
@@ -127,17 +127,7 @@ export async function* appendToParquetChunks(
   const producer = produce();
   let completed = false;
   try {
-    for (;;) {
-      const next = await queue.next();
-      if (next === undefined) break;
-      const chunk = await next;
-      try {
-        yield chunk;
-      } finally {
-        await rm(chunk.file, { force: true });
-        slots.release();
-      }
-    }
+    yield* handOn(queue, slots);
     completed = true;
   } finally {
     state.stopped = true;
