@@ -152,8 +152,9 @@ describe("webhooks", () => {
         `info: notify: run-failed sent to webhook "slack-ok" (slack)`,
         `warn: notify: run-failed not delivered to webhook "plain" (teams): secret "plain-http" is not an https:// URL (plain http is accepted only to localhost)`,
       ]);
-      // The record in the lake is the run's, untouched by what the receivers did.
-      assert.deepEqual(await new RunRecords(bed.scratch.lake).get("broken", record.runId), record);
+      // The record in the lake is the run's, untouched by what the receivers did (compared as stored:
+      // JSON drops the in-memory record's undefined fields).
+      assert.deepEqual(await new RunRecords(bed.scratch.lake).get("broken", record.runId), JSON.parse(JSON.stringify(record)));
     } finally {
       await ok.close();
     }
