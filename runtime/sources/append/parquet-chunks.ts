@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { type Engine, queryRows } from "../../engine/engine.ts";
 import { quoteLiteral } from "../../engine/sql.ts";
 import { handOn, OrderedQueue, Slots } from "../chunk-flow.ts";
-import { type ChunkCodec, parquetOptions } from "../csv/chunks.ts";
+import { type ParquetChunk, type ParquetChunkOptions, parquetOptions } from "../csv/chunks.ts";
 import type { VectorBatch } from "./vector-batch.ts";
 
 /** A batch of rows to append (then `release` it), or the end of a chunk with its last row's cursor values. */
@@ -21,30 +21,9 @@ export type AppendEvent =
   | { readonly batch: VectorBatch; readonly release: () => void }
   | { readonly chunkEnd: true; readonly lastRow?: readonly (string | null)[] };
 
-export interface AppendChunkOptions {
-  /** Folder for the chunk files (a fresh subfolder is made and removed). */
-  readonly workDir: string;
+export interface AppendChunkOptions extends ParquetChunkOptions {
   /** DuckDB types of the batches' columns, appended as `c0`, `c1`, …. */
   readonly stageTypes: readonly DuckDBType[];
-  /** DuckDB select list over `c0…` giving the Parquet columns, their names and types. */
-  readonly selectList: string;
-  readonly codec: ChunkCodec;
-  readonly compressionLevel?: number;
-  /** Rows per Parquet row group. @default 122880 (DuckDB's) */
-  readonly rowGroupRows?: number;
-  /** Chunks that may exist at once: appending, converting, or held by the consumer. @default 2 */
-  readonly inFlight?: number;
-  /** Stop the source when the consumer stops early (close its connection). */
-  readonly stopSource: () => void;
-  /** Told the rows of each batch as it arrives (progress). */
-  readonly onRows?: (rows: number) => void;
-}
-
-export interface AppendedChunk {
-  readonly file: string;
-  readonly rows: number;
-  readonly bytes: number;
-  readonly lastRow?: readonly (string | null)[];
 }
 
 interface Held {
@@ -61,10 +40,10 @@ export async function* appendToParquetChunks(
   source: AsyncIterable<AppendEvent>,
   engine: Engine,
   options: AppendChunkOptions,
-): AsyncGenerator<AppendedChunk> {
+): AsyncGenerator<ParquetChunk> {
   const inFlight = Math.max(2, options.inFlight ?? 2);
   const dir = await mkdtemp(join(options.workDir, "chunks-"));
-  const queue = new OrderedQueue<AppendedChunk>();
+  const queue = new OrderedQueue<ParquetChunk>();
   const slots = new Slots(inFlight);
   const state: { stopped: boolean; held?: Held } = { stopped: false };
   const ready = new Map<number, Held>();
@@ -74,7 +53,7 @@ export async function* appendToParquetChunks(
   con.registerTableFunction(batchScan(name, options.stageTypes, ready));
   let converting: Promise<unknown> = Promise.resolve();
 
-  const convert = (held: Held, lastRow: readonly (string | null)[] | undefined): Promise<AppendedChunk> => {
+  const convert = (held: Held, lastRow: readonly (string | null)[] | undefined): Promise<ParquetChunk> => {
     const parquet = join(dir, `chunk-${String(held.index).padStart(6, "0")}.parquet`);
     const run = converting.catch(() => {}).then(async () => {
       ready.set(held.index, held);

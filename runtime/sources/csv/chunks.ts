@@ -31,11 +31,10 @@ export interface CsvBlock {
   readonly release?: () => void;
 }
 
-export interface CsvChunkOptions {
+/** What every chunk pipeline takes (this one and append/parquet-chunks.ts), besides its input's own options. */
+export interface ParquetChunkOptions {
   /** Folder for the chunk files (a fresh subfolder is made and removed). */
   readonly workDir: string;
-  /** Number of CSV fields per row; DuckDB reads them as VARCHAR columns `c0`, `c1`, …. */
-  readonly fieldCount: number;
   /** DuckDB select list over `c0…` giving the Parquet columns, their names and types. */
   readonly selectList: string;
   readonly codec: ChunkCodec;
@@ -43,23 +42,29 @@ export interface CsvChunkOptions {
   readonly compressionLevel?: number;
   /** Rows per Parquet row group. @default 122880 (DuckDB's) */
   readonly rowGroupRows?: number;
-  readonly staging: StagingMode;
-  /** Chunks that may exist at once: streaming, converting, or held by the consumer. @default 2 */
+  /** Chunks that may exist at once: filling, converting, or held by the consumer. @default 2 */
   readonly inFlight?: number;
-  /** Largest row, in CSV bytes. @default 8 MiB */
-  readonly maxRowBytes?: number;
   /** Stop the source when the consumer stops early (close its connection). */
   readonly stopSource: () => void;
-  /** Told the rows of each block as it is staged (progress). */
+  /** Told the rows of each block or batch as it arrives (progress). */
   readonly onRows?: (rows: number) => void;
 }
 
-export interface CsvParquetChunk {
+/** A chunk's Parquet file, as every chunk pipeline hands it on. */
+export interface ParquetChunk {
   readonly file: string;
   readonly rows: number;
   readonly bytes: number;
   /** Fields of the chunk's last row as the source wrote them (NULL as null), when the source kept it. */
   readonly lastRow?: readonly (string | null)[];
+}
+
+export interface CsvChunkOptions extends ParquetChunkOptions {
+  /** Number of CSV fields per row; DuckDB reads them as VARCHAR columns `c0`, `c1`, …. */
+  readonly fieldCount: number;
+  readonly staging: StagingMode;
+  /** Largest row, in CSV bytes. @default 8 MiB */
+  readonly maxRowBytes?: number;
 }
 
 /**
@@ -77,11 +82,11 @@ export async function* csvToParquetChunks(
   source: AsyncIterable<CsvBlock>,
   engine: Engine,
   options: CsvChunkOptions,
-): AsyncGenerator<CsvParquetChunk> {
+): AsyncGenerator<ParquetChunk> {
   const inFlight = Math.max(2, options.inFlight ?? 2);
   const dir = await mkdtemp(join(options.workDir, "chunks-"));
   const connections = new Map<number, DuckDBConnection>();
-  const queue = new OrderedQueue<CsvParquetChunk>();
+  const queue = new OrderedQueue<ParquetChunk>();
   const slots = new Slots(inFlight);
   const state: { stopped: boolean; stage?: StagedChunk } = { stopped: false };
 
@@ -146,7 +151,7 @@ export async function* csvToParquetChunks(
   }
 }
 
-async function finishChunk(stage: StagedChunk, rows: number, file: string, lastRow: Buffer | undefined): Promise<CsvParquetChunk> {
+async function finishChunk(stage: StagedChunk, rows: number, file: string, lastRow: Buffer | undefined): Promise<ParquetChunk> {
   const converted = await stage.finish();
   if (converted !== rows) throw new Error(`DuckDB read ${converted} rows from a chunk of ${rows} (a CSV framing mismatch)`);
   const { size } = await stat(file);
