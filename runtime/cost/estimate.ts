@@ -3,7 +3,7 @@
 
 import type { Pipeline } from "../declare/pipeline.ts";
 import { isSecretRef } from "../declare/secret.ts";
-import type { CostAmount, CostEstimate, RunRecord } from "../state/run-records.ts";
+import type { CostAmount, CostEstimate, CostUsage, RunRecord } from "../state/run-records.ts";
 import type { StorageUsage } from "./metered-lake.ts";
 import { type AzurePrices, resolveCostSettings, type ResolvedCostSettings } from "./prices.ts";
 
@@ -12,21 +12,10 @@ export const TASK_OVERHEAD = { queueOperations: 3, storageReads: 2, storageWrite
 /** What a run costs besides its tasks: the driver's execution, the record created and closed, the report written. */
 export const RUN_OVERHEAD = { executions: 1, storageWrites: 3, storageReads: 1 } as const;
 
-export interface Usage {
-  readonly gbSeconds: number;
-  readonly executions: number;
-  readonly storageWrites: number;
-  readonly storageReads: number;
-  readonly storageLists: number;
-  readonly bytesWritten: number;
-  readonly queueOperations: number;
-  readonly keyVaultOperations: number;
-}
-
 const GIB = 1024 ** 3;
 
 /** Price a usage. */
-export function priced(usage: Usage, prices: AzurePrices): CostEstimate {
+export function priced(usage: CostUsage, prices: AzurePrices): CostEstimate {
   const parts = {
     compute: usage.gbSeconds * prices.flexGbSecond,
     executions: (usage.executions / 1e6) * prices.flexMillionExecutions,
@@ -86,7 +75,7 @@ export function runCost(pipeline: Pipeline, run: RunRecord, settings: ResolvedCo
 export function addCosts(costs: readonly CostEstimate[]): CostEstimate | undefined {
   if (!costs.length) return undefined;
   const keys = ["gbSeconds", "executions", "storageWrites", "storageReads", "storageLists", "bytesWritten", "queueOperations", "keyVaultOperations"] as const;
-  const usage = Object.fromEntries(keys.map((k) => [k, costs.reduce((n, c) => n + c[k], 0)])) as unknown as Usage;
+  const usage = Object.fromEntries(keys.map((k) => [k, costs.reduce((n, c) => n + c[k], 0)])) as unknown as CostUsage;
   const amountKeys = Object.keys(costs[0].amount) as (keyof CostAmount)[];
   const amount = Object.fromEntries(amountKeys.map((k) => [k, costs.reduce((n, c) => n + c.amount[k], 0)])) as unknown as CostAmount;
   return { ...usage, amount, currency: costs[0].currency, pricesAsOf: costs[0].pricesAsOf };

@@ -60,12 +60,8 @@ export interface TaskRecord {
   readonly cost?: CostEstimate;
 }
 
-/**
- * What a task or a run consumes on Azure and what that costs at the prices in force (runtime/cost/prices.ts).
- * An estimate: GB-seconds assume one task per instance, storage operations are counted as the lake was
- * asked (each 4 MiB one operation), capacity is one month of the bytes written.
- */
-export interface CostEstimate {
+/** What a task or a run consumes on Azure, counted (runtime/cost/estimate.ts prices it). */
+export interface CostUsage {
   /** Flex Consumption instance memory (GB) × duration (s). */
   readonly gbSeconds: number;
   readonly executions: number;
@@ -75,6 +71,14 @@ export interface CostEstimate {
   readonly bytesWritten: number;
   readonly queueOperations: number;
   readonly keyVaultOperations: number;
+}
+
+/**
+ * What a task or a run consumes on Azure and what that costs at the prices in force (runtime/cost/prices.ts).
+ * An estimate: GB-seconds assume one task per instance, storage operations are counted as the lake was
+ * asked (each 4 MiB one operation), capacity is one month of the bytes written.
+ */
+export interface CostEstimate extends CostUsage {
   /** Each part's price and the total, in `currency`. */
   readonly amount: CostAmount;
   readonly currency: string;
