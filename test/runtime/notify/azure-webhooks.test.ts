@@ -9,13 +9,11 @@ import { pipeline, secret, webhook } from "../../../runtime/declare/index.ts";
 import { AzureLake } from "../../../runtime/lake/azure-lake.ts";
 import { runThroughQueue } from "../../../runtime/orchestration/azure/worker.ts";
 import { AzureTaskQueue } from "../../../runtime/orchestration/queue/azure-queue.ts";
-import type { TaskMessage } from "../../../runtime/orchestration/queue/message.ts";
-import type { SendOptions, TaskQueue } from "../../../runtime/orchestration/queue/task-queue.ts";
 import { EnvSecretProvider, SecretChain } from "../../../runtime/secrets/secrets.ts";
 import { type LogLine, Monitor } from "../../../runtime/telemetry/monitor.ts";
 import { type Azurite, startAzurite } from "../../helpers/azurite.ts";
 import { startReceiver } from "../../helpers/webhook-receiver.ts";
-import { fakeRunner, testPipeline } from "../orchestration/azure/fixture.ts";
+import { CountingQueue, fakeRunner, testPipeline } from "../orchestration/azure/fixture.ts";
 
 let azurite: Azurite;
 before(async () => {
@@ -24,34 +22,6 @@ before(async () => {
 after(async () => {
   await azurite?.stop();
 });
-
-/** At-least-once delivery, made certain: every message twice. */
-class TwiceQueue implements TaskQueue {
-  readonly processBound = false;
-  constructor(readonly inner: AzureTaskQueue) {}
-  get name() {
-    return this.inner.name;
-  }
-  async send(message: TaskMessage, options?: SendOptions) {
-    await this.inner.send(message, options);
-    await this.inner.send(message, options);
-  }
-  sendPoison(body: string, options?: SendOptions) {
-    return this.inner.sendPoison(body, options);
-  }
-  receive(o?: Parameters<TaskQueue["receive"]>[0]) {
-    return this.inner.receive(o);
-  }
-  receivePoison(o?: Parameters<TaskQueue["receivePoison"]>[0]) {
-    return this.inner.receivePoison(o);
-  }
-  ensure() {
-    return this.inner.ensure();
-  }
-  depth() {
-    return this.inner.depth();
-  }
-}
 
 const KEY = "sig=AzureTeamsKey5551234";
 
@@ -64,7 +34,7 @@ async function queueRun(urls: { teams: string; slack: string }) {
     notify: { webhooks: [webhook.teams({ url: secret("teams-url") }), webhook.slack({ url: secret("slack-url") })], retry: { maxAttempts: 2, totalSeconds: 5 } },
   });
   const record = await runThroughQueue({
-    pipeline: p, lake: new AzureLake({ connection, root: `n-${id}` }), queue: new TwiceQueue(new AzureTaskQueue(connection, `tasks-${id}`)),
+    pipeline: p, lake: new AzureLake({ connection, root: `n-${id}` }), queue: new CountingQueue(new AzureTaskQueue(connection, `tasks-${id}`), true),
     secrets: new SecretChain([new EnvSecretProvider({ MALLARD_SECRET_TEAMS_URL: urls.teams, MALLARD_SECRET_SLACK_URL: urls.slack })]),
     projectRoot: process.cwd(), workers: 2, monitor: new Monitor({ sink: (line) => lines.push(line) }),
     runTask: fakeRunner({ checkFails: ["g"] }), retry: { baseDelaySeconds: 1, maxAttempts: 2 }, notifyDelivery: { baseDelayMs: 10 },

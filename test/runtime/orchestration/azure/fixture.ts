@@ -15,6 +15,9 @@ import { type Engine, queryRows } from "../../../../runtime/engine/engine.ts";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { TaskRunner } from "../../../../runtime/orchestration/azure/context.ts";
 import type { TaskRecord } from "../../../../runtime/state/run-records.ts";
+import type { AzureTaskQueue } from "../../../../runtime/orchestration/queue/azure-queue.ts";
+import type { TaskMessage } from "../../../../runtime/orchestration/queue/message.ts";
+import type { SendOptions, TaskQueue } from "../../../../runtime/orchestration/queue/task-queue.ts";
 
 const src = source.postgres("src", { connection: "postgres://unused" });
 const a = bronze.table(src, { table: "public.a", primaryKey: "id" });
@@ -145,4 +148,34 @@ export async function tableValue(engine: Engine, lake: Lake, root: string): Prom
     const snapshot = await readTable(lake, con, root);
     return snapshot ? valueIn(con, lake, snapshot) : Number.NaN;
   });
+}
+
+/** Counts what is sent per task, and can send every message twice (at-least-once delivery). */
+export class CountingQueue implements TaskQueue {
+  readonly processBound = false;
+  readonly sent = new Map<string, number>();
+  constructor(readonly inner: AzureTaskQueue, private readonly duplicate = false) {}
+  get name() {
+    return this.inner.name;
+  }
+  async send(message: TaskMessage, options?: SendOptions) {
+    this.sent.set(message.task, (this.sent.get(message.task) ?? 0) + 1);
+    await this.inner.send(message, options);
+    if (this.duplicate) await this.inner.send(message, options);
+  }
+  sendPoison(body: string, options?: SendOptions) {
+    return this.inner.sendPoison(body, options);
+  }
+  receive(o?: Parameters<TaskQueue["receive"]>[0]) {
+    return this.inner.receive(o);
+  }
+  receivePoison(o?: Parameters<TaskQueue["receivePoison"]>[0]) {
+    return this.inner.receivePoison(o);
+  }
+  ensure() {
+    return this.inner.ensure();
+  }
+  depth() {
+    return this.inner.depth();
+  }
 }

@@ -13,12 +13,11 @@ import { QueueRuntime, type QueueRuntimeOptions } from "../../../../runtime/orch
 import { leasePath, startRun } from "../../../../runtime/orchestration/azure/driver.ts";
 import { runThroughQueue, runWorker, RunNotStarted } from "../../../../runtime/orchestration/azure/worker.ts";
 import { AzureTaskQueue } from "../../../../runtime/orchestration/queue/azure-queue.ts";
-import { decodeTaskMessage, type TaskMessage } from "../../../../runtime/orchestration/queue/message.ts";
-import type { SendOptions, TaskQueue } from "../../../../runtime/orchestration/queue/task-queue.ts";
+import { decodeTaskMessage } from "../../../../runtime/orchestration/queue/message.ts";
 import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
 import { Monitor, type TelemetrySink } from "../../../../runtime/telemetry/monitor.ts";
 import { type Azurite, startAzurite } from "../../../helpers/azurite.ts";
-import { EXPECTED, executions, fakeRunner, type Faults, outputs, testPipeline } from "./fixture.ts";
+import { CountingQueue, EXPECTED, executions, fakeRunner, type Faults, outputs, testPipeline } from "./fixture.ts";
 
 let azurite: Azurite;
 before(async () => {
@@ -27,36 +26,6 @@ before(async () => {
 after(async () => {
   await azurite?.stop();
 });
-
-/** Counts what is sent per task, and can send every message twice (at-least-once delivery). */
-class CountingQueue implements TaskQueue {
-  readonly processBound = false;
-  readonly sent = new Map<string, number>();
-  constructor(readonly inner: AzureTaskQueue, private readonly duplicate = false) {}
-  get name() {
-    return this.inner.name;
-  }
-  async send(message: TaskMessage, options?: SendOptions) {
-    this.sent.set(message.task, (this.sent.get(message.task) ?? 0) + 1);
-    await this.inner.send(message, options);
-    if (this.duplicate) await this.inner.send(message, options);
-  }
-  sendPoison(body: string, options?: SendOptions) {
-    return this.inner.sendPoison(body, options);
-  }
-  receive(o?: Parameters<TaskQueue["receive"]>[0]) {
-    return this.inner.receive(o);
-  }
-  receivePoison(o?: Parameters<TaskQueue["receivePoison"]>[0]) {
-    return this.inner.receivePoison(o);
-  }
-  ensure() {
-    return this.inner.ensure();
-  }
-  depth() {
-    return this.inner.depth();
-  }
-}
 
 class Events implements TelemetrySink {
   readonly names: string[] = [];
