@@ -178,9 +178,13 @@ export function runRecordPath(pipeline: string, runId: string): string {
   return lakePath("_mallard", "runs", pipeline, `${runId}.json`);
 }
 
-/** A run id that sorts by start time. */
+/**
+ * A run id that sorts by start time, to the millisecond (`20261202T145156123Z-k3x9qa`): two runs started
+ * in the same second (a crashed run and the run that recovers it) must not be ordered by their random
+ * suffix, since `latest()` and the publish guard's tie-break go by the id. No dot: ids are file names.
+ */
 export function newRunId(now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${Math.random().toString(36).slice(2, 8)}`;
+  return `${now.toISOString().replace(/[-:.]/g, "")}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
 export class RunRecords {
