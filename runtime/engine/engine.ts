@@ -8,20 +8,31 @@ import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { EngineSettings } from "../declare/pipeline.ts";
 import { duckdbMemoryLimit } from "./memory.ts";
-import { type EngineAccess, lockDown } from "./sandbox.ts";
+import { EncoderPool, type ParquetEncoder } from "./parquet-encoder/encoder.ts";
+import { type EngineAccess, lockDown, lockDownStatements } from "./sandbox.ts";
 import { quoteLiteral } from "./sql.ts";
 
 export { type EngineAccess, lakeAccess } from "./sandbox.ts";
 
+/** DuckDB's memory in each Parquet encoder: a row group being written and the vectors coming in. */
+const ENCODER_MEMORY = "256MB";
+
 export class Engine {
-  private encoder: Promise<DuckDBInstance> | undefined;
+  /** Parquet encoders in worker threads (parquet-encoder/), started on first use; they reach only the work folder. */
+  private readonly encoders: EncoderPool;
 
   private constructor(
     private readonly instance: DuckDBInstance,
     /** Scratch folder for this engine: spills, staged inputs, outputs before upload. */
     readonly workDir: string,
     private readonly ownsWorkDir: boolean,
-  ) {}
+  ) {
+    this.encoders = new EncoderPool((n) => ({
+      memoryLimit: ENCODER_MEMORY,
+      tempDirectory: join(workDir, `spill-encoder-${n}`),
+      setup: ["SET GLOBAL TimeZone = 'UTC'", ...lockDownStatements(workDir, {})],
+    }));
+  }
 
   /**
    * A locked-down engine: besides its work folder it reaches only `access` (for a run, `lakeAccess(lake)`:
@@ -41,14 +52,22 @@ export class Engine {
   }
 
   /**
-   * A connection to the engine's single-threaded sibling (made on first use; it reaches only the work
-   * folder): for statements fed from JavaScript one vector at a time, such as bronze's binary extraction
-   * writing Parquet from a table function. There a second DuckDB thread found no work to share and cost
-   * 15–30 % more CPU for the same wall time (docs/extraction.md), whatever threads the engine has.
+   * A Parquet encoder: a single-threaded DuckDB in a worker thread, fed rows decoded in JavaScript one
+   * vector at a time (bronze's binary extraction). It writes while the rows arrive, beside the decoding
+   * rather than after it; a second DuckDB thread found no work to share there and cost 15–30 % more CPU
+   * (docs/extraction.md). Give it back with `releaseParquetEncoder`.
    */
-  async connectSingleThreaded(): Promise<DuckDBConnection> {
-    this.encoder ??= openInstance("256MB", 1, join(this.workDir, "spill-encoder"), this.workDir, {});
-    return (await this.encoder).connect();
+  acquireParquetEncoder(): Promise<ParquetEncoder> {
+    return this.encoders.acquire();
+  }
+
+  /** Start an encoder for an `acquireParquetEncoder` to come, so its thread starts while the caller connects. */
+  prepareParquetEncoder(): void {
+    this.encoders.prepare();
+  }
+
+  releaseParquetEncoder(encoder: ParquetEncoder): Promise<void> {
+    return this.encoders.release(encoder);
   }
 
   /** Run `body` with a fresh connection that is closed afterwards, whatever happens. */
@@ -63,8 +82,7 @@ export class Engine {
 
   async close(): Promise<void> {
     this.instance.closeSync();
-    const encoder = await this.encoder?.catch(() => undefined);
-    encoder?.closeSync();
+    await this.encoders.close();
     if (this.ownsWorkDir) await rm(this.workDir, { recursive: true, force: true });
   }
 }

@@ -35,13 +35,20 @@ export function lakeAccess(lake: Lake | undefined): EngineAccess {
  * configuration is locked.
  */
 export async function lockDown(con: DuckDBConnection, workDir: string, access: EngineAccess): Promise<void> {
+  for (const statement of lockDownStatements(workDir, access)) await con.run(statement);
+}
+
+/** The statements of `lockDown`, in order (an encoder worker runs them on its own DuckDB). */
+export function lockDownStatements(workDir: string, access: EngineAccess): string[] {
   // A trailing separator: DuckDB matches allowed directories as prefixes, and `/lake` must not admit `/lake-secrets`.
   const directories = [workDir, ...(access.directories ?? [])].map((d) => resolve(d) + sep);
   const paths = (access.paths ?? []).map((p) => resolve(p));
-  await con.run(`SET allowed_directories = [${directories.map(quoteLiteral).join(", ")}]`);
-  await con.run(`SET allowed_paths = [${paths.map(quoteLiteral).join(", ")}]`);
-  await con.run("SET enable_external_access = false");
-  await con.run("SET autoinstall_known_extensions = false");
-  await con.run("SET autoload_known_extensions = false");
-  await con.run("SET lock_configuration = true");
+  return [
+    `SET allowed_directories = [${directories.map(quoteLiteral).join(", ")}]`,
+    `SET allowed_paths = [${paths.map(quoteLiteral).join(", ")}]`,
+    "SET enable_external_access = false",
+    "SET autoinstall_known_extensions = false",
+    "SET autoload_known_extensions = false",
+    "SET lock_configuration = true",
+  ];
 }

@@ -1,20 +1,21 @@
 // The extraction pipeline for sources that decode rows themselves (PostgreSQL's binary COPY): batches of
-// rows already in DuckDB's layout are held per chunk, and once a chunk is complete DuckDB writes it to
-// Parquet (through a typed SELECT) from a table function that hands it the batches, while the next chunk
-// is decoded. No text travels between the source and DuckDB, and the rows are not copied into a table
-// first (an appender's copy cost 0.3 CPU s per 2M rows on the JavaScript thread, measured). Memory stays
-// bounded: at most `inFlight` chunks exist at once, and the source waits (TCP backpressure) while they do.
+// rows already in DuckDB's layout stream to a Parquet encoder (engine/parquet-encoder/: a DuckDB in a
+// worker thread) while they are decoded, so the source's transfer, the decoding and the Parquet encoding
+// all run at once, and the last chunk's encoding finishes with its last rows instead of starting then.
+// No text travels between the source and DuckDB, and the rows are not copied into a table first (an
+// appender's copy cost 0.3 CPU s per 2M rows on the JavaScript thread, measured). Memory stays bounded
+// and flat in table size: a few dozen batches in flight, at most `inFlight` chunk files at once, and the
+// source waits (TCP backpressure) while the encoder catches up.
 
-import { BIGINT, type DuckDBConnection, DuckDBTableFunction, type DuckDBType } from "@duckdb/node-api";
-import duckdb from "@duckdb/node-bindings";
-import { randomBytes } from "node:crypto";
+import type { DuckDBType } from "@duckdb/node-api";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type Engine, queryRows } from "../../engine/engine.ts";
+import type { Engine } from "../../engine/engine.ts";
+import type { VectorBatch } from "../../engine/parquet-encoder/batch.ts";
+import { TABLE_FUNCTION } from "../../engine/parquet-encoder/encoder.ts";
 import { quoteLiteral } from "../../engine/sql.ts";
 import { handOn, OrderedQueue, Slots } from "../chunk-flow.ts";
 import { type ParquetChunk, type ParquetChunkOptions, parquetOptions } from "../csv/chunks.ts";
-import type { VectorBatch } from "./vector-batch.ts";
 
 /** A batch of rows to append (then `release` it), or the end of a chunk with its last row's cursor values. */
 export type AppendEvent =
@@ -22,14 +23,10 @@ export type AppendEvent =
   | { readonly chunkEnd: true; readonly lastRow?: readonly (string | null)[] };
 
 export interface AppendChunkOptions extends ParquetChunkOptions {
-  /** DuckDB types of the batches' columns, appended as `c0`, `c1`, …. */
+  /** DuckDB types of the batches' columns, read as `c0`, `c1`, …. */
   readonly stageTypes: readonly DuckDBType[];
-}
-
-interface Held {
-  readonly index: number;
-  readonly batches: { batch: VectorBatch; release: () => void }[];
-  rows: number;
+  /** Their widths in the batches (VectorBatch), 0 for strings. */
+  readonly widths: readonly number[];
 }
 
 /**
@@ -41,65 +38,57 @@ export async function* appendToParquetChunks(
   engine: Engine,
   options: AppendChunkOptions,
 ): AsyncGenerator<ParquetChunk> {
+  const T = (w: string) => process.env.TRACE && console.error(`${performance.now().toFixed(0)} ${w}`);
+  T("append start");
   const inFlight = Math.max(2, options.inFlight ?? 2);
   const dir = await mkdtemp(join(options.workDir, "chunks-"));
   const queue = new OrderedQueue<ParquetChunk>();
   const slots = new Slots(inFlight);
-  const state: { stopped: boolean; held?: Held } = { stopped: false };
-  const ready = new Map<number, Held>();
-  // One connection converts chunks in order; its table function reads the chunk named by its argument.
-  const name = `mallard_batches_${randomBytes(6).toString("hex")}`;
-  const con: DuckDBConnection = await engine.connectSingleThreaded();
-  con.registerTableFunction(batchScan(name, options.stageTypes, ready));
-  let converting: Promise<unknown> = Promise.resolve();
+  const state = { stopped: false };
+  const encoder = await engine.acquireParquetEncoder().catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
 
-  const convert = (held: Held, lastRow: readonly (string | null)[] | undefined): Promise<ParquetChunk> => {
-    const parquet = join(dir, `chunk-${String(held.index).padStart(6, "0")}.parquet`);
-    const run = converting.catch(() => {}).then(async () => {
-      ready.set(held.index, held);
-      try {
-        const [{ Count }] = await queryRows<{ Count: bigint }>(
-          con,
-          `COPY (SELECT ${options.selectList} FROM ${name}(${held.index})) TO ${quoteLiteral(parquet)} ${parquetOptions(options)}`,
-        );
-        if (Number(Count) !== held.rows) throw new Error(`DuckDB wrote ${Count} rows of a chunk of ${held.rows}`);
-      } finally {
-        ready.delete(held.index);
-        for (const b of held.batches.splice(0)) b.release();
-      }
-      const { size } = await stat(parquet);
-      return { file: parquet, rows: held.rows, bytes: size, lastRow };
-    });
-    converting = run;
-    return run;
-  };
-
+  T("encoder acquired");
   const produce = async (): Promise<void> => {
     let index = 0;
+    let open: { file: string; rows: number; written: Promise<number>; lastRow?: readonly (string | null)[] } | undefined;
     try {
       for await (const event of source) {
         if (state.stopped) return;
-        if (!state.held) {
+        if (!open) {
           await slots.acquire();
           if (state.stopped) return;
-          state.held = { index: ++index, batches: [], rows: 0 };
+          const file = join(dir, `chunk-${String(++index).padStart(6, "0")}.parquet`);
+          const sql = `COPY (SELECT ${options.selectList} FROM ${TABLE_FUNCTION}()) TO ${quoteLiteral(file)} ${parquetOptions(options)}`;
+          open = { file, rows: 0, written: encoder.begin(sql, options.stageTypes, options.widths) };
+          T("chunk begin");
         }
-        const held = state.held;
         if ("batch" in event) {
-          held.rows += event.batch.rows;
-          held.batches.push(event);
-          if (event.batch.rows) options.onRows?.(event.batch.rows);
+          const rows = event.batch.rows;
+          open.rows += rows;
+          await encoder.send(event.batch, event.release);
+          if (rows) options.onRows?.(rows);
         } else {
-          queue.push(convert(held, event.lastRow));
-          state.held = undefined;
+          encoder.end();
+          T("chunk end sent");
+          const chunk = open;
+          open = undefined;
+          queue.push(chunk.written.then(async (written) => {
+            if (written !== chunk.rows) throw new Error(`DuckDB wrote ${written} rows of a chunk of ${chunk.rows}`);
+            T("chunk written");
+            const { size } = await stat(chunk.file);
+            return { file: chunk.file, rows: chunk.rows, bytes: size, lastRow: event.lastRow };
+          }));
         }
       }
-      if (state.held) throw new Error("the source's stream ended in the middle of a chunk");
+      if (open) throw new Error("the source's stream ended in the middle of a chunk");
       queue.close();
     } catch (error) {
       queue.close(error);
     } finally {
-      state.held = undefined;
+      if (open) encoder.abort("the extraction stopped");
     }
   };
 
@@ -115,37 +104,8 @@ export async function* appendToParquetChunks(
     if (!completed) options.stopSource();
     await producer;
     await queue.drain();
-    await converting.catch(() => {});
-    con.closeSync();
+    await encoder.settle();
+    await engine.releaseParquetEncoder(encoder);
     await rm(dir, { recursive: true, force: true });
   }
-}
-
-/**
- * `name(index)`: the held batches of chunk `index`, one per call, as columns `c0…`. DuckDB calls it from
- * its thread; the callback runs on the JavaScript thread and only copies a batch into the output vectors.
- */
-function batchScan(name: string, types: readonly DuckDBType[], ready: ReadonlyMap<number, Held>): DuckDBTableFunction {
-  return DuckDBTableFunction.create({
-    name,
-    parameterTypes: [BIGINT],
-    bindFunction: (info) => {
-      const index = Number(info.getParameter(0));
-      types.forEach((type, i) => info.addResultColumn(`c${i}`, type));
-      info.setBindData({ index });
-    },
-    initFunction: (info) => info.setInitData({ next: 0 }),
-    mainFunction: (info, output) => {
-      const { index } = info.bindData as { index: number };
-      const progress = info.initData as { next: number };
-      const held = ready.get(index);
-      const next = held?.batches[progress.next];
-      if (!next) {
-        duckdb.data_chunk_set_size(output.chunk, 0);
-        return;
-      }
-      progress.next++;
-      next.batch.writeInto(output.chunk);
-    },
-  });
 }

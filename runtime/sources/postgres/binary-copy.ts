@@ -6,9 +6,10 @@
 // CSV and DuckDB only encodes Parquet (docs/extraction.md). Batches are cut every VECTOR_ROWS rows and
 // groups (chunks) every `groupRows` rows, with the group's last cursor values as PostgreSQL's text.
 
-import { FixedColumn, StringColumn, VECTOR_ROWS, VectorBatch } from "../append/vector-batch.ts";
+import { VECTOR_ROWS, VectorBatch } from "../../engine/parquet-encoder/batch.ts";
 import type { CopyParser } from "./copy-out.ts";
-import { type ColumnWire, WireKind } from "./binary-wire.ts";
+import { compileRowDecoder, type RowDecoder, type RowTarget, targetBatch } from "./binary-row.ts";
+import type { ColumnWire } from "./binary-wire.ts";
 
 const COPY_OUT_RESPONSE = 0x48; // 'H'
 const COPY_DATA = 0x64; // 'd'
@@ -45,6 +46,8 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   private readonly kinds: Int32Array;
   private readonly pool: VectorBatch[] = [];
   private batch: VectorBatch;
+  private readonly decodeRow: RowDecoder;
+  private readonly target: RowTarget = { i32: [], u8: [], strings: [] };
   private groupRowCount = 0;
   private out: BinaryCopyEvent[] = [];
   // Message framing: payload bytes left of the current message, whether it is CopyData, a split header.
@@ -68,7 +71,9 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     this.fieldCount = wires.length + options.cursorFields;
     this.kinds = Int32Array.from(wires.map((w) => w.kind));
     this.cursorAt = new Int32Array(2 * options.cursorFields);
+    this.decodeRow = compileRowDecoder(wires);
     this.batch = this.newBatch();
+    targetBatch(this.target, this.batch);
   }
 
   push(chunk: Buffer): Buffer | undefined {
@@ -213,64 +218,7 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   private row(b: Buffer, q: number): number {
     const batch = this.batch;
     const r = batch.rows;
-    const kinds = this.kinds;
-    const columns = batch.columns;
-    for (let c = 0; c < kinds.length; c++) {
-      const length = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
-      q += 4;
-      if (length === -1) {
-        batch.setNull(c, r);
-        continue;
-      }
-      const kind = kinds[c];
-      if (kind === WireKind.Text || kind === WireKind.Bytes) {
-        (columns[c] as StringColumn).set(r, b, q, q + length);
-      } else {
-        const d = (columns[c] as FixedColumn).data;
-        switch (kind) {
-          case WireKind.Int8:
-          case WireKind.Float8:
-          case WireKind.Time: {
-            const o = r * 8;
-            d[o] = b[q + 7]; d[o + 1] = b[q + 6]; d[o + 2] = b[q + 5]; d[o + 3] = b[q + 4];
-            d[o + 4] = b[q + 3]; d[o + 5] = b[q + 2]; d[o + 6] = b[q + 1]; d[o + 7] = b[q];
-            break;
-          }
-          case WireKind.Int4:
-          case WireKind.Float4: {
-            const o = r * 4;
-            d[o] = b[q + 3]; d[o + 1] = b[q + 2]; d[o + 2] = b[q + 1]; d[o + 3] = b[q];
-            break;
-          }
-          case WireKind.Int2: {
-            const o = r * 2;
-            d[o] = b[q + 1]; d[o + 1] = b[q];
-            break;
-          }
-          case WireKind.Bool:
-            d[r] = b[q];
-            break;
-          case WireKind.Timestamp:
-            this.timestamp(b, q, d, r * 8, c);
-            break;
-          case WireKind.Date:
-            this.date(b, q, d, r * 4, c);
-            break;
-          case WireKind.Uuid: {
-            // DuckDB: a hugeint (lower 8 bytes, then upper) of the big-endian value with the top bit flipped.
-            const o = r * 16;
-            for (let k = 0; k < 8; k++) d[o + k] = b[q + 15 - k];
-            for (let k = 0; k < 8; k++) d[o + 8 + k] = b[q + 7 - k];
-            d[o + 15] ^= 0x80;
-            break;
-          }
-          case WireKind.Decimal:
-            if (!this.decimal(b, q, d, c, r)) batch.setNull(c, r);
-            break;
-        }
-      }
-      q += length;
-    }
+    q = this.decodeRow(b, q, r, this.target, this);
     if (this.options.cursorFields) {
       this.cursorSource = b;
       for (let k = 0; k < this.options.cursorFields; k++) {
@@ -289,10 +237,15 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     return q;
   }
 
-  /** PostgreSQL µs since 2000 → DuckDB µs since 1970, ±infinity kept, in two 32-bit halves (no BigInt). */
-  private timestamp(b: Buffer, q: number, d: Buffer, o: number, c: number): void {
-    const high = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
-    const low = ((b[q + 4] << 24) | (b[q + 5] << 16) | (b[q + 6] << 8) | b[q + 7]) >>> 0;
+  /** @internal called by the generated decoder (binary-row.ts) */
+  setNull(column: number, row: number): void {
+    this.batch.setNull(column, row);
+  }
+
+  /** @internal ±infinity, or an instant DuckDB cannot hold: the generated decoder's rare timestamp path. */
+  timestampEdge(c: number, r: number, high: number, low: number): void {
+    const d = this.target.u8[c]!;
+    const o = r * 8;
     if (high === 0x7fffffff && low === 0xffffffff) {
       put32(d, o, 0xffffffff);
       put32(d, o + 4, 0x7fffffff);
@@ -315,7 +268,10 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     put32(d, o + 4, top);
   }
 
-  private date(b: Buffer, q: number, d: Buffer, o: number, c: number): void {
+  /** @internal */
+  date(b: Uint8Array, q: number, c: number, r: number): void {
+    const d = this.target.u8[c]!;
+    const o = r * 4;
     const days = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3];
     if (days === 0x7fffffff) d.writeInt32LE(0x7fffffff, o);
     else if (days === -0x80000000) d.writeInt32LE(-0x7fffffff, o); // DuckDB's -infinity
@@ -323,11 +279,16 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     else d.writeInt32LE(days + EPOCH_DAYS, o);
   }
 
+  /** @internal NaN and ±Infinity (a DECIMAL has none) are stored as NULL. */
+  decimal(b: Uint8Array, q: number, c: number, r: number): void {
+    if (!this.decimalValue(b, q, this.target.u8[c]!, c, r)) this.batch.setNull(c, r);
+  }
+
   /**
    * numeric → DECIMAL(p, s) as the unscaled integer DuckDB stores: PostgreSQL sends base-10000 digits with a
    * weight. Exact in doubles up to 15 digits, in BigInt beyond. False for NaN and ±Infinity (stored as NULL).
    */
-  private decimal(b: Buffer, q: number, d: Buffer, c: number, r: number): boolean {
+  private decimalValue(b: Uint8Array, q: number, d: Buffer, c: number, r: number): boolean {
     const wire = this.wires[c];
     const digits = (b[q] << 8) | b[q + 1];
     const weight = ((b[q + 2] << 8) | b[q + 3]) << 16 >> 16;
@@ -389,6 +350,7 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
       },
     });
     this.batch = this.pool.pop() ?? this.newBatch();
+    targetBatch(this.target, this.batch);
   }
 
   private endGroup(): void {
@@ -415,10 +377,7 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   }
 
   private newBatch(): VectorBatch {
-    return new VectorBatch(
-      this.wires.map((w) => w.stageType),
-      this.wires.map((w) => (w.width === 0 ? new StringColumn() : new FixedColumn(w.width))),
-    );
+    return new VectorBatch(this.wires.map((w) => w.width));
   }
 }
 

@@ -177,12 +177,14 @@ export class PostgresConnector implements SourceConnector {
     if (!Number.isInteger(request.chunkRows) || request.chunkRows < 1) {
       throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
     }
+    const binary = (this.options.wire ?? "binary") === "binary";
+    if (binary) engine.prepareParquetEncoder();
     const client = await connect(this.url, { applicationName: this.options.applicationName, source: this.options.name, connectTimeoutMs: this.options.connectTimeoutMs });
     let clean = false;
     try {
       // One snapshot for the whole load, however many chunks it has. READ ONLY lets PostgreSQL skip SSI work.
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-      const read = (this.options.wire ?? "binary") === "binary" ? this.readBinary(client, request, engine) : this.readCsv(client, request, engine);
+      const read = binary ? this.readBinary(client, request, engine) : this.readCsv(client, request, engine);
       const { slice } = request;
       for await (const chunk of read.chunks) {
         yield {
@@ -223,6 +225,7 @@ export class PostgresConnector implements SourceConnector {
     const chunks = appendToParquetChunks(copyMessages(client, `COPY (${query.sql}) TO STDOUT (FORMAT binary)`, parser), engine, {
       workDir: request.workDir,
       stageTypes: wires.map((w) => w.stageType),
+      widths: wires.map((w) => w.width),
       selectList: wires.map((w, i) => `${w.conversion(`c${i}`)} AS ${quoteIdent(query.columns[i].name)}`).join(", "),
       codec,
       compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { FixedColumn, StringColumn } from "../../../../runtime/sources/append/vector-batch.ts";
+import type { FixedColumn, StringColumn } from "../../../../runtime/engine/parquet-encoder/batch.ts";
 import { BinaryCopyParser } from "../../../../runtime/sources/postgres/binary-copy.ts";
 import { columnWire } from "../../../../runtime/sources/postgres/binary-wire.ts";
 
