@@ -66,7 +66,10 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
   const tasks = planTasks(pipeline, { select: options.select });
   const runId = newRunId();
   // The engine first: if it cannot start, no run record is left behind in state "running".
+  process.env.TRACE && console.error(`${performance.now().toFixed(0)} runLocal`);
   const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
+  process.env.TRACE && console.error(`${performance.now().toFixed(0)} engine`);
+
   try {
     for (const dead of await abandonDeadRuns(records, pipeline.name)) emit({ type: "run-abandoned", record: dead });
     await records.create({

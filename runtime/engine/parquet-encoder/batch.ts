@@ -143,6 +143,13 @@ export class VectorBatch {
     this.clear();
   }
 
+  /** Memory the batch holds (its block and its heaps), for bounding how many wait. */
+  get bytes(): number {
+    let bytes = this.layout.bytes;
+    for (const column of this.columns) if (column instanceof StringColumn) bytes += column.heap.length;
+    return bytes;
+  }
+
   setNull(column: number, row: number): void {
     const c = this.columns[column];
     c.validity[row >> 3] &= ~(1 << (row & 7));

@@ -12,7 +12,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Engine } from "../../engine/engine.ts";
 import type { VectorBatch } from "../../engine/parquet-encoder/batch.ts";
-import { TABLE_FUNCTION } from "../../engine/parquet-encoder/encoder.ts";
+import { type ParquetEncoder, TABLE_FUNCTION } from "../../engine/parquet-encoder/encoder.ts";
 import { quoteLiteral } from "../../engine/sql.ts";
 import { handOn, OrderedQueue, Slots } from "../chunk-flow.ts";
 import { type ParquetChunk, type ParquetChunkOptions, parquetOptions } from "../csv/chunks.ts";
@@ -21,6 +21,9 @@ import { type ParquetChunk, type ParquetChunkOptions, parquetOptions } from "../
 export type AppendEvent =
   | { readonly batch: VectorBatch; readonly release: () => void }
   | { readonly chunkEnd: true; readonly lastRow?: readonly (string | null)[] };
+
+/** Decoded bytes that may wait for the encoder's thread to start (~50–100 ms of decoding). */
+const BACKLOG_BYTES = 32 << 20;
 
 export interface AppendChunkOptions extends ParquetChunkOptions {
   /** DuckDB types of the batches' columns, read as `c0`, `c1`, …. */
@@ -38,57 +41,75 @@ export async function* appendToParquetChunks(
   engine: Engine,
   options: AppendChunkOptions,
 ): AsyncGenerator<ParquetChunk> {
-  const T = (w: string) => process.env.TRACE && console.error(`${performance.now().toFixed(0)} ${w}`);
-  T("append start");
   const inFlight = Math.max(2, options.inFlight ?? 2);
   const dir = await mkdtemp(join(options.workDir, "chunks-"));
   const queue = new OrderedQueue<ParquetChunk>();
   const slots = new Slots(inFlight);
   const state = { stopped: false };
-  const encoder = await engine.acquireParquetEncoder().catch(async (error: unknown) => {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
-  });
+  // The source starts at once: while the encoder's thread starts, decoded batches wait in a backlog.
+  const encoding = engine.acquireParquetEncoder();
+  let started: ParquetEncoder | undefined;
+  encoding.then((encoder) => (started = encoder), () => {});
 
-  T("encoder acquired");
   const produce = async (): Promise<void> => {
+    let encoder: ParquetEncoder | undefined;
     let index = 0;
-    let open: { file: string; rows: number; written: Promise<number>; lastRow?: readonly (string | null)[] } | undefined;
+    let open: { file: string; rows: number; written: Promise<number> } | undefined;
+    const backlog: AppendEvent[] = [];
+    let backlogBytes = 0;
+
+    const handle = async (encoder: ParquetEncoder, event: AppendEvent): Promise<void> => {
+      if (!open) {
+        await slots.acquire();
+        if (state.stopped) return;
+        const file = join(dir, `chunk-${String(++index).padStart(6, "0")}.parquet`);
+        const sql = `COPY (SELECT ${options.selectList} FROM ${TABLE_FUNCTION}()) TO ${quoteLiteral(file)} ${parquetOptions(options)}`;
+        open = { file, rows: 0, written: encoder.begin(sql, options.stageTypes, options.widths) };
+      }
+      if ("batch" in event) {
+        const rows = event.batch.rows;
+        open.rows += rows;
+        await encoder.send(event.batch, event.release);
+        if (rows) options.onRows?.(rows);
+        return;
+      }
+      encoder.end();
+      const chunk = open;
+      open = undefined;
+      queue.push(chunk.written.then(async (written) => {
+        if (written !== chunk.rows) throw new Error(`DuckDB wrote ${written} rows of a chunk of ${chunk.rows}`);
+        const { size } = await stat(chunk.file);
+        return { file: chunk.file, rows: chunk.rows, bytes: size, lastRow: event.lastRow };
+      }));
+    };
+
+    /** The encoder, once the backlog has gone to it. */
+    const ready = async (): Promise<ParquetEncoder> => {
+      const encoder = await encoding;
+      for (const event of backlog.splice(0)) if (!state.stopped) await handle(encoder, event);
+      return encoder;
+    };
+
     try {
       for await (const event of source) {
         if (state.stopped) return;
-        if (!open) {
-          await slots.acquire();
-          if (state.stopped) return;
-          const file = join(dir, `chunk-${String(++index).padStart(6, "0")}.parquet`);
-          const sql = `COPY (SELECT ${options.selectList} FROM ${TABLE_FUNCTION}()) TO ${quoteLiteral(file)} ${parquetOptions(options)}`;
-          open = { file, rows: 0, written: encoder.begin(sql, options.stageTypes, options.widths) };
-          T("chunk begin");
+        if (!encoder) {
+          if (!started && backlogBytes < BACKLOG_BYTES) {
+            backlog.push(event);
+            backlogBytes += "batch" in event ? event.batch.bytes : 0;
+            continue;
+          }
+          encoder = await ready();
         }
-        if ("batch" in event) {
-          const rows = event.batch.rows;
-          open.rows += rows;
-          await encoder.send(event.batch, event.release);
-          if (rows) options.onRows?.(rows);
-        } else {
-          encoder.end();
-          T("chunk end sent");
-          const chunk = open;
-          open = undefined;
-          queue.push(chunk.written.then(async (written) => {
-            if (written !== chunk.rows) throw new Error(`DuckDB wrote ${written} rows of a chunk of ${chunk.rows}`);
-            T("chunk written");
-            const { size } = await stat(chunk.file);
-            return { file: chunk.file, rows: chunk.rows, bytes: size, lastRow: event.lastRow };
-          }));
-        }
+        await handle(encoder, event);
       }
+      if (!encoder && backlog.length > 0) encoder = await ready();
       if (open) throw new Error("the source's stream ended in the middle of a chunk");
       queue.close();
     } catch (error) {
       queue.close(error);
     } finally {
-      if (open) encoder.abort("the extraction stopped");
+      if (open) encoder?.abort("the extraction stopped");
     }
   };
 
@@ -104,8 +125,11 @@ export async function* appendToParquetChunks(
     if (!completed) options.stopSource();
     await producer;
     await queue.drain();
-    await encoder.settle();
-    await engine.releaseParquetEncoder(encoder);
+    const encoder = await encoding.catch(() => undefined);
+    if (encoder) {
+      await encoder.settle();
+      await engine.releaseParquetEncoder(encoder);
+    }
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -47,6 +47,9 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   private readonly pool: VectorBatch[] = [];
   private batch: VectorBatch;
   private readonly decodeRow: RowDecoder;
+  // A DataView of the buffer being decoded: its big-endian reads compile to one load and a byte swap.
+  private viewed: Buffer | undefined;
+  private view: DataView = new DataView(new ArrayBuffer(0));
   private readonly target: RowTarget = { i32: [], u8: [], strings: [] };
   private groupRowCount = 0;
   private out: BinaryCopyEvent[] = [];
@@ -218,7 +221,11 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   private row(b: Buffer, q: number): number {
     const batch = this.batch;
     const r = batch.rows;
-    q = this.decodeRow(b, q, r, this.target, this);
+    if (b !== this.viewed) {
+      this.viewed = b;
+      this.view = new DataView(b.buffer, b.byteOffset, b.length);
+    }
+    q = this.decodeRow(b, this.view, q, r, this.target, this);
     if (this.options.cursorFields) {
       this.cursorSource = b;
       for (let k = 0; k < this.options.cursorFields; k++) {

@@ -28,7 +28,7 @@ export interface RowHelpers {
 }
 
 /** Decodes the tuple whose first field starts at `q` into row `r`; answers where the tuple's columns end. */
-export type RowDecoder = (b: Uint8Array, q: number, r: number, target: RowTarget, helpers: RowHelpers) => number;
+export type RowDecoder = (b: Uint8Array, v: DataView, q: number, r: number, target: RowTarget, helpers: RowHelpers) => number;
 
 /** PostgreSQL's µs since 2000 → DuckDB's since 1970, in two 32-bit halves: 946,684,800,000,000 = 220417 · 2^32 + 993517568. */
 const EPOCH_MICROS_HIGH = 220_417;
@@ -38,9 +38,9 @@ const EPOCH_MICROS_LOW = 993_517_568;
 export function compileRowDecoder(wires: readonly ColumnWire[]): RowDecoder {
   const body: string[] = ["let n;"];
   wires.forEach((wire, c) => {
-    body.push(`n = (b[q] << 24) | (b[q + 1] << 16) | (b[q + 2] << 8) | b[q + 3]; q += 4;`);
+    body.push(`n = v.getInt32(q); q += 4;`);
     body.push(`if (n === -1) h.setNull(${c}, r); else {`);
-    body.push(decodeValue(wire.kind, c));
+    body.push(decodeValue(wire, c));
     body.push(`q += n; }`);
   });
   body.push("return q;");
@@ -48,13 +48,38 @@ export function compileRowDecoder(wires: readonly ColumnWire[]): RowDecoder {
     .map((wire, c) => (wire.width === 0 ? `const s${c} = t.strings[${c}];` : `const w${c} = t.i32[${c}]; const u${c} = t.u8[${c}];`))
     .join(" ");
   // The generated source holds only column numbers and constants: no name or value from the source.
-  return new Function("b", "q", "r", "t", "h", `"use strict"; ${prelude}\n${body.join("\n")}`) as RowDecoder;
+  const make = new Function("POW10", `"use strict"; return function decodeRow(b, v, q, r, t, h) { ${prelude}\n${body.join("\n")} };`);
+  return make(POW10) as RowDecoder;
 }
 
 /** Big-endian 32-bit word at `q + k` (signed). */
-const word = (k: number) => `((b[q + ${k}] << 24) | (b[q + ${k + 1}] << 16) | (b[q + ${k + 2}] << 8) | b[q + ${k + 3}])`;
+const word = (k: number) => `v.getInt32(q + ${k})`;
 
-function decodeValue(kind: WireKind, c: number): string {
+const POW10 = Array.from({ length: 40 }, (_, i) => 10 ** i);
+
+/**
+ * DECIMAL(p ≤ 12, s) in 2, 4 or 8 bytes, inline: PostgreSQL sends base-10000 digit groups with the weight
+ * of the first; their value in a double stays exact (below 10^(p+3) < 2^53) before it is scaled to the
+ * unscaled integer DuckDB stores. NaN, ±Infinity, wider decimals and values that do not fit go to the parser.
+ */
+function inlineDecimal(wire: ColumnWire, c: number): string | undefined {
+  const precision = wire.precision!;
+  const scale = wire.scale!;
+  if (precision > 12 || wire.width === 16) return undefined;
+  const store =
+    wire.width === 2 ? `u${c}[2 * r] = x; u${c}[2 * r + 1] = x >> 8;`
+    : wire.width === 4 ? `w${c}[r] = x;`
+    : `{ const hi = Math.floor(x / 4294967296); w${c}[2 * r] = x - hi * 4294967296; w${c}[2 * r + 1] = hi; }`;
+  return `{ const nd = v.getUint16(q); const sign = v.getUint16(q + 4);
+    let x = 0; for (let k = 0; k < nd; k++) x = x * 10000 + v.getUint16(q + 8 + 2 * k);
+    const shift = ${scale} - 4 * (nd - 1 - v.getInt16(q + 2));
+    if (shift >= 0) x *= POW10[shift]; else { const d = POW10[-shift]; x = x % d === 0 ? x / d : Infinity; }
+    if (sign > 0x4000 || !(x < ${10 ** precision})) h.decimal(b, q, ${c}, r);
+    else { if (sign === 0x4000) x = -x; ${store} } }`;
+}
+
+function decodeValue(wire: ColumnWire, c: number): string {
+  const kind = wire.kind;
   switch (kind) {
     case WireKind.Int8:
     case WireKind.Float8:
@@ -79,7 +104,7 @@ function decodeValue(kind: WireKind, c: number): string {
       // DuckDB: a hugeint (lower 8 bytes, then upper) of the big-endian value with the top bit flipped.
       return `w${c}[4 * r] = ${word(12)}; w${c}[4 * r + 1] = ${word(8)}; w${c}[4 * r + 2] = ${word(4)}; w${c}[4 * r + 3] = ${word(0)} ^ -2147483648;`;
     case WireKind.Decimal:
-      return `h.decimal(b, q, ${c}, r);`;
+      return inlineDecimal(wire, c) ?? `h.decimal(b, q, ${c}, r);`;
     case WireKind.Text:
     case WireKind.Bytes:
       return `s${c}.set(r, b, q, q + n);`;
