@@ -37,6 +37,11 @@ const CASES: Readonly<Record<string, Case>> = {
       [null, null],
     ],
   },
+  // Each width DuckDB stores a DECIMAL in (2, 4, 8 bytes), inline in the decoder up to 12 digits, beyond it not.
+  dec4: { pg: "numeric(4,1)", duck: "DECIMAL(4,1)", values: [["-999.9", "'-999.9'::DECIMAL(4,1)"], ["0.1", "'0.1'::DECIMAL(4,1)"], ["0", "0::DECIMAL(4,1)"]] },
+  dec9: { pg: "numeric(9,3)", duck: "DECIMAL(9,3)", values: [["-999999.999", "'-999999.999'::DECIMAL(9,3)"], ["10000", "'10000.000'::DECIMAL(9,3)"], ["0.001", "'0.001'::DECIMAL(9,3)"]] },
+  dec11: { pg: "numeric(11,0)", duck: "DECIMAL(11,0)", values: [["-99999999999", "'-99999999999'::DECIMAL(11,0)"], ["4294967296", "4294967296::DECIMAL(11,0)"], ["-2147483649", "'-2147483649'::DECIMAL(11,0)"]] },
+  dec18: { pg: "numeric(18,4)", duck: "DECIMAL(18,4)", values: [["-99999999999999.9999", "'-99999999999999.9999'::DECIMAL(18,4)"], ["12345678901234.5678", "'12345678901234.5678'::DECIMAL(18,4)"]] },
   dec12: { pg: "numeric(12,2)", duck: "DECIMAL(12,2)", values: [["1234567890.12", "'1234567890.12'::DECIMAL(12,2)"], ["-0.5", "'-0.50'::DECIMAL(12,2)"], ["NaN", null]] },
   num: {
     pg: "numeric", duck: "VARCHAR",
