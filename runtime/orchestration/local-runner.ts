@@ -80,6 +80,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
     await engine.close();
     throw new LakeError(`cannot write to the lake at ${lake.location}: ${describeError(e)}`, { cause: e });
   }
+  process.env.TRACE && console.error(`${performance.now().toFixed(0)} record created`);
   emit({ type: "run-start", runId, tasks });
 
   const connectors = new Map<string, Promise<SourceConnector>>();
@@ -97,6 +98,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
           record = { task: task.id, stage: stage.name, kind: stage.kind, status: "skipped", note: `input ${blocker.stage} ${blocker.status}` };
         } else {
           record = await limit(async () => {
+            process.env.TRACE && console.error(`${performance.now().toFixed(0)} task start`);
             emit({ type: "task-start", task });
             // The stage need not wait for its "running" entry; its outcome is written after that one lands.
             const running = records.setTask(pipeline.name, runId, { task: task.id, stage: stage.name, kind: stage.kind, status: "running", startedAt: new Date().toISOString() });

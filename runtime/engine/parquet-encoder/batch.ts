@@ -213,7 +213,7 @@ export function writeBatchInto(chunk: duckdb.DataChunk, batch: BatchMessage, wid
   for (let i = 0; i < widths.length; i++) {
     const vector = duckdb.data_chunk_get_vector(chunk, i);
     if (widths[i] > 0) duckdb.copy_data_to_vector(vector, 0, batch.block, values[i], rows * widths[i]);
-    else placeStrings(vector, new Uint8Array(batch.block, values[i], 16 * VECTOR_ROWS), batch.heaps[i]!, batch.heapUsed[i], rows, batch.block, values[i]);
+    else placeStrings(vector, batch.heaps[i]!, batch.heapUsed[i], rows, batch.block, values[i]);
     if (batch.nulls[i]) {
       duckdb.vector_ensure_validity_writable(vector);
       duckdb.copy_data_to_vector_validity(vector, 0, batch.block, validity[i], VALIDITY_BYTES);
@@ -222,29 +222,22 @@ export function writeBatchInto(chunk: duckdb.DataChunk, batch: BatchMessage, wid
 }
 
 /** Copy the heap into the vector (one call), point the long strings' headers into that copy, copy the headers. */
-function placeStrings(vector: duckdb.Vector, headers: Uint8Array, heap: ArrayBuffer, heapUsed: number, rows: number, block: ArrayBuffer, offset: number): void {
+function placeStrings(vector: duckdb.Vector, heap: ArrayBuffer, heapUsed: number, rows: number, block: ArrayBuffer, offset: number): void {
   if (heapUsed > 0) {
     // Longer than an inline string, so DuckDB keeps it out of line and its header holds the pointer.
     const bytes = heapUsed > INLINE_BYTES ? new Uint8Array(heap, 0, heapUsed) : new Uint8Array(INLINE_BYTES + 1);
     duckdb.vector_assign_string_element_len(vector, 0, bytes);
     const placed = duckdb.vector_get_data(vector, 16);
-    const base = Buffer.from(placed.buffer, placed.byteOffset, 16);
-    const low = base.readUInt32LE(8);
-    const high = base.readUInt32LE(12);
-    for (let r = 0; r < rows; r++) {
-      const h = r * 16;
-      const length = headers[h] | (headers[h + 1] << 8) | (headers[h + 2] << 16) | (headers[h + 3] << 24);
-      if (length >>> 0 <= INLINE_BYTES) continue;
-      const sum = low + ((headers[h + 8] | (headers[h + 9] << 8) | (headers[h + 10] << 16) | (headers[h + 11] << 24)) >>> 0);
-      const top = high + (sum >= 0x100000000 ? 1 : 0);
-      headers[h + 8] = sum;
-      headers[h + 9] = sum >>> 8;
-      headers[h + 10] = sum >>> 16;
-      headers[h + 11] = sum >>> 24;
-      headers[h + 12] = top;
-      headers[h + 13] = top >>> 8;
-      headers[h + 14] = top >>> 16;
-      headers[h + 15] = top >>> 24;
+    const base = new Int32Array(placed.buffer, placed.byteOffset, 4);
+    const low = base[2] >>> 0;
+    const high = base[3];
+    // Headers as 32-bit words: length, prefix, then the pointer's low and high halves (little-endian).
+    const headers = new Int32Array(block, offset, 4 * rows);
+    for (let h = 0; h < 4 * rows; h += 4) {
+      if (headers[h] >>> 0 <= INLINE_BYTES) continue;
+      const sum = low + (headers[h + 2] >>> 0);
+      headers[h + 2] = sum;
+      headers[h + 3] = high + (sum >= 0x100000000 ? 1 : 0);
     }
   }
   duckdb.copy_data_to_vector(vector, 0, block, offset, rows * 16);

@@ -16,9 +16,9 @@ import type { ColumnTypeSpec, EncoderInput, EncoderOutput } from "./protocol.ts"
 export { TABLE_FUNCTION } from "./protocol.ts";
 
 /** Batches (of 2048 rows) sent and not yet handed back: ~10 MB for a table of a few dozen columns. */
-const BATCHES_IN_FLIGHT = 32;
-/** Batches per message (a message costs ~100 µs, more than decoding 2048 rows of a small table costs). */
-const BATCHES_PER_MESSAGE = 8;
+const BATCHES_IN_FLIGHT = 48;
+/** Batches per message (a message costs ~100 µs, about what decoding 2048 rows of a small table costs). */
+const BATCHES_PER_MESSAGE = 16;
 
 export interface EncoderSettings {
   /** DuckDB's memory limit in the worker. */

@@ -48,7 +48,7 @@ let returning: BatchMessage[] = [];
 /** Hand a batch's buffers back to the main thread, to be filled again (a few at a time, and before sleeping). */
 function giveBack(batch: BatchMessage): void {
   returning.push(batch);
-  if (returning.length >= 8) returnBatches();
+  if (returning.length >= 16) returnBatches();
 }
 
 function returnBatches(): void {
