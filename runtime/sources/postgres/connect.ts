@@ -2,9 +2,11 @@
 // canonical (the extraction depends on them), and failures turned into SourceErrors that name the server
 // and database but never carry the connection string or its password.
 
+import type { Socket } from "node:net";
 import pg from "pg";
 import { redact, SourceError } from "../../errors.ts";
 import { driverErrors, driverText } from "../driver-errors.ts";
+import { pgSocket } from "./socket.ts";
 
 /**
  * Session settings the type mapping relies on: timestamps in ISO form and UTC, bytea as hex, floats with
@@ -53,7 +55,13 @@ export interface ConnectOptions {
 /** A connected client with Mallard's session settings. */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<pg.Client> {
   const timeoutMs = options.connectTimeoutMs ?? urlConnectTimeoutMs(url) ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const client = new pg.Client({ connectionString: url, application_name: options.applicationName ?? "mallard", connectionTimeoutMillis: timeoutMs });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: options.applicationName ?? "mallard",
+    connectionTimeoutMillis: timeoutMs,
+    // pg calls it with the connection's settings (its types declare no argument).
+    stream: pgSocket as unknown as () => Socket,
+  });
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on("error", () => {});
   try {

@@ -8,6 +8,7 @@
 import type { Socket } from "node:net";
 import type pg from "pg";
 import type { CsvBlock } from "../csv/chunks.ts";
+import { takeReads } from "./socket.ts";
 
 const BLOCK_BYTES = 1 << 20;
 const COPY_OUT_RESPONSE = 0x48; // 'H'
@@ -81,20 +82,27 @@ export function copyOut(
   return copyMessages(client, copySql, new FrameParser(options.groupRows, options.keepLastRow, options.maxRowBytes));
 }
 
+/** What a parser may have made and not yet handed on before the socket pauses (backpressure to the server). */
+const PENDING_HIGH_WATER = 16;
+
 /** Run a `COPY … TO STDOUT` on `client` and yield what `parser` makes of its messages, read straight off the socket. */
 export async function* copyMessages<T>(client: pg.Client, copySql: string, parser: CopyParser<T>): AsyncGenerator<T> {
   const query = new CopyOutQuery(copySql);
-  // Hijack the socket before pg sends the query, so every byte of the response comes here first.
+  // Take the socket over before pg sends the query, so every byte of the response comes here first.
   const originalSubmit = query.submit.bind(query);
   let stream: Socket | undefined;
   let pgHandler: DataHandler | undefined;
+  const inPlace: InPlaceState<T> = { pending: [], paused: false, done: false };
   query.submit = (connection: PgConnection) => {
     stream = connection.stream;
     const listeners = stream.listeners("data") as DataHandler[];
     if (listeners.length !== 1) throw new Error(`unexpected pg socket listeners (${listeners.length})`);
     pgHandler = listeners[0];
-    stream.removeListener("data", pgHandler);
-    stream.pause();
+    inPlace.release = takeReads(stream, (bytes) => readInPlace(inPlace, parser, bytes, pgHandler!, () => query.wake()));
+    if (!inPlace.release) {
+      stream.removeListener("data", pgHandler);
+      stream.pause();
+    }
     originalSubmit(connection);
     connection.query(copySql);
   };
@@ -102,7 +110,78 @@ export async function* copyMessages<T>(client: pg.Client, copySql: string, parse
   while (!query.connection && query.error === undefined) await query.sleep();
   if (query.error !== undefined) throw query.error;
 
-  const socket = stream!;
+  if (inPlace.release) yield* inPlaceMessages(stream!, query, inPlace);
+  else yield* streamedMessages(stream!, query, parser, pgHandler!);
+  while (!query.finished && query.error === undefined) await query.sleep();
+  if (query.error !== undefined) throw query.error;
+}
+
+/** A COPY read in place (socket.ts): what the parser made, waiting to be handed on. */
+interface InPlaceState<T> {
+  pending: T[];
+  /** The socket was paused with PENDING_HIGH_WATER things waiting. */
+  paused: boolean;
+  /** The copy is over and the rest went to pg. */
+  done: boolean;
+  failure?: unknown;
+  release?: () => void;
+}
+
+/** The socket's read callback during an in-place COPY: parse the bytes before they are overwritten. */
+function readInPlace<T>(state: InPlaceState<T>, parser: CopyParser<T>, bytes: Buffer, pgHandler: DataHandler, wake: () => void): boolean {
+  try {
+    const rest = parser.push(bytes);
+    for (const item of parser.take()) state.pending.push(item);
+    if (rest !== undefined) {
+      state.done = true;
+      state.release!();
+      // pg reads CommandComplete and ReadyForQuery (or the error) from its own copy of the rest.
+      if (rest.length) pgHandler(Buffer.from(rest));
+    }
+  } catch (error) {
+    // Thrown from a socket callback it would escape as an uncaught exception: the reader throws it instead.
+    state.failure = error;
+    state.paused = true;
+    wake();
+    return false;
+  }
+  wake();
+  if (state.done || state.pending.length < PENDING_HIGH_WATER) return true;
+  state.paused = true;
+  return false;
+}
+
+async function* inPlaceMessages<T>(socket: Socket, query: CopyOutQuery, state: InPlaceState<T>): AsyncGenerator<T> {
+  const wake = () => query.wake();
+  socket.on("close", wake);
+  socket.on("end", wake);
+  try {
+    for (;;) {
+      if (state.pending.length > 0) {
+        const items = state.pending;
+        state.pending = [];
+        for (const item of items) yield item;
+        continue;
+      }
+      if (state.failure !== undefined) throw state.failure;
+      if (state.done) return;
+      if (socket.destroyed || socket.readableEnded) throw query.error ?? new Error("the connection closed during COPY");
+      if (state.paused) {
+        state.paused = false;
+        socket.resume();
+      }
+      await query.sleep();
+      if (query.error !== undefined) throw query.error;
+    }
+  } finally {
+    socket.off("close", wake);
+    socket.off("end", wake);
+    if (!state.done) state.release?.();
+  }
+}
+
+/** A COPY read through the stream's buffers (a TLS connection, or a socket that is not socket.ts's). */
+async function* streamedMessages<T>(socket: Socket, query: CopyOutQuery, parser: CopyParser<T>, pgHandler: DataHandler): AsyncGenerator<T> {
   const wake = () => query.wake();
   socket.on("readable", wake);
   socket.on("close", wake);
@@ -111,8 +190,8 @@ export async function* copyMessages<T>(client: pg.Client, copySql: string, parse
     detached = true;
     socket.off("readable", wake);
     socket.off("close", wake);
-    socket.on("data", pgHandler!);
-    if (rest.length) pgHandler!(rest);
+    socket.on("data", pgHandler);
+    if (rest.length) pgHandler(rest);
     // pg's handler may have paused the stream; resume after it returns (as pg-copy-streams does).
     process.nextTick(() => socket.resume());
   };
@@ -134,8 +213,6 @@ export async function* copyMessages<T>(client: pg.Client, copySql: string, parse
     socket.off("readable", wake);
     socket.off("close", wake);
   }
-  while (!query.finished && query.error === undefined) await query.sleep();
-  if (query.error !== undefined) throw query.error;
 }
 
 /**
