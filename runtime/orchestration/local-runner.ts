@@ -66,10 +66,7 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
   const tasks = planTasks(pipeline, { select: options.select });
   const runId = newRunId();
   // The engine first: if it cannot start, no run record is left behind in state "running".
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} runLocal`);
   const engine = await Engine.create(pipeline.engine, lakeAccess(lake));
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} engine`);
-
   try {
     for (const dead of await abandonDeadRuns(records, pipeline.name)) emit({ type: "run-abandoned", record: dead });
     await records.create({
@@ -80,7 +77,6 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
     await engine.close();
     throw new LakeError(`cannot write to the lake at ${lake.location}: ${describeError(e)}`, { cause: e });
   }
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} record created`);
   emit({ type: "run-start", runId, tasks });
 
   const connectors = new Map<string, Promise<SourceConnector>>();
@@ -98,7 +94,6 @@ export async function runLocal(options: LocalRunOptions): Promise<RunRecord> {
           record = { task: task.id, stage: stage.name, kind: stage.kind, status: "skipped", note: `input ${blocker.stage} ${blocker.status}` };
         } else {
           record = await limit(async () => {
-            process.env.TRACE && console.error(`${performance.now().toFixed(0)} task start`);
             emit({ type: "task-start", task });
             // The stage need not wait for its "running" entry; its outcome is written after that one lands.
             const running = records.setTask(pipeline.name, runId, { task: task.id, stage: stage.name, kind: stage.kind, status: "running", startedAt: new Date().toISOString() });

@@ -134,7 +134,6 @@ async function serve(con: duckdb.Connection): Promise<never> {
       const result = await duckdb.query(con, sql);
       returnBatches();
       post({ done: index, rows: duckdb.rows_changed(result) });
-      if (process.env.TRACE) console.error("worker thread", (await import("node:fs")).readFileSync("/proc/thread-self/stat", "utf8").split(" ").slice(0, 2).join(" "));
     } catch (error) {
       post({ failed: index, message: error instanceof Error ? error.message : String(error) });
       if (!current.finished) skipRest();

@@ -30,13 +30,11 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
       note: `${settlingNote(schema.settling)}; a full load waits for every file, so the table keeps its last snapshot`,
     };
   }
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} prepared`);
   const slice = stageSlice(stage, connector, schema, before);
   const changes = schemaNotes(evolution.change);
   const root = await bronzeRootOf(ctx);
   await sweepOrphanBatches(lake, root, snapshot);
 
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} swept`);
   const incremental = isIncremental(stage) && !ctx.fullRefresh;
   // The first load of an incremental table commits chunk by chunk (resumable); a full load or a full
   // refresh commits all its chunks at once, so readers never see half a snapshot.
@@ -59,7 +57,6 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
   const total = ctx.progress && !slice?.after ? await connector.estimateRows?.(schema).catch(() => undefined) : undefined;
   let read = 0;
   const onRows = ctx.progress && ((n: number) => ctx.progress!({ rows: (read += n), total }));
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} estimated`); (globalThis as { __threads?: (l: string) => void }).__threads?.("before");
   const chunks = connector.read({ schema, slice, chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS, workDir: ctx.engine.workDir, onRows }, ctx.engine);
   let part = 0;
   for await (const chunk of chunks) {
@@ -70,7 +67,6 @@ export async function runBronzeTable(ctx: StageContext<BronzeTable>): Promise<St
     const batchId = `${loadId}-${String(part++).padStart(5, "0")}`;
     const add = await ctx.engine.withConnection((con) =>
       uploadBronzeFile(lake, con, root, evolution.columns, { localFile: chunk.file, loadId: batchId, loadDate, name: `${batchId}.parquet`, deletes: stage.deletes !== undefined }));
-    process.env.TRACE && console.error(`${performance.now().toFixed(0)} uploaded`); (globalThis as { __threads?: (l: string) => void }).__threads?.("chunk");
     const path = dataFilePath(root, add.path);
     crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: stage.name, chunk: part });
     rows += chunk.rows;

@@ -34,15 +34,11 @@ export function isIncremental(stage: BronzeTable): boolean {
 
 export async function prepareBronzeLoad(ctx: StageContext<BronzeTable>): Promise<BronzeLoad> {
   const { stage } = ctx;
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} prepare`);
   const connector = await ctx.connector(stage.source);
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} connector`);
   const { state, snapshot } = await readBronze(ctx);
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} readBronze`);
   // A file drop loading new files reads only those its ledger does not hold; a full refresh starts the ledger afresh.
   const ledger = stage.resource.kind === "files" && stage.resource.load === "incremental" ? (ctx.fullRefresh ? [] : state?.ledger ?? []) : undefined;
   const discovered = await connector.discover(stage.resource, ctx.fullRefresh ? undefined : state?.columns, { engine: ctx.engine, ledger });
-  process.env.TRACE && console.error(`${performance.now().toFixed(0)} discovered`);
   // A drop with no file yet has no columns to check the key against: the load finds nothing, and waits.
   const waiting = discovered.columns.length === 0 && discovered.files !== undefined;
   const schema = waiting ? discovered : withOverrides(stage, discovered);
