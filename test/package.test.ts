@@ -14,11 +14,14 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
+import { type TestPostgres, testPostgres } from "./helpers/pg.ts";
 
 const root = join(import.meta.dirname, "..");
 let dir: string;
 let project: string;
 let installed: string;
+let db: TestPostgres;
 
 function run(command: string, args: string[], cwd: string) {
   // No NODE_OPTIONS: the test runner's `--import tsx` must not reach the packed command.
@@ -51,6 +54,14 @@ before(async () => {
     await symlink(join(root, "node_modules", name), join(project, "node_modules", name), "dir");
   }
 
+  // A PostgreSQL table too: its extraction starts the Parquet encoder's worker from its own file in dist/.
+  db = await testPostgres();
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const schema = await db.scratchSchema(client, "packed");
+  await client.query(`CREATE TABLE ${schema}.customers AS SELECT n AS id, 'customer ' || n AS name FROM generate_series(1, 5000) AS n`);
+  await client.end();
+
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "shop", private: true, type: "module" }));
   await writeFile(join(project, "tsconfig.json"), JSON.stringify({
     compilerOptions: { strict: true, noEmit: true, module: "nodenext", moduleResolution: "nodenext", target: "es2022", skipLibCheck: true, types: ["node"] },
@@ -61,19 +72,24 @@ import { bronze, pipeline, silver, source } from "mallard";
 
 const drop = source.files("drop", { folder: "drop" });
 const orders = bronze.files(drop, { name: "orders", pattern: "*.csv", primaryKey: "id", settle: "0 seconds" });
+const shop = source.postgres("shop", { connection: ${JSON.stringify(db.url)} });
+const customers = bronze.table(shop, { table: "${schema}.customers", name: "customers", primaryKey: "id" });
 const totals = silver.model("totals", { from: { orders }, sql: "totals.sql", primaryKey: "customer" });
 
 // The types are real, not any: a misspelt option is an error (if it were not, this line would be one).
 // @ts-expect-error: "patern" is not an option of bronze.files
 bronze.files(drop, { name: "typo", patern: "*.csv", primaryKey: "id" });
 
-export default pipeline("shop", { schedule: "0 0 * * * *", stages: [orders, totals] });
+export default pipeline("shop", { schedule: "0 0 * * * *", stages: [orders, customers, totals] });
 `);
   await writeFile(join(project, "totals.sql"), "SELECT customer, sum(amount) AS amount FROM orders GROUP BY customer\n");
   await mkdir(join(project, "drop"));
   await writeFile(join(project, "drop", "day1.csv"), "id,customer,amount\n1,a,10\n2,b,5\n3,a,2\n");
 });
-after(() => rm(dir, { recursive: true, force: true }));
+after(async () => {
+  await db?.close();
+  await rm(dir, { recursive: true, force: true });
+});
 
 describe("the packed package", () => {
   it("holds compiled JavaScript and declarations, and no TypeScript source of Mallard", async () => {
@@ -115,5 +131,8 @@ describe("the packed package", () => {
       { customer: "a", amount: "12" },
       { customer: "b", amount: "5" },
     ]);
+    const counted = run(process.execPath, [bin, "query", "select count(*) AS n, sum(id) AS s from customers", "--config", "pipeline.ts", "--lake", "lake", "--format", "json"], project);
+    assert.equal(counted.code, 0, counted.err);
+    assert.deepEqual(JSON.parse(counted.out.trim()), { n: "5000", s: "12502500" });
   });
 });

@@ -65,6 +65,7 @@ test("the sample with the dev stack's settings: its resources, and its bundle re
   assert.deepEqual(app.functions, { driver: timer("0 */15 * * * *"), ...ALWAYS });
   assert.equal(app.checked, "passed", "the load-time checks ran at startup, against the SQL files in the zip");
   assert.equal(app.answer, 42);
+  assert.equal(app.encoder, "ready", "the Parquet encoder's worker starts from its file in the zip");
   assert.ok(app.bindingPath.startsWith(app.appDir), "the binding comes from the zip, not the repository");
   assert.deepEqual(files.filter((f) => f.endsWith(".sql")), ["transformations/gold/customer_value.sql", "transformations/gold/daily_revenue.sql", "transformations/silver/orders_clean.sql"]);
   console.log(

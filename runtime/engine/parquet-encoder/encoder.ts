@@ -280,7 +280,9 @@ async function buildWorkerFromSource(): Promise<URL> {
   const cache = new URL("../../../node_modules/.cache/mallard/", import.meta.url);
   const entry = new URL(`parquet-encoder-worker-${hash.digest("hex").slice(0, 16)}.mjs`, cache);
   if (existsSync(entry)) return entry;
-  const { build } = await import("esbuild");
+  // A specifier bundlers cannot follow: bundles never take this path, and must not carry esbuild.
+  const bundler = "esbuild";
+  const { build } = (await import(bundler)) as typeof import("esbuild");
   const built = await build({
     entryPoints: [fileURLToPath(sources[0])],
     bundle: true,

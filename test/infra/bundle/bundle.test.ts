@@ -13,7 +13,7 @@ import { isBuiltin } from "node:module";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { mallardArgs } from "../../helpers/cli.ts";
-import { BUNDLE_ENTRY, buildBundle, NATIVE_BINDING, zipFiles } from "../../../infra/bundle/bundle.ts";
+import { BUNDLE_ENTRY, buildBundle, ENCODER_WORKER_ENTRY, NATIVE_BINDING, zipFiles } from "../../../infra/bundle/bundle.ts";
 import { declaredFiles, entrySource } from "../../../infra/bundle/declaration.ts";
 import { loadPipeline } from "../../../runtime/config/load-pipeline.ts";
 import { readDeclaration } from "../../../runtime/declare/load.ts";
@@ -65,7 +65,7 @@ const first = await scratchBundle(scratch, "first");
 
 test("the zip holds host.json, package.json, the bundle, the linux-x64 binding and the declared SQL files, nothing else", async () => {
   const unexpected = first.files.filter((f) =>
-    !["host.json", "package.json", BUNDLE_ENTRY].includes(f) &&
+    !["host.json", "package.json", BUNDLE_ENTRY, ENCODER_WORKER_ENTRY].includes(f) &&
     !/^chunks\/[\w-]+\.mjs$/.test(f) &&
     !f.startsWith(`node_modules/${NATIVE_BINDING}/`));
   assert.deepEqual(unexpected, ["sql/item_count.sql", "sql/items_clean.sql"], "the SQL the models read, not sql/unused.sql");

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { BUNDLE_ENTRY, NATIVE_BINDING, zipFiles } from "../../../infra/bundle/bundle.ts";
+import { BUNDLE_ENTRY, ENCODER_WORKER_ENTRY, NATIVE_BINDING, zipFiles } from "../../../infra/bundle/bundle.ts";
 
 /** Stand-in for the host's `@azure/functions-core`: records what the app registers. */
 const FAKE_CORE = `
@@ -44,8 +44,21 @@ const result = await duckdb.query(connection, "select 40 + 2 as answer");
 const chunk = await duckdb.fetch_chunk(result);
 const answer = duckdb.vector_get_data(duckdb.data_chunk_get_vector(chunk, 0), 4).readInt32LE(0);
 const openMs = performance.now() - t1;
+// The Parquet encoder's worker, from its own file in the zip: it opens DuckDB through the same binding.
+const { MessageChannel, Worker } = await import("node:worker_threads");
+const { port1, port2 } = new MessageChannel();
+const worker = new Worker(dir + "/${ENCODER_WORKER_ENTRY}", {
+  workerData: { memoryLimit: "64MB", tempDirectory: dir + "/spill", setup: ["SET enable_external_access = false"], port: port2, signal: new Int32Array(new SharedArrayBuffer(8)) },
+  transferList: [port2],
+});
+const encoder = await new Promise((resolve) => {
+  worker.once("message", (m) => resolve(m.ready ? "ready" : JSON.stringify(m)));
+  worker.once("error", (e) => resolve(e.message));
+});
+await worker.terminate();
+port1.close();
 console.log(JSON.stringify({
-  importMs, checkMs, openMs, answer, bindingPath, checked,
+  importMs, checkMs, openMs, answer, bindingPath, checked, encoder,
   programmingModel: globalThis.__mallardProgrammingModel,
   registrations: globalThis.__mallardRegistrations,
 }));`;
@@ -67,6 +80,8 @@ export interface LoadedBundle {
   /** "passed", or the message the app's load-time checks failed with. */
   checked: string;
   answer: number;
+  /** "ready" once the Parquet encoder's worker started from the zip, else why not. */
+  encoder: string;
   bindingPath: string;
   appDir: string;
   importMs: number;
