@@ -20,7 +20,8 @@ export async function bundle(entry: string): Promise<string> {
   await mkdir(outdir, { recursive: true });
   await build({
     absWorkingDir: ROOT,
-    entryPoints: { main: entry },
+    // The Parquet encoder's worker thread starts from its own entry, beside the bundle's (as in dist/).
+    entryPoints: { main: entry, "parquet-encoder-worker": "runtime/engine/parquet-encoder/worker.ts" },
     outdir,
     splitting: true,
     outExtension: { ".js": ".mjs" },

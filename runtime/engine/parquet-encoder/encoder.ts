@@ -268,7 +268,10 @@ function workerEntry(): Promise<URL> {
     const url = new URL(candidate, here);
     if (existsSync(url)) return Promise.resolve(url);
   }
-  return Promise.reject(new Error(`the Parquet encoder's worker file is missing beside ${fileURLToPath(here)}`));
+  return Promise.reject(new Error(
+    `the Parquet encoder's worker file is missing beside ${fileURLToPath(here)}: a bundle of Mallard needs ` +
+      "runtime/engine/parquet-encoder/worker.ts as an entry of its own, named parquet-encoder-worker",
+  ));
 }
 
 let builtWorker: Promise<URL> | undefined;
