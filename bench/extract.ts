@@ -187,13 +187,15 @@ if (args.codecs) {
 
 /** Connector-alone variants: the options docs/extraction.md records, each against bronze's defaults. */
 const VARIANTS: [string, string[]][] = [
-  ["bronze defaults (zstd 1, 122,880-row groups, DuckDB threads = cores)", []],
+  ["bronze defaults (binary wire, zstd 1, v2 pages, no dictionaries, 122,880-row groups)", []],
+  ["v1 pages with dictionaries (silver and gold's layout)", ["--page-version", "v1", "--dictionary"]],
+  ["v2 pages with dictionaries", ["--page-version", "v2", "--dictionary"]],
   ["uncompressed", ["--codec", "uncompressed"]],
   ["snappy", ["--codec", "snappy"]],
   ["row groups of 1,000,000 rows", ["--row-group-rows", "1000000"]],
   ["row groups of 30,720 rows", ["--row-group-rows", "30720"]],
-  ["DuckDB threads 1", ["--threads", "1"]],
   ["one Parquet file per load (chunkRows = rows)", ["--chunk-rows", String(rows)]],
+  ["CSV wire (DuckDB's CSV reader, DuckDB threads = cores)", ["--wire", "csv"]],
 ];
 const variants: Record<string, { seconds: number; cpu_seconds: number; mb: number; peak_rss_mb: number }> = {};
 if (args.variants) {

@@ -4,6 +4,7 @@
 //   node --import tsx bench/lib/extract-run.ts --url <pg url> --table <schema.table> --lake <dir>
 //        [--mode run|connector] [--chunk-rows N] [--codec zstd|snappy|uncompressed|lz4_raw] [--staging fifo|files]
 //        [--compression-level N] [--row-group-rows N] (connector mode) [--threads N] [--wire binary|csv]
+//        [--page-version v1|v2 [--dictionary]]
 //
 // `run` (the default) goes through runLocal, the code path of `mallard run`: a one-stage pipeline with a
 // full-load bronze table, chunks committed to a local-folder lake. `connector` calls the connector alone
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     "row-group-rows": { type: "string" },
     threads: { type: "string" },
     wire: { type: "string" },
+    "page-version": { type: "string" },
+    dictionary: { type: "boolean", default: false },
   },
 });
 const url = args.url!;
@@ -78,6 +81,7 @@ if (args.mode === "run") {
     compressionLevel: args["compression-level"] === undefined ? undefined : Number(args["compression-level"]),
     staging: args.staging as StagingMode | undefined,
     rowGroupRows: args["row-group-rows"] === undefined ? undefined : Number(args["row-group-rows"]),
+    parquetLayout: args["page-version"] === undefined ? undefined : { pageVersion: args["page-version"] as "v1" | "v2", dictionary: args.dictionary! },
   });
   const out = join(args.lake!, "bronze", "bench", "orders");
   await mkdir(out, { recursive: true });

@@ -24,7 +24,15 @@ export const BRONZE_CODEC: { readonly codec: ChunkCodec; readonly level?: number
  * and gold, which other tools read, keep version 1 pages. Against v1 with dictionaries it costs less than
  * half the CPU to write and is a third smaller (docs/extraction.md, "Codec per layer").
  */
-export const BRONZE_LAYOUT: { readonly pageVersion: "v1" | "v2"; readonly dictionary: boolean } = { pageVersion: "v2", dictionary: false };
+export const BRONZE_LAYOUT: ParquetLayout = { pageVersion: "v2", dictionary: false };
+
+/** How a chunk's Parquet pages are laid out (BRONZE_LAYOUT unless a connector is told otherwise). */
+export interface ParquetLayout {
+  /** v1: data page v1, PLAIN encodings; v2: data page v2, delta encodings. */
+  readonly pageVersion: "v1" | "v2";
+  /** Dictionary-encode columns (DuckDB drops the dictionary of a column with too many distinct values). */
+  readonly dictionary: boolean;
+}
 
 /** Bytes of a CSV stream, framed by the source: rows completed in it, and where chunks end. */
 export interface CsvBlock {
@@ -50,6 +58,8 @@ export interface ParquetChunkOptions {
   readonly compressionLevel?: number;
   /** Rows per Parquet row group. @default 122880 (DuckDB's) */
   readonly rowGroupRows?: number;
+  /** @default BRONZE_LAYOUT */
+  readonly layout?: ParquetLayout;
   /** Chunks that may exist at once: filling, converting, or held by the consumer. @default 2 */
   readonly inFlight?: number;
   /** Stop the source when the consumer stops early (close its connection). */
@@ -170,7 +180,7 @@ async function finishChunk(stage: StagedChunk, rows: number, file: string, lastR
 export function conversionSql(
   csvPath: string,
   parquet: string,
-  options: Pick<CsvChunkOptions, "fieldCount" | "selectList" | "codec" | "compressionLevel" | "maxRowBytes" | "rowGroupRows">,
+  options: Pick<CsvChunkOptions, "fieldCount" | "selectList" | "codec" | "compressionLevel" | "maxRowBytes" | "rowGroupRows" | "layout">,
 ): string {
   const maxRow = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;
   const columns = Array.from({ length: options.fieldCount }, (_, i) => `'c${i}': 'VARCHAR'`).join(", ");
@@ -180,9 +190,10 @@ export function conversionSql(
   return `COPY (SELECT ${options.selectList} FROM ${csv}) TO ${quoteLiteral(parquet)} ${parquetOptions(options)}`;
 }
 
-/** The options of a chunk's `COPY … TO 'x.parquet'`: codec, level, row-group size and bronze's layout (BRONZE_LAYOUT). */
-export function parquetOptions(options: { codec: ChunkCodec; compressionLevel?: number; rowGroupRows?: number }): string {
+/** The options of a chunk's `COPY … TO 'x.parquet'`: codec, level, row-group size and page layout. */
+export function parquetOptions(options: { codec: ChunkCodec; compressionLevel?: number; rowGroupRows?: number; layout?: ParquetLayout }): string {
   const level = options.compressionLevel === undefined ? "" : `, COMPRESSION_LEVEL ${options.compressionLevel}`;
-  const layout = `, PARQUET_VERSION ${BRONZE_LAYOUT.pageVersion}${BRONZE_LAYOUT.dictionary ? "" : ", DICTIONARY_SIZE_LIMIT 0"}`;
+  const { pageVersion, dictionary } = options.layout ?? BRONZE_LAYOUT;
+  const layout = `, PARQUET_VERSION ${pageVersion}${dictionary ? "" : ", DICTIONARY_SIZE_LIMIT 0"}`;
   return `(FORMAT parquet, COMPRESSION ${options.codec}${level}${layout}, ROW_GROUP_SIZE ${options.rowGroupRows ?? 122880})`;
 }

@@ -8,7 +8,7 @@ import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent, quoteLiteral, quoteQualified } from "../../engine/sql.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
-import { BRONZE_CODEC, type ChunkCodec, type CsvBlock, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
+import { BRONZE_CODEC, type ChunkCodec, type CsvBlock, csvToParquetChunks, DEFAULT_MAX_ROW_BYTES, type ParquetLayout } from "../csv/chunks.ts";
 import { defaultStaging, type StagingMode } from "../csv/staging.ts";
 import { columnOf, cursorPosition } from "../incremental.ts";
 import { POSTGRES_CHECKSUM } from "../../reconcile/canonical.ts";
@@ -33,6 +33,8 @@ export interface PostgresConnectorOptions {
   readonly compressionLevel?: number;
   /** Rows per Parquet row group of a chunk (measured in docs/extraction.md). @default 122880 */
   readonly rowGroupRows?: number;
+  /** Page version and dictionaries of extracted chunks. @default BRONZE_LAYOUT (v2 pages, no dictionaries) */
+  readonly parquetLayout?: ParquetLayout;
   /**
    * How rows travel: `binary` (COPY's binary form decoded into DuckDB vectors) or `csv` (COPY CSV read by
    * DuckDB's CSV reader). Measured in docs/extraction.md. @default "binary"
@@ -230,6 +232,7 @@ export class PostgresConnector implements SourceConnector {
       codec,
       compressionLevel: this.options.compressionLevel ?? (codec === BRONZE_CODEC.codec ? BRONZE_CODEC.level : undefined),
       rowGroupRows: this.options.rowGroupRows,
+      layout: this.options.parquetLayout,
       stopSource: () => destroySocket(client),
       onRows: request.onRows,
     });
@@ -264,6 +267,7 @@ export class PostgresConnector implements SourceConnector {
       staging: this.options.staging ?? defaultStaging,
       maxRowBytes: this.options.maxRowBytes,
       rowGroupRows: this.options.rowGroupRows,
+      layout: this.options.parquetLayout,
       stopSource: () => destroySocket(client),
       onRows: request.onRows,
     });
