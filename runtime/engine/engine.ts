@@ -8,7 +8,8 @@ import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { EngineSettings } from "../declare/pipeline.ts";
 import { duckdbMemoryLimit } from "./memory.ts";
-import { EncoderPool, type ParquetEncoder } from "./parquet-encoder/encoder.ts";
+import type { ParquetEncoder } from "./parquet-encoder/encoder.ts";
+import { EncoderPool } from "./parquet-encoder/pool.ts";
 import { type EngineAccess, lockDown, lockDownStatements } from "./sandbox.ts";
 import { quoteLiteral } from "./sql.ts";
 

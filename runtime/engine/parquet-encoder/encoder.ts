@@ -1,17 +1,14 @@
 // The main thread's side of an encoder worker (worker.ts): chunks begin, batches stream in (transferred,
 // not copied, and handed back to be refilled), and each chunk's promise settles when DuckDB has written
 // its Parquet file. A bounded number of batches is in flight, so memory does not grow with the table and
-// the source waits (TCP backpressure) while the encoder catches up. Engines keep idle workers in a pool
-// (EncoderPool), so a run with many tables starts one thread per concurrent extraction, not per table.
+// the source waits (TCP backpressure) while the encoder catches up. Engines keep idle encoders in a pool
+// (pool.ts).
 
 import type { DuckDBType } from "@duckdb/node-api";
-import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { MessageChannel, type MessagePort, Worker } from "node:worker_threads";
 import type { BatchMessage, ReturnedBatch, VectorBatch } from "./batch.ts";
 import type { ColumnTypeSpec, EncoderInput, EncoderOutput } from "./protocol.ts";
+import { workerEntry } from "./worker-entry.ts";
 
 export { TABLE_FUNCTION } from "./protocol.ts";
 
@@ -191,115 +188,8 @@ function started(worker: Worker): Promise<void> {
   });
 }
 
-/** Idle encoders of one engine, reused across extractions; closed with the engine. */
-export class EncoderPool {
-  private readonly idle: ParquetEncoder[] = [];
-  private readonly all = new Set<ParquetEncoder>();
-  private started = 0;
-  private starting: Promise<ParquetEncoder> | undefined;
-  private closed = false;
-
-  constructor(private readonly settings: (n: number) => EncoderSettings) {}
-
-  /** An idle encoder, or a new one. */
-  async acquire(): Promise<ParquetEncoder> {
-    if (this.closed) throw new Error("the engine is closed");
-    const reused = this.idle.pop();
-    if (reused) return reused;
-    const starting = this.starting;
-    this.starting = undefined;
-    const encoder = await (starting ?? this.start());
-    if (this.closed) {
-      await encoder.terminate();
-      throw new Error("the engine is closed");
-    }
-    return encoder;
-  }
-
-  /** Start an encoder now, for an `acquire` to come (a thread takes ~60 ms to start: overlap it with connecting). */
-  prepare(): void {
-    if (this.closed || this.idle.length > 0 || this.starting) return;
-    this.starting = this.start();
-    this.starting.catch(() => {}); // its acquire reports the failure
-  }
-
-  private async start(): Promise<ParquetEncoder> {
-    const encoder = await ParquetEncoder.start(this.settings(++this.started));
-    this.all.add(encoder);
-    return encoder;
-  }
-
-  /** Back to the pool when it is idle and healthy; otherwise its thread ends. */
-  async release(encoder: ParquetEncoder): Promise<void> {
-    if (!this.closed && encoder.idle) {
-      this.idle.push(encoder);
-      return;
-    }
-    this.all.delete(encoder);
-    await encoder.terminate();
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.idle.length = 0;
-    await this.starting?.catch(() => undefined);
-    await Promise.all([...this.all].map((e) => e.terminate()));
-    this.all.clear();
-  }
-}
-
 /** A DuckDB type as the worker rebuilds it. */
 function typeSpec(type: DuckDBType): ColumnTypeSpec {
   const decimal = type as DuckDBType & { width?: number; scale?: number };
   return decimal.width === undefined ? { id: type.typeId } : { id: type.typeId, width: decimal.width, scale: decimal.scale };
-}
-
-/**
- * The worker's entry file. In a bundle (dist/, the Functions bundle) it is an entry of its own at the
- * bundle's root, where this code sits in an entry or one folder down in chunks/ (scripts/build.mjs,
- * infra/bundle/bundle.ts). From source (TypeScript run through tsx, whose hooks Node 20 does not carry
- * into workers, and which would cost the worker ~150 ms to start) it is built once with esbuild into
- * node_modules/.cache/mallard/, named by the hash of its sources.
- */
-function workerEntry(): Promise<URL> {
-  const here = import.meta.url;
-  if (here.endsWith(".ts")) return (builtWorker ??= buildWorkerFromSource());
-  for (const candidate of ["./parquet-encoder-worker.js", "./parquet-encoder-worker.mjs", "../parquet-encoder-worker.js", "../parquet-encoder-worker.mjs"]) {
-    const url = new URL(candidate, here);
-    if (existsSync(url)) return Promise.resolve(url);
-  }
-  return Promise.reject(new Error(
-    `the Parquet encoder's worker file is missing beside ${fileURLToPath(here)}: a bundle of Mallard needs ` +
-      "runtime/engine/parquet-encoder/worker.ts as an entry of its own, named parquet-encoder-worker",
-  ));
-}
-
-let builtWorker: Promise<URL> | undefined;
-
-async function buildWorkerFromSource(): Promise<URL> {
-  const sources = ["worker.ts", "batch.ts", "protocol.ts"].map((name) => new URL(`./${name}`, import.meta.url));
-  const hash = createHash("sha256");
-  for (const source of sources) hash.update(await readFile(source));
-  const cache = new URL("../../../node_modules/.cache/mallard/", import.meta.url);
-  const entry = new URL(`parquet-encoder-worker-${hash.digest("hex").slice(0, 16)}.mjs`, cache);
-  if (existsSync(entry)) return entry;
-  // A specifier bundlers cannot follow: bundles never take this path, and must not carry esbuild.
-  const bundler = "esbuild";
-  const { build } = (await import(bundler)) as typeof import("esbuild");
-  const built = await build({
-    entryPoints: [fileURLToPath(sources[0])],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    packages: "external",
-    write: false,
-    logLevel: "silent",
-  });
-  await mkdir(cache, { recursive: true });
-  // Written aside and renamed: another process building the same worker sees all of it or nothing.
-  const partial = new URL(`${entry.href}.${process.pid}`);
-  await writeFile(partial, built.outputFiles[0].contents);
-  await rename(partial, entry);
-  return entry;
 }
