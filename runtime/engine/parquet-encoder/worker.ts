@@ -37,7 +37,8 @@ function next(): Input {
     }
     returnBatches();
     Atomics.store(signal, 1, 1);
-    // Woken by the main thread's notify; the timeout bounds a wait whose notify raced the check above.
+    // Woken by the main thread's notify (none is lost: the wait returns at once if the counter moved since
+    // `seen`); the timeout is only a safety net.
     Atomics.wait(signal, 0, seen, 50);
     Atomics.store(signal, 1, 0);
   }

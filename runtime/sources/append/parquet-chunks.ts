@@ -83,11 +83,11 @@ export async function* appendToParquetChunks(
       }));
     };
 
-    /** The encoder, once the backlog has gone to it. */
+    /** Take the encoder and give it the backlog (`encoder` is set first: a failure here still aborts its chunk). */
     const ready = async (): Promise<ParquetEncoder> => {
-      const encoder = await encoding;
-      for (const event of backlog.splice(0)) if (!state.stopped) await handle(encoder, event);
-      return encoder;
+      const ready = (encoder = await encoding);
+      for (const event of backlog.splice(0)) if (!state.stopped) await handle(ready, event);
+      return ready;
     };
 
     try {

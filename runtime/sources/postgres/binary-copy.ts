@@ -8,7 +8,7 @@
 
 import { VECTOR_ROWS, VectorBatch } from "../../engine/parquet-encoder/batch.ts";
 import type { CopyParser } from "./copy-out.ts";
-import { compileRowDecoder, type RowDecoder, type RowTarget, targetBatch } from "./binary-row.ts";
+import { compileRowDecoder, EPOCH_MICROS_HIGH, EPOCH_MICROS_LOW, POW10, type RowDecoder, type RowTarget, targetBatch } from "./binary-row.ts";
 import type { ColumnWire } from "./binary-wire.ts";
 
 const COPY_OUT_RESPONSE = 0x48; // 'H'
@@ -17,12 +17,9 @@ const COPY_DONE = 0x63; // 'c'
 const ERROR_RESPONSE = 0x45; // 'E'
 const SIGNATURE = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
 
-/** Days and microseconds between PostgreSQL's epoch (2000-01-01) and DuckDB's (1970-01-01). */
+/** Days between PostgreSQL's epoch (2000-01-01) and DuckDB's (1970-01-01); the microseconds are in binary-row.ts. */
 const EPOCH_DAYS = 10_957;
-const EPOCH_MICROS_HIGH = 220_417; // 946,684,800,000,000 µs = 220417 · 2^32 + 993517568
-const EPOCH_MICROS_LOW = 993_517_568;
 const TWO_32 = 4_294_967_296;
-const POW10 = Array.from({ length: 40 }, (_, i) => 10 ** i);
 const POW10_BIG = Array.from({ length: 80 }, (_, i) => 10n ** BigInt(i));
 
 /** What the parser hands on: a full (or group-ending) batch of rows, then, at a group's end, its marker. */
@@ -43,7 +40,6 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   /** Rows decoded so far. */
   rows = 0;
   private readonly fieldCount: number;
-  private readonly kinds: Int32Array;
   private readonly pool: VectorBatch[] = [];
   private batch: VectorBatch;
   private readonly decodeRow: RowDecoder;
@@ -72,7 +68,6 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     private readonly options: BinaryCopyOptions,
   ) {
     this.fieldCount = wires.length + options.cursorFields;
-    this.kinds = Int32Array.from(wires.map((w) => w.kind));
     this.cursorAt = new Int32Array(2 * options.cursorFields);
     this.decodeRow = compileRowDecoder(wires);
     this.batch = this.newBatch();

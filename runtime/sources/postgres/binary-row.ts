@@ -31,8 +31,8 @@ export interface RowHelpers {
 export type RowDecoder = (b: Uint8Array, v: DataView, q: number, r: number, target: RowTarget, helpers: RowHelpers) => number;
 
 /** PostgreSQL's µs since 2000 → DuckDB's since 1970, in two 32-bit halves: 946,684,800,000,000 = 220417 · 2^32 + 993517568. */
-const EPOCH_MICROS_HIGH = 220_417;
-const EPOCH_MICROS_LOW = 993_517_568;
+export const EPOCH_MICROS_HIGH = 220_417;
+export const EPOCH_MICROS_LOW = 993_517_568;
 
 /** A decoder for `wires` (generated once per extraction). */
 export function compileRowDecoder(wires: readonly ColumnWire[]): RowDecoder {
@@ -55,7 +55,8 @@ export function compileRowDecoder(wires: readonly ColumnWire[]): RowDecoder {
 /** Big-endian 32-bit word at `q + k` (signed). */
 const word = (k: number) => `v.getInt32(q + ${k})`;
 
-const POW10 = Array.from({ length: 40 }, (_, i) => 10 ** i);
+/** 10^0 … 10^39 as doubles (exact up to 10^22). */
+export const POW10: readonly number[] = Array.from({ length: 40 }, (_, i) => 10 ** i);
 
 /**
  * DECIMAL(p ≤ 12, s) in 2, 4 or 8 bytes, inline: PostgreSQL sends base-10000 digit groups with the weight
