@@ -14,8 +14,6 @@ import { Monitor, TELEMETRY, type TelemetrySink } from "../../../runtime/telemet
 import { formatEta, formatProgress, ProgressMeter, type ProgressUpdate, Throttle, throttledProgress } from "../../../runtime/telemetry/progress.ts";
 import { bronzeBed, type BronzeBed } from "../../helpers/bronze-bed.ts";
 import { stageContext } from "../../helpers/stage-context.ts";
-import { openConnector } from "../../../runtime/orchestration/connectors.ts";
-import { SecretChain } from "../../../runtime/secrets/secrets.ts";
 
 function clock(start = 1_000_000) {
   let now = start;
@@ -115,13 +113,9 @@ describe("progress of a real extraction", () => {
     await bed.client.query(`ANALYZE ${table}`);
     const stage = bronze.table(source.postgres("src", { connection: bed.server.url, chunkRows: 10_000 }), { table: `${bed.schema}.events`, name: "events", primaryKey: "id" });
     const updates: ProgressUpdate[] = [];
-    // One connector for the task, closed after it (as the runners do).
-    const connector = openConnector(stage.source, new SecretChain([]));
-    const ctx = {
-      ...stageContext({ pipeline: pipeline("p", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: bed.scratch.lake, engine: bed.engine }),
-      connector: () => connector, progress: (u: ProgressUpdate) => updates.push(u),
-    };
-    const outcome = await runBronzeTable(ctx).finally(async () => (await connector).close());
+    const base = stageContext({ pipeline: pipeline("p", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: bed.scratch.lake, engine: bed.engine });
+    const ctx = { ...base, progress: (u: ProgressUpdate) => updates.push(u) };
+    const outcome = await runBronzeTable(ctx).finally(() => base.closeConnectors());
     assert.equal(outcome.rowsOut, 30_000);
     assert.ok(updates.length >= 3, `${updates.length} updates`);
     assert.ok(updates.every((u, i) => i === 0 || u.rows >= updates[i - 1].rows), "rows only grow");

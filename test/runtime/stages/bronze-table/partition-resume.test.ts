@@ -31,22 +31,26 @@ for (const incremental of [true, false]) {
       });
       assert.equal(child.signal, "SIGKILL", child.stderr);
       const ctx = stageContext({ pipeline: pipeline("parts", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: bed.scratch.lake, engine: bed.engine, runId });
-      const resumed = await runBronzePartition(ctx, { index: 0, count: 2 });
-      const [, already, read] = /resumed: ([\d,]+) rows already extracted, ([\d,]+) read/.exec(resumed.note ?? "") ?? [];
-      assert.ok(already, `resumed: ${resumed.note}`);
-      const [done, again] = [Number(already.replace(/,/g, "")), Number(read.replace(/,/g, ""))];
-      // Task 0 holds about half the rows (2,000); 12 chunks of 100 were recorded before the kill.
-      assert.equal(done + again, resumed.rowsOut);
-      assert.ok(done >= (incremental ? 1_100 : 500), `already extracted ${done}`);
-      assert.ok(again < resumed.rowsOut - 400, `read again ${again} of ${resumed.rowsOut}`);
-      await runBronzePartition(ctx, { index: 1, count: 2 });
-      const committed = await commitBronzePartitions(ctx, 2);
-      assert.equal(committed.rowsOut, 4000);
-      const rows = await bed.engine.withConnection(async (con) => {
-        await registerInputs(con, bed.scratch.lake, { pipeline: "parts", stage: "test" }, { big: stage });
-        return queryRows<{ n: bigint; ids: bigint; history: bigint }>(con, `SELECT (SELECT count(*) FROM big) AS n, (SELECT count(DISTINCT id) FROM big) AS ids, (SELECT count(*) FROM big__history) AS history`);
-      });
-      assert.deepEqual(rows, [{ n: 4000n, ids: 4000n, history: 4000n }], "nothing lost, nothing doubled");
+      try {
+        const resumed = await runBronzePartition(ctx, { index: 0, count: 2 });
+        const [, already, read] = /resumed: ([\d,]+) rows already extracted, ([\d,]+) read/.exec(resumed.note ?? "") ?? [];
+        assert.ok(already, `resumed: ${resumed.note}`);
+        const [done, again] = [Number(already.replace(/,/g, "")), Number(read.replace(/,/g, ""))];
+        // Task 0 holds about half the rows (2,000); 12 chunks of 100 were recorded before the kill.
+        assert.equal(done + again, resumed.rowsOut);
+        assert.ok(done >= (incremental ? 1_100 : 500), `already extracted ${done}`);
+        assert.ok(again < resumed.rowsOut - 400, `read again ${again} of ${resumed.rowsOut}`);
+        await runBronzePartition(ctx, { index: 1, count: 2 });
+        const committed = await commitBronzePartitions(ctx, 2);
+        assert.equal(committed.rowsOut, 4000);
+        const rows = await bed.engine.withConnection(async (con) => {
+          await registerInputs(con, bed.scratch.lake, { pipeline: "parts", stage: "test" }, { big: stage });
+          return queryRows<{ n: bigint; ids: bigint; history: bigint }>(con, `SELECT (SELECT count(*) FROM big) AS n, (SELECT count(DISTINCT id) FROM big) AS ids, (SELECT count(*) FROM big__history) AS history`);
+        });
+        assert.deepEqual(rows, [{ n: 4000n, ids: 4000n, history: 4000n }], "nothing lost, nothing doubled");
+      } finally {
+        await ctx.closeConnectors();
+      }
     });
   });
 }

@@ -13,11 +13,9 @@ import { InProcessTaskQueue } from "../../../../runtime/orchestration/queue/memo
 import { SecretChain } from "../../../../runtime/secrets/secrets.ts";
 import { registerInputs } from "../../../../runtime/stages/inputs.ts";
 import { TaskAbandoned } from "../../../../runtime/lake/publish-guard.ts";
-import type { Source } from "../../../../runtime/declare/sources.ts";
-import type { SourceConnector } from "../../../../runtime/sources/source.ts";
 import { commitBronzePartitions, runBronzePartition } from "../../../../runtime/stages/bronze-table/partitions.ts";
 import { bronzeBed, type BronzeBed, bronzeState } from "../../../helpers/bronze-bed.ts";
-import { stageContext } from "../../../helpers/stage-context.ts";
+import { stageContext, type TestStageContext } from "../../../helpers/stage-context.ts";
 
 let bed: BronzeBed;
 let server: BronzeBed["server"];
@@ -104,11 +102,11 @@ describe("partitioned bronze", () => {
 
   it("a commit task taken over after it committed reports what it committed; one that no longer holds its run commits nothing", async () => {
     const stage = table("retaken", { kind: "chunks", column: "k", count: 2 });
-    const opened: SourceConnector[] = [];
+    const contexts: TestStageContext<typeof stage>[] = [];
     const ctxOf = (runId: string, holds = true) => {
       const ctx = stageContext({ pipeline: pipeline("parts", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: scratch.lake, engine, runId });
-      // Each connector the tasks open is closed at the end, as a runner would.
-      return { ...ctx, holdsTask: async () => holds, connector: async (s: Source) => opened[opened.push(await ctx.connector(s)) - 1] };
+      contexts.push(ctx); // its connectors are closed at the end, as a runner would
+      return { ...ctx, holdsTask: async () => holds };
     };
     try {
       const ctx = ctxOf("20260101T000000Z-retake");
@@ -126,7 +124,7 @@ describe("partitioned bronze", () => {
       await assert.rejects(commitBronzePartitions(stale, 2), (e: unknown) => e instanceof TaskAbandoned);
       assert.deepEqual((await bronzeState(engine, scratch.lake, "parts", stage)), committedBefore, "nothing committed");
     } finally {
-      for (const c of opened) await c.close();
+      for (const ctx of contexts) await ctx.closeConnectors();
     }
   });
 });
