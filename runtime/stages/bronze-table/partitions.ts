@@ -90,6 +90,9 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
   let progress: PartitionProgress = found ?? { ranges: 0, files: [], rows: 0, bytes: 0, parts: 0, warnings: [] };
   const resumedAfter = found ? found.rows + (found.current?.position ? found.current.rows : 0) : 0;
   let read = 0;
+  // Progress: this partition's rows as the source delivers them (a resumed task counts what it had), no total.
+  let delivered = resumedAfter;
+  const onRows = ctx.progress && ((n: number) => ctx.progress!({ rows: (delivered += n) }));
   const loadDate = loadDateOf(plan.loadId);
   const ranges = rangesOf(plan, stage, partition);
   for (let r = progress.ranges; r < ranges.length; r++) {
@@ -106,6 +109,7 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
       range: ranges[r],
       chunkRows: stage.source.chunkRows ?? DEFAULT_CHUNK_ROWS,
       workDir: ctx.engine.workDir,
+      onRows,
     }, ctx.engine);
     for await (const chunk of chunks) {
       if (chunk.warnings?.length) progress = { ...progress, warnings: [...progress.warnings, ...chunk.warnings] };
@@ -116,6 +120,8 @@ export async function runBronzePartition(ctx: StageContext<BronzeTable>, partiti
         uploadBronzeFile(lake, con, root, plan.columns, { localFile: chunk.file, loadId: plan.loadId, loadDate, name, deletes: stage.deletes !== undefined }));
       crashPoint("bronze:{stage}:after-upload:{chunk}", { stage: `${stage.name}#${partition.index}`, chunk: part + 1 });
       read += chunk.rows;
+      // A source that does not report rows as they arrive reports them here, a chunk at a time.
+      if (ctx.progress && delivered < resumedAfter + read) ctx.progress({ rows: (delivered = resumedAfter + read) });
       current = { files: [...current.files, add], rows: current.rows + chunk.rows, bytes: current.bytes + add.size, position: chunk.lastCursor };
       progress = { ...progress, parts: part + 1, current };
       await lake.writeJson(progressPath, progress);

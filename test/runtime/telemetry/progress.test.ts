@@ -9,6 +9,7 @@ import { RunDisplay } from "../../../runtime/cli/display.ts";
 import { bronze, pipeline, source } from "../../../runtime/declare/index.ts";
 import { quoteIdent } from "../../../runtime/engine/sql.ts";
 import type { Task } from "../../../runtime/orchestration/plan.ts";
+import { runBronzePartition } from "../../../runtime/stages/bronze-table/partitions.ts";
 import { runBronzeTable } from "../../../runtime/stages/bronze-table/run.ts";
 import { Monitor, TELEMETRY, type TelemetrySink } from "../../../runtime/telemetry/monitor.ts";
 import { formatEta, formatProgress, ProgressMeter, type ProgressUpdate, Throttle, throttledProgress } from "../../../runtime/telemetry/progress.ts";
@@ -121,5 +122,25 @@ describe("progress of a real extraction", () => {
     assert.ok(updates.every((u, i) => i === 0 || u.rows >= updates[i - 1].rows), "rows only grow");
     assert.equal(updates.at(-1)?.rows, 30_000);
     assert.ok(updates.every((u) => u.total === 30_000), "ANALYZE's reltuples");
+  });
+
+  it("a partition task reports its own rows as they arrive, without a total", async () => {
+    const table = `${quoteIdent(bed.schema)}.parted`;
+    await bed.client.query(`CREATE TABLE ${table} AS SELECT g AS id, g % 97 AS k, md5(g::text) AS label FROM generate_series(1, 24000) g`);
+    const db = source.postgres("src", { connection: bed.server.url, chunkRows: 5_000 });
+    const stage = bronze.table(db, { table: `${bed.schema}.parted`, name: "parted", primaryKey: "id", partitions: { kind: "chunks", column: "id", count: 2 } });
+    const base = stageContext({ pipeline: pipeline("p", { schedule: "0 0 * * * *", stages: [stage] }), stage, lake: bed.scratch.lake, engine: bed.engine, runId: "20260101T000000Z-progress" });
+    try {
+      for (const index of [0, 1]) {
+        const updates: ProgressUpdate[] = [];
+        const outcome = await runBronzePartition({ ...base, progress: (u: ProgressUpdate) => updates.push(u) }, { index, count: 2 });
+        assert.ok(updates.length >= 2, `partition ${index}: ${updates.length} updates`);
+        assert.ok(updates.every((u, i) => i === 0 || u.rows >= updates[i - 1].rows), "rows only grow");
+        assert.equal(updates.at(-1)?.rows, outcome.rowsOut);
+        assert.ok(updates.every((u) => u.total === undefined), "a partition has no estimate of its own");
+      }
+    } finally {
+      await base.closeConnectors();
+    }
   });
 });
