@@ -5,6 +5,7 @@
 // the commit would land on; the lineage it compares is kept in the table's properties and commitInfo.
 
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { ConfigError } from "../errors.ts";
 import { lakePath } from "./lake.ts";
 import type { Lake } from "./lake.ts";
 import { overwriteTable } from "./delta/overwrite.ts";
@@ -15,6 +16,8 @@ import { type InputVersions, type Lineage, mayPublish, TaskAbandoned } from "./p
 /** Table properties holding the lineage of the current version. */
 export const RUN_ID_PROPERTY = "mallard.runId";
 export const INPUTS_PROPERTY = "mallard.inputs";
+/** The pipeline whose model publishes the table: tables are named by model alone, so one pipeline owns each. */
+export const PIPELINE_PROPERTY = "mallard.pipeline";
 
 /** `silver/orders_clean`, `gold/daily_revenue`, `silver/orders_clean__quarantine`. */
 export function tableRoot(layer: string, name: string): string {
@@ -54,6 +57,11 @@ export interface PublishInput {
   readonly inputs?: InputVersions;
   /** Whether the publishing task still holds its run; asked right before the commit. @default always */
   readonly holdsTask?: () => Promise<boolean>;
+  /**
+   * The publishing pipeline: recorded on the table, and a table another pipeline publishes is refused
+   * (two pipelines sharing a lake with a model of the same name). @default none: no owner recorded or checked
+   */
+  readonly pipeline?: string;
 }
 
 export type PublishResult =
@@ -74,9 +82,16 @@ export async function publishTable(lake: Lake, con: DuckDBConnection, input: Pub
     root: input.root,
     query: input.query,
     workDir: input.workDir,
-    configuration: lineageProperties({ runId: input.runId, inputs }),
+    configuration: { ...lineageProperties({ runId: input.runId, inputs }), ...(input.pipeline ? { [PIPELINE_PROPERTY]: input.pipeline } : {}) },
     provenance: { runId: input.runId, inputs },
     guard: async (snapshot) => {
+      const owner = snapshot?.metadata.configuration?.[PIPELINE_PROPERTY];
+      if (input.pipeline && owner && owner !== input.pipeline) {
+        throw new ConfigError([
+          `${input.root} is published by pipeline "${owner}": pipeline "${input.pipeline}" cannot publish a table of the same ` +
+            "name in the same lake (a table is named by its model alone): rename one of the two models, or give each pipeline its own lake",
+        ]);
+      }
       const active = input.holdsTask ? await input.holdsTask() : true;
       const verdict = mayPublish(lineageOf(snapshot), { runId: input.runId, inputs, active });
       if (verdict.go) return undefined;

@@ -20,12 +20,14 @@ export interface PublishedQuery {
 
 export async function publishQuery(
   con: DuckDBConnection,
-  target: { readonly lake: Lake; readonly engine: Engine; readonly runId: string; readonly holdsTask?: () => Promise<boolean> },
+  target: { readonly lake: Lake; readonly engine: Engine; readonly runId: string; readonly pipeline?: { readonly name: string }; readonly holdsTask?: () => Promise<boolean> },
   root: string,
   query: string,
   inputs: InputVersions,
 ): Promise<PublishedQuery> {
-  const result = await publishTable(target.lake, con, { root, runId: target.runId, query, inputs, holdsTask: target.holdsTask, workDir: target.engine.workDir });
+  const result = await publishTable(target.lake, con, {
+    root, runId: target.runId, query, inputs, holdsTask: target.holdsTask, workDir: target.engine.workDir, pipeline: target.pipeline?.name,
+  });
   return result.published
     ? { rows: result.rows, bytes: result.bytes, version: String(result.version) }
     : { rows: result.rows, bytes: 0, steppedAside: `${root}: ${result.reason}` };

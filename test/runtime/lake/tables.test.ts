@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { copyToParquet, Engine } from "../../../runtime/engine/engine.ts";
 import { publishTable } from "../../../runtime/lake/tables.ts";
 import { TaskAbandoned } from "../../../runtime/lake/publish-guard.ts";
+import { ConfigError } from "../../../runtime/errors.ts";
 import { checkDeltaTable } from "../../helpers/delta-protocol.ts";
 import { currentVersion, publishQuery, readTable, scratchLake } from "../../helpers/lake.ts";
 import { tmpdir } from "node:os";
@@ -144,5 +145,30 @@ describe("converting the earlier layout", () => {
     for (const table of [root, "silver/plain"]) await engine.withConnection((con) => checkDeltaTable(con, join(scratch.dir, table)));
     await publishQuery(engine, scratch.lake, "silver/plain", "SELECT 9 AS id", "new-run");
     assert.deepEqual(await readTable(engine, scratch.lake, "silver/plain"), [{ id: 9 }]);
+  });
+});
+
+describe("a table's owning pipeline", () => {
+  it("is recorded by the first publish; another pipeline's publish of the same table is refused, the owner's goes on", async () => {
+    const root = "silver/owned";
+    const first = await publish(root, "SELECT 1 AS x", "20260101T000000000Z-aaaaaa", { pipeline: "shop" });
+    assert.equal(first.published, true);
+    await assert.rejects(
+      publish(root, "SELECT 2 AS x", "20260101T000001000Z-bbbbbb", { pipeline: "crm" }),
+      (e: unknown) => e instanceof ConfigError &&
+        e.message === 'silver/owned is published by pipeline "shop": pipeline "crm" cannot publish a table of the same name in the same lake ' +
+          "(a table is named by its model alone): rename one of the two models, or give each pipeline its own lake",
+    );
+    assert.deepEqual(await readTable(engine, scratch.lake, root), [{ x: 1 }], "the refused publish changed nothing");
+    assert.deepEqual(dataFiles(root).length, 1, "and left no file behind");
+    const again = await publish(root, "SELECT 3 AS x", "20260101T000002000Z-cccccc", { pipeline: "shop" });
+    assert.equal(again.published, true);
+  });
+
+  it("a table published before owners were recorded is taken by the next pipeline that publishes it", async () => {
+    const root = "silver/older";
+    await publish(root, "SELECT 1 AS x", "20260101T000000000Z-aaaaaa");
+    assert.equal((await publish(root, "SELECT 2 AS x", "20260101T000001000Z-bbbbbb", { pipeline: "crm" })).published, true);
+    await assert.rejects(publish(root, "SELECT 3 AS x", "20260101T000002000Z-cccccc", { pipeline: "shop" }), ConfigError);
   });
 });
