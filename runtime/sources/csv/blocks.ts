@@ -5,7 +5,10 @@
 // needs: it pauses the driver while enough blocks wait, so backpressure reaches the server and memory
 // stays bounded. A driver the reader pulls from (Oracle's result sets) writes rows and takes `ready` itself.
 
+import { type PushControl, pushedRows, type RowPush, type RowValue } from "../pushed-rows.ts";
 import type { CsvBlock } from "./chunks.ts";
+
+export type { PushControl, RowPush } from "../pushed-rows.ts";
 
 const BLOCK_BYTES = 1 << 20;
 /** Blocks waiting for the consumer before the driver pauses, and how few before it resumes. */
@@ -14,7 +17,7 @@ const RESUME_AT = 2;
 const QUOTE = 0x22;
 
 /** A value as a driver gives it: bytes (written as they are), text (written as UTF-8), or NULL. */
-export type CsvValue = Buffer | string | null;
+export type CsvValue = RowValue;
 
 export interface BlockWriterOptions {
   /** Rows per chunk: a block ends a chunk every `groupRows` rows. */
@@ -146,90 +149,10 @@ export class BlockWriter {
   }
 }
 
-/** What a pushing driver is told: each row, a failure, the end. */
-export interface RowPush {
-  row(values: readonly CsvValue[]): void;
-  fail(error: unknown): void;
-  end(): void;
-}
-
-/** How the buffering controls a pushing driver. */
-export interface PushControl {
-  pause(): void;
-  resume(): void;
-  /** Abandon the result (a failure, or the reader stopped early): cancel the query or cut the connection. */
-  stop(): void;
-}
-
 /**
- * The blocks of a driver that pushes rows: `start` runs the query, feeding `push`, and answers how to
- * pause, resume and stop it. The driver is paused while PAUSE_AT blocks wait and resumed below RESUME_AT;
- * a row the writer refuses stops it. Stopped early or failed, the driver is stopped.
+ * The blocks of a driver that pushes rows (pushed-rows.ts): the driver is paused while PAUSE_AT blocks
+ * wait and resumed below RESUME_AT.
  */
-export async function* pushedBlocks(writer: BlockWriter, start: (push: RowPush) => PushControl): AsyncGenerator<CsvBlock> {
-  let failure: unknown;
-  let ended = false;
-  let paused = false;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    control.stop();
-  };
-  const control: PushControl = start({
-    row(values) {
-      if (failure !== undefined) return;
-      try {
-        writer.row(values);
-      } catch (error) {
-        failure = error;
-        stop();
-        notify();
-        return;
-      }
-      if (writer.ready.length >= PAUSE_AT && !paused) {
-        paused = true;
-        control.pause();
-      }
-      if (writer.ready.length) notify();
-    },
-    fail(error) {
-      failure ??= error;
-      notify();
-    },
-    end() {
-      ended = true;
-      notify();
-    },
-  });
-
-  let clean = false;
-  try {
-    for (;;) {
-      if (failure !== undefined) throw failure;
-      const block = writer.ready.shift();
-      if (block) {
-        if (paused && writer.ready.length < RESUME_AT) {
-          paused = false;
-          control.resume();
-        }
-        yield block;
-        continue;
-      }
-      if (ended) break;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    writer.finish();
-    for (const block of writer.ready.splice(0)) yield block;
-    clean = true;
-  } finally {
-    // Stopped early or failed: the rest of the result is not wanted.
-    if (!clean && !ended) stop();
-  }
+export function pushedBlocks(writer: BlockWriter, start: (push: RowPush) => PushControl): AsyncGenerator<CsvBlock> {
+  return pushedRows(writer, start, { pauseAt: PAUSE_AT, resumeAt: RESUME_AT });
 }

@@ -1,14 +1,16 @@
 // The MySQL / MariaDB source connector: discover a table from information_schema, and read it with one
 // SELECT inside a consistent-snapshot, read-only transaction, its rows streamed over the text protocol
-// (exact text of every value) into the shared CSV-to-Parquet chunk pipeline.
+// (exact text of every value) into VARCHAR batches that DuckDB casts and writes to Parquet in the encoder's
+// thread (append/).
 
 import type mysql from "mysql2";
 import type { Resource } from "../../declare/sources.ts";
 import type { Engine } from "../../engine/engine.ts";
 import { quoteIdent } from "../../engine/sql.ts";
 import { ConfigError, SourceError } from "../../errors.ts";
-import { csvToParquetChunks, DEFAULT_MAX_ROW_BYTES } from "../csv/chunks.ts";
-import { defaultStaging } from "../csv/staging.ts";
+import { VARCHAR } from "@duckdb/node-api";
+import { appendToParquetChunks } from "../append/parquet-chunks.ts";
+import { BRONZE_CODEC, type ParquetLayout } from "../csv/chunks.ts";
 import { columnOf, cursorPosition } from "../incremental.ts";
 import { MYSQL_CHECKSUM } from "../../reconcile/canonical.ts";
 import type { ChecksumRequest, Chunk, CursorPosition, Partitioner, ReadRequest, ResourceSchema, SourceChecksum, SourceConnector, SplitRequest } from "../source.ts";
@@ -19,16 +21,16 @@ import { closeConnection, connect, cutConnection, type MysqlTarget, parseTarget,
 import { quoteMysqlIdent, quoteMysqlQualified } from "./identifiers.ts";
 import { MYSQL_SQL } from "./query.ts";
 import { quantilePoints, SAMPLE_ROWS, stepPoints } from "../sql/split.ts";
-import { type ChunkFacts, queryBlocks } from "./stream.ts";
-import { duckConversion, isPlainText, mayHoldZeroDate, refuseCursor } from "./types.ts";
+import { type ChunkFacts, queryBatches } from "./stream.ts";
+import { duckConversion, mayHoldZeroDate, refuseCursor } from "./types.ts";
 
 export interface MysqlConnectorOptions {
   /** The declared source's name, for messages. @example "shop" */
   readonly name?: string;
   /** How the source was declared (messages name it so). @default "mysql" */
   readonly flavor?: "mysql" | "mariadb";
-  /** Largest row, as CSV text. @default 8 MiB */
-  readonly maxRowBytes?: number;
+  /** Page version and dictionaries of extracted chunks. @default BRONZE_LAYOUT (v2 pages, no dictionaries) */
+  readonly parquetLayout?: ParquetLayout;
 }
 
 export function createMysqlConnector(url: string, options: MysqlConnectorOptions = {}): MysqlConnector {
@@ -86,28 +88,27 @@ export class MysqlConnector implements SourceConnector {
       throw new SourceError(`chunkRows must be a positive whole number (got ${request.chunkRows})`);
     }
     const query = buildSelect(request, MYSQL_SQL);
+    engine.prepareParquetEncoder(); // its thread starts while the connection opens
     const connection = await connect(this.target);
     let clean = false;
     try {
       // One snapshot for the whole load, however many chunks it has.
       await run(connection, "START TRANSACTION READ ONLY, WITH CONSISTENT SNAPSHOT");
       const facts: ChunkFacts[] = [];
-      const blocks = queryBlocks(connection, query.sql, {
+      const batches = queryBatches(connection, query.sql, {
         groupRows: request.chunkRows,
-        plain: query.columns.map(isPlainText),
         zeroDates: query.columns.map(mayHoldZeroDate),
         cursorIndexes: request.slice ? query.cursorIndexes : [],
-        maxRowBytes: this.options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES,
       }, facts);
-      const chunks = csvToParquetChunks(blocks, engine, {
+      const chunks = appendToParquetChunks(batches, engine, {
         workDir: request.workDir,
-        fieldCount: query.columns.length,
+        // Every value arrives as its text; DuckDB casts it to the column's type (types.ts), as it would from CSV.
+        stageTypes: query.columns.map(() => VARCHAR),
+        widths: query.columns.map(() => 0),
         selectList: query.columns.map((c, i) => `${duckConversion(`c${i}`, c.duckType)} AS ${quoteIdent(c.name)}`).join(", "),
-        // Bronze's codec choice (docs/extraction.md).
-        codec: "zstd",
-        compressionLevel: 1,
-        staging: defaultStaging,
-        maxRowBytes: this.options.maxRowBytes,
+        codec: BRONZE_CODEC.codec,
+        compressionLevel: BRONZE_CODEC.level,
+        layout: this.options.parquetLayout,
         stopSource: () => cutConnection(connection),
         onRows: request.onRows,
       });
@@ -118,7 +119,7 @@ export class MysqlConnector implements SourceConnector {
           file: chunk.file,
           rows: chunk.rows,
           bytes: chunk.bytes,
-          lastCursor: request.slice && fact?.cursor ? cursorPosition(request.slice, fact.cursor) : undefined,
+          lastCursor: request.slice && chunk.lastRow ? cursorPosition(request.slice, chunk.lastRow) : undefined,
           ...(warnings.length ? { warnings } : {}),
         };
       }

@@ -114,12 +114,6 @@ function isBinary(column: SourceColumn): boolean {
   return /^(binary|varbinary|tinyblob|blob|mediumblob|longblob)\b/i.test(column.sourceType);
 }
 
-/** Whether a column's value text is written to CSV as it is: it never holds a comma, quote, newline or nothing. */
-export function isPlainText(column: SourceColumn): boolean {
-  if (column.asText) return false;
-  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|DECIMAL\(\d+,\d+\)|FLOAT|DOUBLE|BOOLEAN|DATE|TIMESTAMP|TIMESTAMPTZ|UUID|BLOB)$/.test(column.duckType);
-}
-
 /** Whether a column is a date or a datetime whose value may be a zero date (`0000-00-00`, `2024-00-15`). */
 export function mayHoldZeroDate(column: SourceColumn): boolean {
   return !column.asText && (column.duckType === "DATE" || column.duckType === "TIMESTAMP" || column.duckType === "TIMESTAMPTZ");
