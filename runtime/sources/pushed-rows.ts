@@ -6,16 +6,16 @@
 /** A value as a driver gives it: bytes, text, or NULL. */
 export type RowValue = Buffer | string | null;
 
-/** Makes something of rows: `ready` holds what is made and not yet taken; `finish` ends the last group. */
-export interface RowWriter<T> {
+/** Makes something of rows (`R`: as the driver hands one over): `ready` holds what is made and not yet taken; `finish` ends the last group. */
+export interface RowWriter<T, R = readonly RowValue[]> {
   readonly ready: T[];
-  row(values: readonly RowValue[]): void;
+  row(row: R): void;
   finish(): void;
 }
 
 /** What a pushing driver is told: each row, a failure, the end. */
-export interface RowPush {
-  row(values: readonly RowValue[]): void;
+export interface RowPush<R = readonly RowValue[]> {
+  row(row: R): void;
   fail(error: unknown): void;
   end(): void;
 }
@@ -33,7 +33,9 @@ export interface PushControl {
  * to pause, resume and stop it. The driver is paused while `pauseAt` things wait and resumed below
  * `resumeAt`; a row the writer refuses stops it. Stopped early or failed, the driver is stopped.
  */
-export async function* pushedRows<T>(writer: RowWriter<T>, start: (push: RowPush) => PushControl, limits: { pauseAt: number; resumeAt: number }): AsyncGenerator<T> {
+export async function* pushedRows<T, R>(
+  writer: RowWriter<T, R>, start: (push: RowPush<R>) => PushControl, limits: { pauseAt: number; resumeAt: number },
+): AsyncGenerator<T> {
   let failure: unknown;
   let ended = false;
   let paused = false;
@@ -50,10 +52,10 @@ export async function* pushedRows<T>(writer: RowWriter<T>, start: (push: RowPush
     control.stop();
   };
   const control: PushControl = start({
-    row(values) {
+    row(row) {
       if (failure !== undefined) return;
       try {
-        writer.row(values);
+        writer.row(row);
       } catch (error) {
         failure = error;
         stop();

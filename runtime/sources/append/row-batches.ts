@@ -2,41 +2,33 @@
 // → VARCHAR batches for the Parquet encoder (parquet-chunks.ts), whose select list casts each column to
 // its type in DuckDB, in the encoder's thread. No CSV is written or parsed: a value's bytes are copied
 // once, into the batch, and NULL and '' stay apart without quoting. A chunk is cut every `groupRows`
-// rows with its last row's cursor values as text.
+// rows with its last row's cursor values as text. How a row is read is its format's business: an array
+// of values (`ArrayRows`), or the protocol's own bytes (mysql/text-rows.ts).
 
 import { type StringColumn, VECTOR_ROWS, VectorBatch } from "../../engine/parquet-encoder/batch.ts";
 import type { RowValue, RowWriter } from "../pushed-rows.ts";
 import type { AppendEvent } from "./parquet-chunks.ts";
 
-export interface RowBatcherOptions {
+/** How rows of one shape are written into a batch. */
+export interface RowFormat<R> {
   /** Values per row. */
   readonly columns: number;
-  /** Rows per chunk. */
-  readonly groupRows: number;
-  /** Columns whose values each chunk's last row reports (the cursor). */
-  readonly cursorIndexes: readonly number[];
+  /** Write `row` as row `r` of `batch`: every column set, or set NULL. */
+  write(row: R, batch: VectorBatch, r: number): void;
+  /** The cursor values, as text, of the row written last (asked when a chunk ends with it). */
+  lastCursor(): (string | null)[] | undefined;
 }
 
-export class RowBatcher implements RowWriter<AppendEvent> {
-  readonly ready: AppendEvent[] = [];
-  private readonly pool: VectorBatch[] = [];
-  private readonly widths: readonly number[];
-  private batch: VectorBatch;
-  private groupRowCount = 0;
+/** Rows as arrays of values: bytes or text, NULL as null. */
+export class ArrayRows implements RowFormat<readonly RowValue[]> {
   private last: readonly RowValue[] | undefined;
 
-  /** `onChunkEnd` is called with each chunk's last cursor values just before its end is ready. */
   constructor(
-    private readonly options: RowBatcherOptions,
-    private readonly onChunkEnd: (cursor: (string | null)[] | undefined) => void = () => {},
-  ) {
-    this.widths = Array.from({ length: options.columns }, () => 0);
-    this.batch = new VectorBatch(this.widths);
-  }
+    readonly columns: number,
+    private readonly cursorIndexes: readonly number[] = [],
+  ) {}
 
-  row(values: readonly RowValue[]): void {
-    const batch = this.batch;
-    const r = batch.rows;
+  write(values: readonly RowValue[], batch: VectorBatch, r: number): void {
     for (let c = 0; c < values.length; c++) {
       const value = values[c];
       if (value === null) batch.setNull(c, r);
@@ -45,9 +37,41 @@ export class RowBatcher implements RowWriter<AppendEvent> {
         (batch.columns[c] as StringColumn).set(r, bytes, 0, bytes.length);
       }
     }
-    batch.rows = r + 1;
     this.last = values;
-    if (++this.groupRowCount === this.options.groupRows) this.endChunk();
+  }
+
+  lastCursor(): (string | null)[] | undefined {
+    const last = this.last;
+    if (!this.cursorIndexes.length || !last) return undefined;
+    return this.cursorIndexes.map((i) => {
+      const v = last[i];
+      return v === null ? null : typeof v === "string" ? v : v.toString("utf8");
+    });
+  }
+}
+
+export class RowBatcher<R = readonly RowValue[]> implements RowWriter<AppendEvent, R> {
+  readonly ready: AppendEvent[] = [];
+  private readonly pool: VectorBatch[] = [];
+  private readonly widths: readonly number[];
+  private batch: VectorBatch;
+  private groupRowCount = 0;
+
+  /** `onChunkEnd` is called with each chunk's last cursor values just before its end is ready. */
+  constructor(
+    private readonly format: RowFormat<R>,
+    private readonly groupRows: number,
+    private readonly onChunkEnd: (cursor: (string | null)[] | undefined) => void = () => {},
+  ) {
+    this.widths = Array.from({ length: format.columns }, () => 0);
+    this.batch = new VectorBatch(this.widths);
+  }
+
+  row(row: R): void {
+    const batch = this.batch;
+    this.format.write(row, batch, batch.rows);
+    batch.rows++;
+    if (++this.groupRowCount === this.groupRows) this.endChunk();
     else if (batch.rows === VECTOR_ROWS) this.emit();
   }
 
@@ -58,12 +82,7 @@ export class RowBatcher implements RowWriter<AppendEvent> {
 
   private endChunk(): void {
     if (this.batch.rows > 0) this.emit();
-    const cursor = this.options.cursorIndexes.length && this.last
-      ? this.options.cursorIndexes.map((i) => {
-        const v = this.last![i];
-        return v === null ? null : typeof v === "string" ? v : v.toString("utf8");
-      })
-      : undefined;
+    const cursor = this.format.lastCursor();
     this.onChunkEnd(cursor);
     this.ready.push({ chunkEnd: true, lastRow: cursor });
     this.groupRowCount = 0;

@@ -1,6 +1,6 @@
-// A MySQL query's rows → VARCHAR batches for the Parquet encoder (append/row-batches.ts): rows arrive as
-// the text protocol's bytes (typeCast: false: no JS numbers, dates or strings are made), each value is
-// copied once into a batch, and DuckDB casts them to their types in the encoder's thread. The connection's
+// A MySQL query's rows → VARCHAR batches for the Parquet encoder (append/row-batches.ts): each row packet
+// of the text protocol is read in place (text-rows.ts: no JS numbers, dates, strings or Buffers are made),
+// each value copied once into a batch, and DuckDB casts them to their types in the encoder's thread. The connection's
 // socket is paused while enough batches wait (pushed-rows.ts), so TCP backpressure reaches the server and
 // memory stays bounded whatever the table's size.
 
@@ -9,6 +9,7 @@ import type { AppendEvent } from "../append/parquet-chunks.ts";
 import { RowBatcher } from "../append/row-batches.ts";
 import { pushedRows } from "../pushed-rows.ts";
 import { cutConnection } from "./connect.ts";
+import { type MysqlPacket, MysqlTextRows } from "./text-rows.ts";
 
 /** Batches (2048 rows each) waiting for the encoder before the connection pauses, and how few before it resumes. */
 const PAUSE_AT = 16;
@@ -33,20 +34,19 @@ export interface ChunkFacts {
  * one entry per chunk, in order, pushed before the chunk's end is yielded.
  */
 export function queryBatches(connection: mysql.Connection, sql: string, options: RowStreamOptions, facts: ChunkFacts[]): AsyncGenerator<AppendEvent> {
-  const zero = options.zeroDates;
-  const counting = zero.some(Boolean);
-  let zeroDates = zero.map(() => 0);
-  const batcher = new RowBatcher({ columns: zero.length, groupRows: options.groupRows, cursorIndexes: options.cursorIndexes }, () => {
-    facts.push({ zeroDates });
-    zeroDates = zero.map(() => 0);
-  });
+  const rows = new MysqlTextRows(options.zeroDates, options.cursorIndexes);
+  const batcher = new RowBatcher(rows, options.groupRows, () => facts.push({ zeroDates: rows.takeZeroDates() }));
   return pushedRows(batcher, (push) => {
     const query = connection.query({ sql, rowsAsArray: true, typeCast: false });
+    // mysql2 emits as a row whatever its per-result row parser returns from the packet; this one returns
+    // the packet itself, read in place by MysqlTextRows, so no value is made per field. The parser is the
+    // query's `_rowParser` (mysql2 3.x, pinned by the lockfile), which mysql2 sets once the columns are
+    // read: the setter keeps ours (tested by test/runtime/sources/mysql: types, chunks, cursors, NULLs).
+    Object.defineProperty(query, "_rowParser", { configurable: true, get: () => PACKET_AS_ROW, set: () => {} });
     query.on("result", (row) => {
-      const values = row as unknown as readonly (Buffer | null)[];
-      // Counted before the row is written: its chunk may end with it.
-      if (counting) countZeroDates(values, zero, zeroDates);
-      push.row(values);
+      const packet = row as unknown as MysqlPacket;
+      if (typeof packet.offset !== "number") return push.fail(new Error("mysql2 no longer hands row packets to its query's _rowParser: this mysql2 version is not supported"));
+      push.row(packet);
     });
     query.on("error", (error) => push.fail(error));
     query.on("end", () => push.end());
@@ -54,10 +54,5 @@ export function queryBatches(connection: mysql.Connection, sql: string, options:
   }, { pauseAt: PAUSE_AT, resumeAt: RESUME_AT });
 }
 
-/** Count dates with a zero month or day (`YYYY-MM-DD…`: month at 5-6, day at 8-9) in the flagged columns. */
-function countZeroDates(values: readonly (Buffer | null)[], zero: readonly boolean[], counts: number[]): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (zero[i] && v !== null && v.length >= 10 && ((v[5] === 0x30 && v[6] === 0x30) || (v[8] === 0x30 && v[9] === 0x30))) counts[i]++;
-  }
-}
+/** A row parser that hands the packet on. */
+const PACKET_AS_ROW = { next: (packet: MysqlPacket): MysqlPacket => packet };

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { StringColumn } from "../../../../runtime/engine/parquet-encoder/batch.ts";
-import { RowBatcher } from "../../../../runtime/sources/append/row-batches.ts";
+import { ArrayRows, RowBatcher } from "../../../../runtime/sources/append/row-batches.ts";
 
 /** A string column's value at `row` (the heap offset stands in the pointer until the worker places it). */
 function valueAt(column: StringColumn, row: number, nulls: (r: number) => boolean): string | null {
@@ -18,7 +18,7 @@ function valueAt(column: StringColumn, row: number, nulls: (r: number) => boolea
 describe("RowBatcher", () => {
   it("writes bytes, text, '' and NULL as they are, cuts chunks with their last cursor, and ends the last one on finish", () => {
     const cursors: ((string | null)[] | undefined)[] = [];
-    const batcher = new RowBatcher({ columns: 3, groupRows: 3, cursorIndexes: [2, 0] }, (c) => cursors.push(c));
+    const batcher = new RowBatcher(new ArrayRows(3, [2, 0]), 3, (c) => cursors.push(c));
     const rows = [
       [Buffer.from("1"), "", null],
       [Buffer.from(""), "a value longer than twelve bytes, é", Buffer.from("2024-01-01 00:00:00")],
@@ -47,7 +47,7 @@ describe("RowBatcher", () => {
   });
 
   it("reuses a released batch, emptied", () => {
-    const batcher = new RowBatcher({ columns: 1, groupRows: 1, cursorIndexes: [] });
+    const batcher = new RowBatcher(new ArrayRows(1), 1);
     batcher.row([null]);
     const [first] = batcher.ready.splice(0) as { batch: { rows: number; columns: { validity: Uint8Array }[] }; release: () => void }[];
     first.release();
