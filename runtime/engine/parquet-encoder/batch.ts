@@ -217,6 +217,29 @@ export class VectorBatch {
   }
 }
 
+/** Batches of one shape for a producer: each handed on with a `release` that gives it back, emptied, for reuse. */
+export class BatchPool {
+  private readonly free: VectorBatch[] = [];
+
+  constructor(private readonly widths: readonly number[]) {}
+
+  /** A free batch, or a new one. */
+  take(): VectorBatch {
+    return this.free.pop() ?? new VectorBatch(this.widths);
+  }
+
+  /** `batch` as a consumer gets it: with the release that returns it here. */
+  lend(batch: VectorBatch): { readonly batch: VectorBatch; readonly release: () => void } {
+    return {
+      batch,
+      release: () => {
+        batch.clear();
+        this.free.push(batch);
+      },
+    };
+  }
+}
+
 /**
  * Write a transferred batch into `chunk`, a DuckDB data chunk whose columns have the batch's widths (the
  * worker's side of `VectorBatch.transfer`). The string headers are rewritten in place to point into the

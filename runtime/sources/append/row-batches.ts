@@ -5,7 +5,7 @@
 // rows with its last row's cursor values as text. How a row is read is its format's business: an array
 // of values (`ArrayRows`), or the protocol's own bytes (mysql/text-rows.ts).
 
-import { type StringColumn, VECTOR_ROWS, VectorBatch } from "../../engine/parquet-encoder/batch.ts";
+import { BatchPool, type StringColumn, VECTOR_ROWS, type VectorBatch } from "../../engine/parquet-encoder/batch.ts";
 import type { RowValue, RowWriter } from "../pushed-rows.ts";
 import type { AppendEvent } from "./parquet-chunks.ts";
 
@@ -52,8 +52,7 @@ export class ArrayRows implements RowFormat<readonly RowValue[]> {
 
 export class RowBatcher<R = readonly RowValue[]> implements RowWriter<AppendEvent, R> {
   readonly ready: AppendEvent[] = [];
-  private readonly pool: VectorBatch[] = [];
-  private readonly widths: readonly number[];
+  private readonly pool: BatchPool;
   private batch: VectorBatch;
   private groupRowCount = 0;
 
@@ -63,8 +62,8 @@ export class RowBatcher<R = readonly RowValue[]> implements RowWriter<AppendEven
     private readonly groupRows: number,
     private readonly onChunkEnd: (cursor: (string | null)[] | undefined) => void = () => {},
   ) {
-    this.widths = Array.from({ length: format.columns }, () => 0);
-    this.batch = new VectorBatch(this.widths);
+    this.pool = new BatchPool(Array.from({ length: format.columns }, () => 0));
+    this.batch = this.pool.take();
   }
 
   row(row: R): void {
@@ -89,14 +88,7 @@ export class RowBatcher<R = readonly RowValue[]> implements RowWriter<AppendEven
   }
 
   private emit(): void {
-    const batch = this.batch;
-    this.ready.push({
-      batch,
-      release: () => {
-        batch.clear();
-        this.pool.push(batch);
-      },
-    });
-    this.batch = this.pool.pop() ?? new VectorBatch(this.widths);
+    this.ready.push(this.pool.lend(this.batch));
+    this.batch = this.pool.take();
   }
 }

@@ -6,7 +6,7 @@
 // CSV and DuckDB only encodes Parquet (docs/extraction.md). Batches are cut every VECTOR_ROWS rows and
 // groups (chunks) every `groupRows` rows, with the group's last cursor values as PostgreSQL's text.
 
-import { VECTOR_ROWS, VectorBatch } from "../../engine/parquet-encoder/batch.ts";
+import { BatchPool, VECTOR_ROWS, type VectorBatch } from "../../engine/parquet-encoder/batch.ts";
 import type { CopyParser } from "./copy-out.ts";
 import { compileRowDecoder, EPOCH_MICROS_HIGH, EPOCH_MICROS_LOW, POW10, type RowDecoder, type RowTarget, targetBatch } from "./binary-row.ts";
 import type { ColumnWire } from "./binary-wire.ts";
@@ -40,7 +40,7 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   /** Rows decoded so far. */
   rows = 0;
   private readonly fieldCount: number;
-  private readonly pool: VectorBatch[] = [];
+  private readonly pool: BatchPool;
   private batch: VectorBatch;
   private readonly decodeRow: RowDecoder;
   // A DataView of the buffer being decoded: its big-endian reads compile to one load and a byte swap.
@@ -70,7 +70,8 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     this.fieldCount = wires.length + options.cursorFields;
     this.cursorAt = new Int32Array(2 * options.cursorFields);
     this.decodeRow = compileRowDecoder(wires);
-    this.batch = this.newBatch();
+    this.pool = new BatchPool(wires.map((w) => w.width));
+    this.batch = this.pool.take();
     targetBatch(this.target, this.batch);
   }
 
@@ -343,15 +344,8 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   }
 
   private emitBatch(): void {
-    const batch = this.batch;
-    this.out.push({
-      batch,
-      release: () => {
-        batch.clear();
-        this.pool.push(batch);
-      },
-    });
-    this.batch = this.pool.pop() ?? this.newBatch();
+    this.out.push(this.pool.lend(this.batch));
+    this.batch = this.pool.take();
     targetBatch(this.target, this.batch);
   }
 
@@ -376,10 +370,6 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
     if (this.carryUsed > 0) throw new Error("binary COPY ended inside a tuple");
     if (this.groupRowCount > 0) this.endGroup();
     return rest;
-  }
-
-  private newBatch(): VectorBatch {
-    return new VectorBatch(this.wires.map((w) => w.width));
   }
 }
 
