@@ -12,8 +12,10 @@ import { workerEntry } from "./worker-entry.ts";
 
 export { TABLE_FUNCTION } from "./protocol.ts";
 
-/** Batches (of 2048 rows) sent and not yet handed back: ~10 MB for a table of a few dozen columns. */
+/** Batches (of 2048 rows) sent and not yet handed back: ~10 MB for a table of a few dozen columns… */
 const BATCHES_IN_FLIGHT = 48;
+/** …and their bytes, which bound a wide table's (a batch of 500 text columns holds ~17 MB). */
+const BYTES_IN_FLIGHT = 64 << 20;
 /** Batches per message (a message costs ~100 µs, about what decoding 2048 rows of a small table costs). */
 const BATCHES_PER_MESSAGE = 16;
 
@@ -33,7 +35,8 @@ interface PendingChunk {
 }
 
 export class ParquetEncoder {
-  private readonly sent = new Map<number, { batch: VectorBatch; release: () => void }>();
+  private readonly sent = new Map<number, { batch: VectorBatch; release: () => void; bytes: number }>();
+  private bytesInFlight = 0;
   private readonly chunks: PendingChunk[] = [];
   /** Batches sent but not yet posted (posted BATCHES_PER_MESSAGE at a time, and at a chunk's end). */
   private outgoing: { message: BatchMessage; transferList: ArrayBuffer[] }[] = [];
@@ -83,9 +86,15 @@ export class ParquetEncoder {
 
   /** Send a batch of the open chunk; `release` runs when its buffers are back. Waits while too many are in flight. */
   async send(batch: VectorBatch, release: () => void): Promise<void> {
-    while (this.sent.size >= BATCHES_IN_FLIGHT && !this.broken) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    const bytes = batch.bytes;
+    while (!this.broken && this.sent.size > 0 && (this.sent.size >= BATCHES_IN_FLIGHT || this.bytesInFlight + bytes > BYTES_IN_FLIGHT)) {
+      // What waits to be posted goes first: the worker can only hand back what it has.
+      this.flush();
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
     if (this.broken) throw this.broken;
-    this.sent.set(batch.id, { batch, release });
+    this.sent.set(batch.id, { batch, release, bytes });
+    this.bytesInFlight += bytes;
     this.outgoing.push(batch.transfer());
     if (this.outgoing.length >= BATCHES_PER_MESSAGE) this.flush();
   }
@@ -142,6 +151,7 @@ export class ParquetEncoder {
     const entry = this.sent.get(returned.id);
     if (!entry) return;
     this.sent.delete(returned.id);
+    this.bytesInFlight -= entry.bytes;
     entry.batch.adopt(returned);
     entry.release();
   }

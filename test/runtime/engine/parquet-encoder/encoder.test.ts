@@ -88,6 +88,34 @@ describe("ParquetEncoder", () => {
     }
   });
 
+  it("a wide table's batches are bounded by their bytes, not only their count, and all arrive", async () => {
+    // 300 text columns: ~10 MB a batch, so only a few are in flight at once (the rest wait their turn).
+    const columns = 300;
+    const widths = Array.from({ length: columns }, () => 0);
+    const encoder = await engine.acquireParquetEncoder();
+    const file = join(dir, "wide.parquet");
+    const select = `count(*) OVER () AS n, c0 AS first, c${columns - 1} AS last`;
+    const written = encoder.begin(copy(file, select), widths.map(() => VARCHAR), widths);
+    const rows = 12 * VECTOR_ROWS;
+    for (let at = 0; at < rows; at += VECTOR_ROWS) {
+      const batch = new VectorBatch(widths);
+      for (let r = 0; r < VECTOR_ROWS; r++) {
+        for (let c = 0; c < columns; c++) {
+          const value = Buffer.from(`r${at + r}c${c}`);
+          (batch.columns[c] as StringColumn).set(r, value, 0, value.length);
+        }
+      }
+      batch.rows = VECTOR_ROWS;
+      await encoder.send(batch, () => {});
+    }
+    encoder.end();
+    assert.equal(await written, rows);
+    await encoder.settle();
+    await engine.releaseParquetEncoder(encoder);
+    const [last] = await engine.withConnection((con) => queryRows<{ n: bigint; first: string; last: string }>(con, `SELECT * FROM read_parquet(${quoteLiteral(file)}) ORDER BY n DESC, first DESC LIMIT 1`));
+    assert.equal(last.n, BigInt(rows));
+  });
+
   it("a chunk given up mid-way rejects with the reason; the same encoder then writes the next chunk", async () => {
     const encoder = await engine.acquireParquetEncoder();
     const dropped = encoder.begin(copy(join(dir, "dropped.parquet")), TYPES, WIDTHS);
