@@ -95,7 +95,7 @@ const bareType = (column: SourceColumn) => column.sourceType.toLowerCase().repla
 
 /**
  * The MySQL expression the SELECT reads for a column. Most columns are read as they are: the text
- * protocol sends each value's exact text. Rewritten: binary values as hex (the CSV in between is
+ * protocol sends each value's exact text. Rewritten: binary values as hex (the VARCHAR batches in between hold
  * UTF-8), BIT as its number, FLOAT widened to DOUBLE (MySQL prints a FLOAT with 6 significant digits,
  * a DOUBLE with as many as it takes to round-trip), geometries as WKB.
  */
