@@ -7,11 +7,10 @@
 // groups (chunks) every `groupRows` rows, with the group's last cursor values as PostgreSQL's text.
 
 import { BatchPool, VECTOR_ROWS, type VectorBatch } from "../../engine/parquet-encoder/batch.ts";
-import type { CopyParser } from "./copy-out.ts";
+import { checkCopyMessage, type CopyParser, MessageHeader } from "./copy-out.ts";
 import { compileRowDecoder, EPOCH_MICROS_HIGH, EPOCH_MICROS_LOW, POW10, type RowDecoder, type RowTarget, targetBatch } from "./binary-row.ts";
 import type { ColumnWire } from "./binary-wire.ts";
 
-const COPY_OUT_RESPONSE = 0x48; // 'H'
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
 const ERROR_RESPONSE = 0x45; // 'E'
@@ -52,8 +51,7 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
   // Message framing: payload bytes left of the current message, whether it is CopyData, a split header.
   private remaining = 0;
   private inData = false;
-  private readonly header = Buffer.alloc(5);
-  private headerLength = 0;
+  private readonly header = new MessageHeader();
   // Tuple bytes carried across payloads (a tuple split between messages or socket reads).
   private carry = Buffer.allocUnsafe(1 << 16);
   private carryUsed = 0;
@@ -87,27 +85,14 @@ export class BinaryCopyParser implements CopyParser<BinaryCopyEvent> {
         continue;
       }
       // An error ends the copy: pg reads it. Rows of an unfinished group are dropped, never half-emitted.
-      if (this.headerLength === 0 && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
-      let code: number;
-      if (this.headerLength === 0 && i + 5 <= chunk.length) {
-        code = chunk[i];
-        this.remaining = ((chunk[i + 1] << 24) | (chunk[i + 2] << 16) | (chunk[i + 3] << 8) | chunk[i + 4]) - 4;
-        i += 5;
-      } else {
-        const n = Math.min(5 - this.headerLength, chunk.length - i);
-        chunk.copy(this.header, this.headerLength, i, i + n);
-        this.headerLength += n;
-        i += n;
-        if (this.headerLength < 5) break;
-        this.headerLength = 0;
-        code = this.header[0];
-        this.remaining = this.header.readUInt32BE(1) - 4;
-      }
+      if (!this.header.split && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
+      i = this.header.read(chunk, i);
+      if (i < 0) break;
+      const code = this.header.code;
+      this.remaining = this.header.payload;
       this.inData = code === COPY_DATA;
       if (code === COPY_DONE) return this.finish(chunk.subarray(i + this.remaining));
-      if (!this.inData && code !== COPY_OUT_RESPONSE && code !== 0x4e /* Notice */ && code !== 0x53 /* ParameterStatus */ && code !== 0x41 /* Notification */) {
-        throw new Error(`unexpected message '${String.fromCharCode(code)}' during COPY`);
-      }
+      if (!this.inData) checkCopyMessage(code);
     }
     return undefined;
   }

@@ -16,6 +16,50 @@ const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
 const ERROR_RESPONSE = 0x45; // 'E'
 
+const NOTICE = 0x4e; // 'N'
+const PARAMETER_STATUS = 0x53; // 'S'
+const NOTIFICATION = 0x41; // 'A'
+
+/** A backend message's 5-byte header (its code, then a length that counts itself), which a read may split. */
+export class MessageHeader {
+  /** The message's code, once `read` has all five bytes. */
+  code = 0;
+  /** Its payload's length. */
+  payload = 0;
+  private readonly bytes = Buffer.alloc(5);
+  private have = 0;
+
+  /** Whether a header is half read (its first bytes ended the last read). */
+  get split(): boolean {
+    return this.have > 0;
+  }
+
+  /** Read the header at `chunk[i]`: answers where its payload starts, or -1 when the read ends inside it (kept for the next). */
+  read(chunk: Buffer, i: number): number {
+    if (this.have === 0 && i + 5 <= chunk.length) {
+      // The usual case, read in place (a copy per row would be a native call per row).
+      this.code = chunk[i];
+      this.payload = ((chunk[i + 1] << 24) | (chunk[i + 2] << 16) | (chunk[i + 3] << 8) | chunk[i + 4]) - 4;
+      return i + 5;
+    }
+    const n = Math.min(5 - this.have, chunk.length - i);
+    chunk.copy(this.bytes, this.have, i, i + n);
+    this.have += n;
+    if (this.have < 5) return -1;
+    this.have = 0;
+    this.code = this.bytes[0];
+    this.payload = this.bytes.readUInt32BE(1) - 4;
+    return i + n;
+  }
+}
+
+/** Refuse a message a COPY OUT does not expect (a notice or a parameter change may come in between). */
+export function checkCopyMessage(code: number): void {
+  if (code !== COPY_OUT_RESPONSE && code !== NOTICE && code !== PARAMETER_STATUS && code !== NOTIFICATION) {
+    throw new Error(`unexpected message '${String.fromCharCode(code)}' during COPY`);
+  }
+}
+
 interface PgConnection {
   stream: Socket;
   query(text: string): void;
@@ -221,8 +265,7 @@ async function* streamedMessages<T>(socket: Socket, query: CopyOutQuery, parser:
  * which pg must see), else undefined.
  */
 export class FrameParser implements CopyParser<CsvBlock> {
-  private header = Buffer.alloc(5);
-  private headerLength = 0;
+  private readonly header = new MessageHeader();
   /** Payload bytes still to read of the current message, and whether it is CopyData. */
   private remaining = 0;
   private inData = false;
@@ -261,7 +304,7 @@ export class FrameParser implements CopyParser<CsvBlock> {
         continue;
       }
       // A message header: 1 code byte and a 4-byte length (which counts itself), possibly split.
-      if (this.headerLength === 0 && chunk[i] === COPY_DATA) {
+      if (!this.header.split && chunk[i] === COPY_DATA) {
         const next = this.copyRun(chunk, i);
         if (next > i) {
           i = next;
@@ -269,23 +312,11 @@ export class FrameParser implements CopyParser<CsvBlock> {
         }
       }
       // An error ends the copy: pg reads it. Rows of an unfinished group are dropped, never half-emitted.
-      if (this.headerLength === 0 && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
-      let code: number;
-      if (this.headerLength === 0 && i + 5 <= chunk.length) {
-        // The usual case, read in place (a copy per row would be a native call per row).
-        code = chunk[i];
-        this.remaining = chunk.readUInt32BE(i + 1) - 4;
-        i += 5;
-      } else {
-        const n = Math.min(5 - this.headerLength, chunk.length - i);
-        chunk.copy(this.header, this.headerLength, i, i + n);
-        this.headerLength += n;
-        i += n;
-        if (this.headerLength < 5) break;
-        this.headerLength = 0;
-        code = this.header[0];
-        this.remaining = this.header.readUInt32BE(1) - 4;
-      }
+      if (!this.header.split && chunk[i] === ERROR_RESPONSE) return chunk.subarray(i);
+      i = this.header.read(chunk, i);
+      if (i < 0) break;
+      const code = this.header.code;
+      this.remaining = this.header.payload;
       this.inData = code === COPY_DATA;
       if (this.inData && this.remaining > this.maxRowBytes) {
         throw new RowTooLarge(this.rowNumber + 1, this.remaining, this.maxRowBytes);
@@ -296,8 +327,8 @@ export class FrameParser implements CopyParser<CsvBlock> {
         if (this.remaining === 0) this.endRow();
       } else if (code === COPY_DONE) {
         return this.finish(chunk.subarray(i + this.remaining));
-      } else if (code !== COPY_OUT_RESPONSE && code !== 0x4e /* Notice */ && code !== 0x53 /* ParameterStatus */ && code !== 0x41 /* Notification */) {
-        throw new Error(`unexpected message '${String.fromCharCode(code)}' during COPY`);
+      } else {
+        checkCopyMessage(code);
       }
     }
     return undefined;
