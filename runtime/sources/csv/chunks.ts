@@ -19,7 +19,8 @@ export type ChunkCodec = "zstd" | "snappy" | "uncompressed" | "lz4_raw";
 export const BRONZE_CODEC: { readonly codec: ChunkCodec; readonly level?: number } = { codec: "zstd", level: 1 };
 
 /**
- * Bronze's Parquet layout, for every source: version 2 data pages and encodings (delta-encoded integers
+ * Bronze's Parquet layout, for every source that streams rows (databases, REST APIs; a file drop's files
+ * are converted in one DuckDB COPY with the engine's defaults): version 2 data pages and encodings (delta-encoded integers
  * and string lengths) and no dictionary pages. Bronze is read by Mallard's own models (DuckDB); silver
  * and gold, which other tools read, keep version 1 pages. Against v1 with dictionaries it costs less than
  * half the CPU to write and is a third smaller (docs/extraction.md, "Codec per layer").
