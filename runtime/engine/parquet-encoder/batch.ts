@@ -21,13 +21,14 @@ export const INLINE_BYTES = 12;
 const FIRST_HEAP_BYTES = 4 << 10;
 
 /** Where each column's parts sit in a batch's block (byte offsets), for columns of the given widths (0: string). */
-interface BlockLayout {
+export interface BlockLayout {
+  readonly widths: readonly number[];
   readonly values: readonly number[];
   readonly validity: readonly number[];
   readonly bytes: number;
 }
 
-function blockLayout(widths: readonly number[]): BlockLayout {
+export function blockLayout(widths: readonly number[]): BlockLayout {
   const values: number[] = [];
   const validity: number[] = [];
   let at = 0;
@@ -37,7 +38,7 @@ function blockLayout(widths: readonly number[]): BlockLayout {
     validity.push(at);
     at += VALIDITY_BYTES; // a multiple of 8: the next column stays aligned
   }
-  return { values, validity, bytes: at };
+  return { widths, values, validity, bytes: at };
 }
 
 /** A column of fixed-width values (`width` bytes each, little-endian, as DuckDB lays them out). */
@@ -241,12 +242,12 @@ export class BatchPool {
 }
 
 /**
- * Write a transferred batch into `chunk`, a DuckDB data chunk whose columns have the batch's widths (the
+ * Write a transferred batch into `chunk`, a DuckDB data chunk whose columns have the batch's layout (the
  * worker's side of `VectorBatch.transfer`). The string headers are rewritten in place to point into the
  * vectors' copies of the heaps.
  */
-export function writeBatchInto(chunk: duckdb.DataChunk, batch: BatchMessage, widths: readonly number[]): void {
-  const { values, validity } = blockLayout(widths);
+export function writeBatchInto(chunk: duckdb.DataChunk, batch: BatchMessage, layout: BlockLayout): void {
+  const { widths, values, validity } = layout;
   const rows = batch.rows;
   duckdb.data_chunk_set_size(chunk, rows);
   for (let i = 0; i < widths.length; i++) {

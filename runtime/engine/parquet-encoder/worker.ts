@@ -6,7 +6,7 @@
 
 import duckdb from "@duckdb/node-bindings";
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
-import { type BatchMessage, writeBatchInto } from "./batch.ts";
+import { type BatchMessage, type BlockLayout, blockLayout, writeBatchInto } from "./batch.ts";
 import { type ColumnTypeSpec, type EncoderInput, type EncoderOutput, type EncoderSetup, TABLE_FUNCTION } from "./protocol.ts";
 
 const DECIMAL_TYPE_ID = 19; // DUCKDB_TYPE_DECIMAL
@@ -64,8 +64,8 @@ function logicalType(spec: ColumnTypeSpec): duckdb.LogicalType {
   return spec.id === DECIMAL_TYPE_ID ? duckdb.create_decimal_type(spec.width!, spec.scale!) : duckdb.create_logical_type(spec.id as duckdb.Type);
 }
 
-/** The chunk being written: its columns, and whether its rows have all been read (end or abort seen). */
-let current: { types: duckdb.LogicalType[]; widths: readonly number[]; finished: boolean } | undefined;
+/** The chunk being written: its columns, its batches' layout, and whether its rows have all been read (end or abort seen). */
+let current: { types: duckdb.LogicalType[]; layout: BlockLayout; finished: boolean } | undefined;
 
 function rowsFunction(): duckdb.TableFunction {
   const fn = duckdb.create_table_function();
@@ -83,7 +83,7 @@ function rowsFunction(): duckdb.TableFunction {
     }
     const message = next();
     if ("batch" in message) {
-      writeBatchInto(output, message.batch, chunk.widths);
+      writeBatchInto(output, message.batch, chunk.layout);
       giveBack(message.batch);
     } else if ("end" in message) {
       chunk.finished = true;
@@ -130,7 +130,7 @@ async function serve(con: duckdb.Connection): Promise<never> {
       continue;
     }
     const { index, sql, types, widths } = message.begin;
-    current = { types: types.map(logicalType), widths, finished: false };
+    current = { types: types.map(logicalType), layout: blockLayout(widths), finished: false };
     try {
       const result = await duckdb.query(con, sql);
       returnBatches();
