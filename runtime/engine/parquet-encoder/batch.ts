@@ -264,9 +264,9 @@ export function writeBatchInto(chunk: duckdb.DataChunk, batch: BatchMessage, lay
 /** Copy the heap into the vector (one call), point the long strings' headers into that copy, copy the headers. */
 function placeStrings(vector: duckdb.Vector, heap: ArrayBuffer, heapUsed: number, rows: number, block: ArrayBuffer, offset: number): void {
   if (heapUsed > 0) {
-    // Longer than an inline string, so DuckDB keeps it out of line and its header holds the pointer.
-    const bytes = heapUsed > INLINE_BYTES ? new Uint8Array(heap, 0, heapUsed) : new Uint8Array(INLINE_BYTES + 1);
-    duckdb.vector_assign_string_element_len(vector, 0, bytes);
+    // The heap holds only strings longer than an inline one, so DuckDB keeps it out of line too and the
+    // header it writes holds the pointer.
+    duckdb.vector_assign_string_element_len(vector, 0, new Uint8Array(heap, 0, heapUsed));
     const placed = duckdb.vector_get_data(vector, 16);
     const base = new Int32Array(placed.buffer, placed.byteOffset, 4);
     const low = base[2] >>> 0;

@@ -117,7 +117,8 @@ export function targetBatch(target: RowTarget, batch: VectorBatch): void {
   batch.columns.forEach((column, c) => {
     if ("width" in column) {
       const data = (column as FixedColumn).data;
-      target.i32[c] = data.length % 4 === 0 ? new Int32Array(data.buffer, data.byteOffset, data.length / 4) : undefined;
+      // A column holds VECTOR_ROWS values (2048, a power of two), so even one of 1-byte booleans is whole 32-bit words.
+      target.i32[c] = new Int32Array(data.buffer, data.byteOffset, data.length / 4);
       target.u8[c] = data;
       target.strings[c] = undefined;
     } else {
