@@ -2,10 +2,10 @@
 // → VARCHAR batches for the Parquet encoder (parquet-chunks.ts), whose select list casts each column to
 // its type in DuckDB, in the encoder's thread. No CSV is written or parsed: a value's bytes are copied
 // once, into the batch, and NULL and '' stay apart without quoting. A chunk is cut every `groupRows`
-// rows with its last row's cursor values as text. How a row is read is its format's business: an array
-// of values (`ArrayRows`), or the protocol's own bytes (mysql/text-rows.ts).
+// rows with its last row's cursor values as text. How a row is read is its format's business (MySQL's:
+// the protocol's own bytes, mysql/text-rows.ts).
 
-import { BatchPool, type StringColumn, VECTOR_ROWS, type VectorBatch } from "../../engine/parquet-encoder/batch.ts";
+import { BatchPool, VECTOR_ROWS, type VectorBatch } from "../../engine/parquet-encoder/batch.ts";
 import type { RowValue, RowWriter } from "../pushed-rows.ts";
 import type { AppendEvent } from "./parquet-chunks.ts";
 
@@ -17,37 +17,6 @@ export interface RowFormat<R> {
   write(row: R, batch: VectorBatch, r: number): void;
   /** The cursor values, as text, of the row written last (asked when a chunk ends with it). */
   lastCursor(): (string | null)[] | undefined;
-}
-
-/** Rows as arrays of values: bytes or text, NULL as null. */
-export class ArrayRows implements RowFormat<readonly RowValue[]> {
-  private last: readonly RowValue[] | undefined;
-
-  constructor(
-    readonly columns: number,
-    private readonly cursorIndexes: readonly number[] = [],
-  ) {}
-
-  write(values: readonly RowValue[], batch: VectorBatch, r: number): void {
-    for (let c = 0; c < values.length; c++) {
-      const value = values[c];
-      if (value === null) batch.setNull(c, r);
-      else {
-        const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
-        (batch.columns[c] as StringColumn).set(r, bytes, 0, bytes.length);
-      }
-    }
-    this.last = values;
-  }
-
-  lastCursor(): (string | null)[] | undefined {
-    const last = this.last;
-    if (!this.cursorIndexes.length || !last) return undefined;
-    return this.cursorIndexes.map((i) => {
-      const v = last[i];
-      return v === null ? null : typeof v === "string" ? v : v.toString("utf8");
-    });
-  }
 }
 
 export class RowBatcher<R = readonly RowValue[]> implements RowWriter<AppendEvent, R> {

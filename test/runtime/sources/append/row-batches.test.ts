@@ -2,8 +2,40 @@
 // stay apart, long values go to the heap, a chunk ends every groupRows rows with its last cursor values.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { StringColumn } from "../../../../runtime/engine/parquet-encoder/batch.ts";
-import { ArrayRows, RowBatcher } from "../../../../runtime/sources/append/row-batches.ts";
+import type { StringColumn, VectorBatch } from "../../../../runtime/engine/parquet-encoder/batch.ts";
+import { type RowFormat, RowBatcher } from "../../../../runtime/sources/append/row-batches.ts";
+import type { RowValue } from "../../../../runtime/sources/pushed-rows.ts";
+
+/** Rows as arrays of values (bytes or text, NULL as null): a format of the test's own. */
+class ArrayRows implements RowFormat<readonly RowValue[]> {
+  private last: readonly RowValue[] | undefined;
+
+  constructor(
+    readonly columns: number,
+    private readonly cursorIndexes: readonly number[] = [],
+  ) {}
+
+  write(values: readonly RowValue[], batch: VectorBatch, r: number): void {
+    for (let c = 0; c < values.length; c++) {
+      const value = values[c];
+      if (value === null) batch.setNull(c, r);
+      else {
+        const bytes = typeof value === "string" ? Buffer.from(value, "utf8") : value;
+        (batch.columns[c] as StringColumn).set(r, bytes, 0, bytes.length);
+      }
+    }
+    this.last = values;
+  }
+
+  lastCursor(): (string | null)[] | undefined {
+    const last = this.last;
+    if (!this.cursorIndexes.length || !last) return undefined;
+    return this.cursorIndexes.map((i) => {
+      const v = last[i];
+      return v === null ? null : typeof v === "string" ? v : v.toString("utf8");
+    });
+  }
+}
 
 /** A string column's value at `row` (the heap offset stands in the pointer until the worker places it). */
 function valueAt(column: StringColumn, row: number, nulls: (r: number) => boolean): string | null {
@@ -36,7 +68,7 @@ describe("RowBatcher", () => {
       'end ["2024-01-03 00:00:00","4"]',
     ]);
     assert.deepEqual(cursors, [["2024-01-02 00:00:00", null], ["2024-01-03 00:00:00", "4"]]);
-    const first = events[0] as { batch: import("../../../../runtime/engine/parquet-encoder/batch.ts").VectorBatch };
+    const first = events[0] as { batch: VectorBatch };
     const read = (c: number, r: number) =>
       valueAt(first.batch.columns[c] as StringColumn, r, (row) => (first.batch.columns[c].validity[row >> 3] & (1 << (row & 7))) === 0);
     assert.deepEqual([0, 1, 2].map((r) => [read(0, r), read(1, r), read(2, r)]), [
