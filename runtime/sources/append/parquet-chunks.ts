@@ -85,9 +85,9 @@ export async function* appendToParquetChunks(
 
     /** Take the encoder and give it the backlog (`encoder` is set first: a failure here still aborts its chunk). */
     const ready = async (): Promise<ParquetEncoder> => {
-      const ready = (encoder = await encoding);
-      for (const event of backlog.splice(0)) if (!state.stopped) await handle(ready, event);
-      return ready;
+      const taken = (encoder = await encoding);
+      for (const event of backlog.splice(0)) if (!state.stopped) await handle(taken, event);
+      return taken;
     };
 
     try {
