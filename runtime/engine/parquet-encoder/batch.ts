@@ -113,6 +113,16 @@ export class StringColumn {
     this.heapUsed = at + length;
   }
 
+  /** Zero row `row`'s header (a NULL's: DuckDB reads no string there). */
+  clearRow(row: number): void {
+    const w = row * 4;
+    const words = this.words;
+    words[w] = 0;
+    words[w + 1] = 0;
+    words[w + 2] = 0;
+    words[w + 3] = 0;
+  }
+
   private grow(length: number): void {
     const next = Buffer.from(new ArrayBuffer(Math.max(this.heap.length * 2, this.heapUsed + length)));
     this.heap.copy(next, 0, 0, this.heapUsed);
@@ -171,7 +181,7 @@ export class VectorBatch {
     const c = this.columns[column];
     c.validity[row >> 3] &= ~(1 << (row & 7));
     this.nulls[column] = true;
-    if (c instanceof StringColumn) c.headers.fill(0, row * 16, row * 16 + 16);
+    if (c instanceof StringColumn) c.clearRow(row);
   }
 
   /** Start over with an empty batch. */
