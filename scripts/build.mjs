@@ -84,7 +84,8 @@ await rm(out, { recursive: true, force: true });
 try {
   const result = await build({
     absWorkingDir: root,
-    // The Parquet encoder runs in a worker thread started from its own file (runtime/engine/parquet-encoder/).
+    // The Parquet encoder runs in a worker thread started from its own file (ENCODER_WORKER in
+    // runtime/engine/parquet-encoder/worker-entry.ts names it; this script cannot import TypeScript).
     entryPoints: { bin: "runtime/cli/bin.ts", index: "runtime/declare/index.ts", "parquet-encoder-worker": "runtime/engine/parquet-encoder/worker.ts" },
     bundle: true,
     splitting: true,

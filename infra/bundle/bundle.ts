@@ -9,11 +9,11 @@
 import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire, isBuiltin } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { build, type Metafile, type Plugin, version as esbuildVersion } from "esbuild";
 import { cacheKey, inputHashes, readCached, sha256, writeCached } from "./cache.ts";
 import { declaredFiles, entrySource, type DeclaredPipeline } from "./declaration.ts";
 import { BundleError } from "./errors.ts";
+import { ENCODER_WORKER } from "../../runtime/engine/parquet-encoder/worker-entry.ts";
 import { readZip, writeZip, type ZipEntry } from "./zip.ts";
 
 /** The DuckDB binding Flex Consumption (Linux x64, glibc) loads. */
@@ -22,7 +22,7 @@ export const NATIVE_BINDING = "@duckdb/node-bindings-linux-x64";
 /** Name of the bundled entry inside the zip; package.json `main` points at it. */
 export const BUNDLE_ENTRY = "index.mjs";
 /** The Parquet encoder's worker thread (runtime/engine/parquet-encoder/worker.ts), an entry beside the app's. */
-export const ENCODER_WORKER_ENTRY = "parquet-encoder-worker.mjs";
+export const ENCODER_WORKER_ENTRY = `${ENCODER_WORKER.name}.mjs`;
 
 export interface BundleOptions {
   /** The declaration to deploy, as the program loaded it; the bundle runs exactly this pipeline. */
@@ -74,8 +74,6 @@ const BANNER = [
 
 /** The entry module esbuild starts from; it exists only in memory (see entryPlugin). */
 const ENTRY = "mallard:functions-entry";
-/** Mallard's own encoder worker, whatever the project's functions module (the runtime beside this infra code). */
-const ENCODER_WORKER_SOURCE = fileURLToPath(new URL("../../runtime/engine/parquet-encoder/worker.ts", import.meta.url));
 
 export async function buildBundle(options: BundleOptions): Promise<Bundle> {
   const root = resolve(options.projectRoot ?? process.cwd());
@@ -222,7 +220,7 @@ async function compile(root: string, entry: string, label: string): Promise<Comp
   if (cached && JSON.stringify(await inputHashes(cached.inputs.map(([path]) => path))) === JSON.stringify(cached.inputs)) return cached;
   const outdir = join(root, "bundle"); // nothing is written (write: false); output paths are relative to it
   const built = await build({
-    entryPoints: { index: ENTRY, [ENCODER_WORKER_ENTRY.replace(/\.mjs$/, "")]: ENCODER_WORKER_SOURCE },
+    entryPoints: { index: ENTRY, [ENCODER_WORKER.name]: ENCODER_WORKER.source },
     plugins: [entryPlugin(entry, root)],
     absWorkingDir: root,
     bundle: true,

@@ -5,6 +5,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { ENCODER_WORKER } from "../../runtime/engine/parquet-encoder/worker-entry.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const OUT = join(ROOT, "node_modules/.cache/mallard-faults");
@@ -21,7 +22,7 @@ export async function bundle(entry: string): Promise<string> {
   await build({
     absWorkingDir: ROOT,
     // The Parquet encoder's worker thread starts from its own entry, beside the bundle's (as in dist/).
-    entryPoints: { main: entry, "parquet-encoder-worker": "runtime/engine/parquet-encoder/worker.ts" },
+    entryPoints: { main: entry, [ENCODER_WORKER.name]: ENCODER_WORKER.source },
     outdir,
     splitting: true,
     outExtension: { ".js": ".mjs" },

@@ -5,6 +5,12 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
+/** The worker's entry as bundles name it (a file `parquet-encoder-worker.js` or `.mjs` at their root), and its source. */
+export const ENCODER_WORKER = {
+  name: "parquet-encoder-worker",
+  source: fileURLToPath(new URL("./worker.ts", import.meta.url)),
+} as const;
+
 /**
  * The worker's entry file. In a bundle (dist/, the Functions bundle) it is an entry of its own at the
  * bundle's root, where this code sits in an entry or one folder down in chunks/ (scripts/build.mjs,
@@ -15,13 +21,15 @@ import { fileURLToPath } from "node:url";
 export function workerEntry(): Promise<URL> {
   const here = import.meta.url;
   if (here.endsWith(".ts")) return (builtWorker ??= buildWorkerFromSource());
-  for (const candidate of ["./parquet-encoder-worker.js", "./parquet-encoder-worker.mjs", "../parquet-encoder-worker.js", "../parquet-encoder-worker.mjs"]) {
-    const url = new URL(candidate, here);
-    if (existsSync(url)) return Promise.resolve(url);
+  for (const folder of ["./", "../"]) {
+    for (const extension of [".js", ".mjs"]) {
+      const url = new URL(`${folder}${ENCODER_WORKER.name}${extension}`, here);
+      if (existsSync(url)) return Promise.resolve(url);
+    }
   }
   return Promise.reject(new Error(
     `the Parquet encoder's worker file is missing beside ${fileURLToPath(here)}: a bundle of Mallard needs ` +
-      "runtime/engine/parquet-encoder/worker.ts as an entry of its own, named parquet-encoder-worker",
+      `runtime/engine/parquet-encoder/worker.ts as an entry of its own, named ${ENCODER_WORKER.name}`,
   ));
 }
 
@@ -34,13 +42,13 @@ async function buildWorkerFromSource(): Promise<URL> {
   const hash = createHash("sha256");
   for (const name of names) hash.update(`${name}\0`).update(await readFile(new URL(name, folder)));
   const cache = new URL("../../../node_modules/.cache/mallard/", import.meta.url);
-  const entry = new URL(`parquet-encoder-worker-${hash.digest("hex").slice(0, 16)}.mjs`, cache);
+  const entry = new URL(`${ENCODER_WORKER.name}-${hash.digest("hex").slice(0, 16)}.mjs`, cache);
   if (existsSync(entry)) return entry;
   // A specifier bundlers cannot follow: bundles never take this path, and must not carry esbuild.
   const bundler = "esbuild";
   const { build } = (await import(bundler)) as typeof import("esbuild");
   const built = await build({
-    entryPoints: [fileURLToPath(new URL("worker.ts", folder))],
+    entryPoints: [ENCODER_WORKER.source],
     bundle: true,
     platform: "node",
     format: "esm",
